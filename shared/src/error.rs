@@ -1,0 +1,260 @@
+//! The one error type of the pipeline's handlers, and how it reaches Lambda.
+//!
+//! Every error is either retryable (throttling, 5xx, timeouts, a busy resource:
+//! Lambda's retry and the dead-letter queue should carry the event on) or not
+//! (a malformed event, bad configuration, a request AWS rejected: retrying the
+//! same event cannot help). The `errorType` Lambda records says which, as a
+//! stable string that alarms and dead-letter tooling can match on.
+
+use std::fmt;
+
+use aws_sdk_sagemaker::error::{ProvideErrorMetadata, SdkError};
+use lambda_runtime::Diagnostic;
+
+/// One configuration problem, naming the environment variable it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    pub variable: String,
+    pub problem: String,
+}
+
+impl fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.variable, self.problem)
+    }
+}
+
+/// All problems found in one configuration load, reported together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblems(pub Vec<ConfigProblem>);
+
+impl fmt::Display for ConfigProblems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        f.write_str(&lines.join("; "))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// The event is not what the handler accepts: not retryable.
+    #[error("invalid event: {0}")]
+    InvalidEvent(String),
+
+    /// The function's environment is wrong: not retryable.
+    #[error("invalid configuration: {0}")]
+    InvalidConfig(ConfigProblems),
+
+    /// AWS refused the request itself (validation, access, quota): not retryable.
+    #[error("{operation} rejected by AWS ({code}): {message}")]
+    AwsRejected {
+        operation: &'static str,
+        code: String,
+        message: String,
+    },
+
+    /// AWS could not be reached or did not answer in time, or asked us to slow
+    /// down, after the SDK's own retries: retryable.
+    #[error("{operation} failed transiently ({code}): {message}")]
+    AwsTransient {
+        operation: &'static str,
+        code: String,
+        message: String,
+    },
+}
+
+/// Service error codes that mean "try again later" whatever the HTTP status.
+const THROTTLING_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "RequestThrottled",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "TransactionInProgressException",
+    "ServiceUnavailable",
+    "InternalFailure",
+    "InternalServerError",
+];
+
+impl PipelineError {
+    /// Stable strings for Lambda's `errorType`; the prefix says whether a
+    /// retry of the same event can succeed.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            PipelineError::InvalidEvent(_) => "NonRetryable.InvalidEvent",
+            PipelineError::InvalidConfig(_) => "NonRetryable.InvalidConfig",
+            PipelineError::AwsRejected { .. } => "NonRetryable.AwsRejected",
+            PipelineError::AwsTransient { .. } => "Retryable.AwsTransient",
+        }
+    }
+
+    pub fn is_retryable(&self) -> bool {
+        self.error_type().starts_with("Retryable.")
+    }
+
+    /// The service error code AWS sent, when this error came from AWS.
+    pub fn aws_code(&self) -> Option<&str> {
+        match self {
+            PipelineError::AwsRejected { code, .. } | PipelineError::AwsTransient { code, .. } => {
+                Some(code)
+            }
+            _ => None,
+        }
+    }
+
+    pub fn invalid_event(what: impl Into<String>) -> Self {
+        PipelineError::InvalidEvent(what.into())
+    }
+
+    /// Classifies an SDK error of `operation`, keeping the service's own code
+    /// and message. Callers match the errors that mean something to them (for
+    /// example `ResourceInUse` for our own name) before falling back to this.
+    pub fn from_sdk<E, R>(operation: &'static str, err: SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: HttpStatus + fmt::Debug,
+    {
+        match &err {
+            SdkError::ServiceError(service) => {
+                let code = service.err().code().unwrap_or("Unknown").to_string();
+                let message = service
+                    .err()
+                    .message()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| service.err().to_string());
+                let status = service.raw().status_code();
+                if status >= 500 || THROTTLING_CODES.contains(&code.as_str()) {
+                    PipelineError::AwsTransient {
+                        operation,
+                        code,
+                        message,
+                    }
+                } else {
+                    PipelineError::AwsRejected {
+                        operation,
+                        code,
+                        message,
+                    }
+                }
+            }
+            SdkError::TimeoutError(_) => PipelineError::AwsTransient {
+                operation,
+                code: "Timeout".into(),
+                message: describe(&err),
+            },
+            SdkError::DispatchFailure(_) => PipelineError::AwsTransient {
+                operation,
+                code: "DispatchFailure".into(),
+                message: describe(&err),
+            },
+            SdkError::ResponseError(_) => PipelineError::AwsTransient {
+                operation,
+                code: "ResponseError".into(),
+                message: describe(&err),
+            },
+            // A request we could not even build is our bug, and it will not
+            // build on a retry either.
+            _ => PipelineError::AwsRejected {
+                operation,
+                code: "ConstructionFailure".into(),
+                message: describe(&err),
+            },
+        }
+    }
+}
+
+/// The HTTP status of a raw response, so `from_sdk` works for every SDK crate.
+pub trait HttpStatus {
+    fn status_code(&self) -> u16;
+}
+
+impl HttpStatus for aws_smithy_runtime_api::http::Response {
+    fn status_code(&self) -> u16 {
+        self.status().as_u16()
+    }
+}
+
+/// The SDK's `Display` for errors is terse ("dispatch failure"); the source
+/// chain says what actually happened.
+fn describe(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+impl From<PipelineError> for Diagnostic {
+    fn from(err: PipelineError) -> Self {
+        Diagnostic {
+            error_type: err.error_type().to_string(),
+            error_message: err.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_types_are_stable_and_say_retryable() {
+        let cases = [
+            (PipelineError::invalid_event("x"), "NonRetryable.InvalidEvent", false),
+            (
+                PipelineError::InvalidConfig(ConfigProblems(vec![])),
+                "NonRetryable.InvalidConfig",
+                false,
+            ),
+            (
+                PipelineError::AwsRejected {
+                    operation: "Op",
+                    code: "ValidationException".into(),
+                    message: "m".into(),
+                },
+                "NonRetryable.AwsRejected",
+                false,
+            ),
+            (
+                PipelineError::AwsTransient {
+                    operation: "Op",
+                    code: "ThrottlingException".into(),
+                    message: "m".into(),
+                },
+                "Retryable.AwsTransient",
+                true,
+            ),
+        ];
+        for (err, error_type, retryable) in cases {
+            assert_eq!(err.error_type(), error_type);
+            assert_eq!(err.is_retryable(), retryable);
+            let diagnostic = Diagnostic::from(err);
+            assert_eq!(diagnostic.error_type, error_type);
+        }
+    }
+
+    #[test]
+    fn config_problems_are_listed_together() {
+        let err = PipelineError::InvalidConfig(ConfigProblems(vec![
+            ConfigProblem {
+                variable: "A".into(),
+                problem: "is required".into(),
+            },
+            ConfigProblem {
+                variable: "B".into(),
+                problem: "must be a number".into(),
+            },
+        ]));
+        assert_eq!(
+            err.to_string(),
+            "invalid configuration: A: is required; B: must be a number"
+        );
+    }
+}

@@ -1,0 +1,182 @@
+//! The events AWS sends to the pipeline's functions, in the shapes AWS
+//! documents.
+//!
+//! The EventBridge envelope and the S3 notification (`Records`) form come
+//! from `aws_lambda_events`; the `detail` of each EventBridge event we act on
+//! is ours, since that crate has no type for it. Only the fields the pipeline
+//! uses are declared: unknown fields are ignored, so AWS adding one breaks
+//! nothing, and a missing required field is an error that names it.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::error::PipelineError;
+
+pub use aws_lambda_events::eventbridge::EventBridgeEvent;
+pub use aws_lambda_events::s3::S3Event as S3Notification;
+
+/// Parses a Lambda payload into `T`. A mismatch is a non-retryable
+/// [`PipelineError::InvalidEvent`] that names the field, by its path in the
+/// event (`detail.repository-name: missing field ...`).
+pub fn parse_event<T: DeserializeOwned>(payload: serde_json::Value) -> Result<T, PipelineError> {
+    serde_path_to_error::deserialize(payload).map_err(|err| {
+        let path = err.path().to_string();
+        if path == "." {
+            PipelineError::invalid_event(err.inner().to_string())
+        } else {
+            PipelineError::invalid_event(format!("{path}: {}", err.inner()))
+        }
+    })
+}
+
+/// `detail` of an ECR "ECR Image Action" event (source `aws.ecr`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct EcrImageAction {
+    /// `PUSH` or `DELETE`.
+    pub action_type: String,
+    /// `SUCCESS` or `FAILURE`.
+    pub result: String,
+    pub repository_name: String,
+    /// `sha256:<64 hex>`; absent on some failed pushes.
+    #[serde(default)]
+    pub image_digest: Option<String>,
+    /// Absent when an image is pushed by digest only.
+    #[serde(default)]
+    pub image_tag: Option<String>,
+}
+
+pub const ECR_SOURCE: &str = "aws.ecr";
+pub const ECR_IMAGE_ACTION: &str = "ECR Image Action";
+
+/// `detail` of a "SageMaker Training Job State Change" event (source `aws.sagemaker`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TrainingJobStateChange {
+    pub training_job_name: String,
+    pub training_job_arn: String,
+    /// `InProgress`, `Completed`, `Failed`, `Stopping` or `Stopped`.
+    pub training_job_status: String,
+    #[serde(default)]
+    pub secondary_status: Option<String>,
+    #[serde(default)]
+    pub failure_reason: Option<String>,
+    #[serde(default)]
+    pub model_artifacts: Option<ModelArtifacts>,
+    #[serde(default)]
+    pub algorithm_specification: Option<TrainingAlgorithm>,
+    #[serde(default)]
+    pub final_metric_data_list: Option<Vec<FinalMetric>>,
+}
+
+pub const SAGEMAKER_SOURCE: &str = "aws.sagemaker";
+pub const TRAINING_JOB_STATE_CHANGE: &str = "SageMaker Training Job State Change";
+pub const MODEL_PACKAGE_STATE_CHANGE: &str = "SageMaker Model Package State Change";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ModelArtifacts {
+    pub s3_model_artifacts: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TrainingAlgorithm {
+    #[serde(default)]
+    pub training_image: Option<String>,
+    #[serde(default)]
+    pub training_input_mode: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FinalMetric {
+    pub metric_name: String,
+    pub value: f64,
+}
+
+/// `detail` of a "SageMaker Model Package State Change" event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ModelPackageStateChange {
+    pub model_package_group_name: String,
+    pub model_package_version: i64,
+    pub model_package_arn: String,
+    /// `Approved`, `Rejected` or `PendingManualApproval`.
+    pub model_approval_status: String,
+    #[serde(default)]
+    pub model_package_name: Option<String>,
+}
+
+/// `detail` of an S3 "Object Created" event delivered through EventBridge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct S3ObjectCreated {
+    pub bucket: S3BucketRef,
+    pub object: S3ObjectRef,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+pub const S3_SOURCE: &str = "aws.s3";
+pub const S3_OBJECT_CREATED: &str = "Object Created";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct S3BucketRef {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct S3ObjectRef {
+    pub key: String,
+    #[serde(default)]
+    pub size: Option<i64>,
+    #[serde(default)]
+    pub etag: Option<String>,
+    #[serde(default)]
+    pub version_id: Option<String>,
+    #[serde(default)]
+    pub sequencer: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn missing_fields_are_named_by_path() {
+        let payload = json!({
+            "detail-type": "ECR Image Action",
+            "source": "aws.ecr",
+            "detail": {"action-type": "PUSH", "result": "SUCCESS"}
+        });
+        let err = parse_event::<EventBridgeEvent<EcrImageAction>>(payload).unwrap_err();
+        assert_eq!(err.error_type(), "NonRetryable.InvalidEvent");
+        let message = err.to_string();
+        assert!(message.contains("detail"), "{message}");
+        assert!(message.contains("repository-name"), "{message}");
+    }
+
+    #[test]
+    fn wrong_types_are_named_by_path() {
+        let payload = json!({
+            "detail-type": "ECR Image Action",
+            "source": "aws.ecr",
+            "detail": {"action-type": "PUSH", "result": "SUCCESS", "repository-name": 7}
+        });
+        let message = parse_event::<EventBridgeEvent<EcrImageAction>>(payload)
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("detail.repository-name"), "{message}");
+    }
+
+    #[test]
+    fn not_an_object_is_an_invalid_event() {
+        for payload in [json!(null), json!("text"), json!([1, 2]), json!({})] {
+            let err = parse_event::<EventBridgeEvent<EcrImageAction>>(payload).unwrap_err();
+            assert_eq!(err.error_type(), "NonRetryable.InvalidEvent");
+        }
+    }
+}

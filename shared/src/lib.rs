@@ -1,0 +1,25 @@
+//! The shared core of the MLOps pipeline's Lambda functions: the AWS events
+//! they accept, configuration from the environment, deterministic SageMaker
+//! names, SageMaker request builders, and the one error type.
+
+pub mod aws;
+pub mod config;
+pub mod error;
+pub mod events;
+pub mod image;
+pub mod logging;
+pub mod names;
+pub mod s3;
+pub mod training;
+
+pub use error::PipelineError;
+pub use names::{PipelineName, ResourceName};
+
+/// Tag keys the pipeline puts on what it creates.
+pub mod tag_keys {
+    pub const PIPELINE: &str = "mlops:pipeline";
+    pub const TRIGGER: &str = "mlops:trigger";
+    pub const ECR_REPOSITORY: &str = "mlops:ecr-repository";
+    pub const IMAGE_DIGEST: &str = "mlops:image-digest";
+    pub const IMAGE_TAG: &str = "mlops:image-tag";
+}

@@ -1,0 +1,132 @@
+//! Every sample event parses into the type the pipeline reads it as.
+//! `shared/tests/fixtures/` holds AWS's documented shapes for the stages that
+//! are not built yet; `events/` holds the samples of the functions that are.
+
+use std::path::{Path, PathBuf};
+
+use shared::events::*;
+
+fn load(path: PathBuf) -> serde_json::Value {
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn fixture(name: &str) -> serde_json::Value {
+    load(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name))
+}
+
+fn sample(name: &str) -> serde_json::Value {
+    load(Path::new(env!("CARGO_MANIFEST_DIR")).join("../events").join(name))
+}
+
+#[test]
+fn ecr_image_action_samples() {
+    let push: EventBridgeEvent<EcrImageAction> = parse_event(sample("ecr-push.json")).unwrap();
+    assert_eq!(push.source, ECR_SOURCE);
+    assert_eq!(push.detail_type, ECR_IMAGE_ACTION);
+    assert_eq!(push.account.as_deref(), Some("123456789012"));
+    assert_eq!(push.region.as_deref(), Some("us-east-1"));
+    assert_eq!(push.detail.action_type, "PUSH");
+    assert_eq!(push.detail.result, "SUCCESS");
+    assert_eq!(push.detail.repository_name, "mlops-training");
+    assert_eq!(push.detail.image_tag.as_deref(), Some("v1.2.0"));
+    assert!(shared::image::is_sha256_digest(push.detail.image_digest.as_deref().unwrap()));
+
+    let other: EventBridgeEvent<EcrImageAction> =
+        parse_event(sample("ecr-push-other-repository.json")).unwrap();
+    assert_ne!(other.detail.repository_name, "mlops-training");
+
+    let delete: EventBridgeEvent<EcrImageAction> = parse_event(sample("ecr-delete.json")).unwrap();
+    assert_eq!(delete.detail.action_type, "DELETE");
+
+    let failure: EventBridgeEvent<EcrImageAction> =
+        parse_event(sample("ecr-push-failure.json")).unwrap();
+    assert_eq!(failure.detail.result, "FAILURE");
+
+    let untagged: EventBridgeEvent<EcrImageAction> =
+        parse_event(sample("ecr-push-untagged.json")).unwrap();
+    assert_eq!(untagged.detail.image_tag, None);
+    let empty_tag: EventBridgeEvent<EcrImageAction> =
+        parse_event(sample("ecr-push-untagged-empty-tag.json")).unwrap();
+    assert_eq!(empty_tag.detail.image_tag.as_deref(), Some(""));
+}
+
+#[test]
+fn every_sample_in_events_parses_as_an_ecr_image_action() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../events");
+    let mut count = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "json") {
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            if name.starts_with("ecr-") {
+                parse_event::<EventBridgeEvent<EcrImageAction>>(load(path))
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
+                count += 1;
+            }
+        }
+    }
+    assert!(count >= 5, "only {count} ECR samples found");
+}
+
+#[test]
+fn training_job_state_changes() {
+    for (file, status) in [
+        ("training-job-state-change-completed.json", "Completed"),
+        ("training-job-state-change-completed-string-times.json", "Completed"),
+        ("training-job-state-change-failed.json", "Failed"),
+        ("training-job-state-change-stopped.json", "Stopped"),
+        ("training-job-state-change-in-progress.json", "InProgress"),
+    ] {
+        let event: EventBridgeEvent<TrainingJobStateChange> =
+            parse_event(fixture(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(event.source, SAGEMAKER_SOURCE, "{file}");
+        assert_eq!(event.detail_type, TRAINING_JOB_STATE_CHANGE, "{file}");
+        assert_eq!(event.detail.training_job_status, status, "{file}");
+        assert!(event.detail.training_job_arn.contains(":training-job/"), "{file}");
+    }
+    let failed: EventBridgeEvent<TrainingJobStateChange> =
+        parse_event(fixture("training-job-state-change-failed.json")).unwrap();
+    assert!(failed.detail.failure_reason.is_some());
+    let completed: EventBridgeEvent<TrainingJobStateChange> =
+        parse_event(fixture("training-job-state-change-completed.json")).unwrap();
+    assert!(completed.detail.model_artifacts.unwrap().s3_model_artifacts.starts_with("s3://"));
+}
+
+#[test]
+fn model_package_state_changes() {
+    for file in [
+        "model-package-state-change-approved.json",
+        "model-package-state-change-approved-string-times.json",
+    ] {
+        let event: EventBridgeEvent<ModelPackageStateChange> =
+            parse_event(fixture(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(event.detail_type, MODEL_PACKAGE_STATE_CHANGE);
+        assert_eq!(event.detail.model_approval_status, "Approved");
+        assert_eq!(event.detail.model_package_version, 3);
+        assert!(event.detail.model_package_arn.ends_with("/3"));
+    }
+}
+
+#[test]
+fn s3_notification_records() {
+    let notification: S3Notification = parse_event(fixture("s3-notification-put.json")).unwrap();
+    assert_eq!(notification.records.len(), 2);
+    let first = &notification.records[0];
+    assert!(first.event_name.as_deref().unwrap().starts_with("ObjectCreated:"));
+    let key = first.s3.object.key.as_deref().unwrap();
+    assert_eq!(
+        shared::s3::decode_notification_key(key).unwrap(),
+        "data/train/Happy Face(1).csv"
+    );
+}
+
+#[test]
+fn s3_eventbridge_object_created() {
+    let event: EventBridgeEvent<S3ObjectCreated> =
+        parse_event(fixture("s3-eventbridge-object-created.json")).unwrap();
+    assert_eq!(event.source, S3_SOURCE);
+    assert_eq!(event.detail_type, S3_OBJECT_CREATED);
+    assert!(!event.detail.bucket.name.is_empty());
+    assert!(!event.detail.object.key.is_empty());
+}
