@@ -172,6 +172,18 @@ impl EnvReader {
         }
     }
 
+    /// `PIPELINE_NAME`, the prefix of every name the pipeline creates.
+    pub fn pipeline_name(&mut self) -> Option<crate::PipelineName> {
+        let raw = self.required("PIPELINE_NAME")?;
+        match crate::PipelineName::parse(&raw) {
+            Ok(name) => Some(name),
+            Err(problem) => {
+                self.problem("PIPELINE_NAME", problem);
+                None
+            }
+        }
+    }
+
     /// Ends loading: the built config when there was no problem, otherwise
     /// every problem found.
     pub fn finish<T>(self, config: Option<T>) -> Result<T, PipelineError> {

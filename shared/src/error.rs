@@ -207,7 +207,11 @@ mod tests {
     #[test]
     fn error_types_are_stable_and_say_retryable() {
         let cases = [
-            (PipelineError::invalid_event("x"), "NonRetryable.InvalidEvent", false),
+            (
+                PipelineError::invalid_event("x"),
+                "NonRetryable.InvalidEvent",
+                false,
+            ),
             (
                 PipelineError::InvalidConfig(ConfigProblems(vec![])),
                 "NonRetryable.InvalidConfig",

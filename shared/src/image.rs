@@ -10,7 +10,9 @@ pub fn ecr_image_by_digest(
     digest: &str,
 ) -> Result<String, String> {
     if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("account {account:?} is not a 12-digit AWS account id"));
+        return Err(format!(
+            "account {account:?} is not a 12-digit AWS account id"
+        ));
     }
     let region_ok = !region.is_empty()
         && region.split('-').count() >= 3
@@ -43,7 +45,10 @@ pub fn ecr_image_by_digest(
 
 pub fn is_sha256_digest(digest: &str) -> bool {
     digest.strip_prefix("sha256:").is_some_and(|hex| {
-        hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     })
 }
 
@@ -71,12 +76,15 @@ mod tests {
     #[test]
     fn pins_the_image_by_digest() {
         assert_eq!(
-            ecr_image_by_digest("123456789012", "us-east-1", "team/mlops-training", DIGEST).unwrap(),
+            ecr_image_by_digest("123456789012", "us-east-1", "team/mlops-training", DIGEST)
+                .unwrap(),
             format!("123456789012.dkr.ecr.us-east-1.amazonaws.com/team/mlops-training@{DIGEST}")
         );
-        assert!(ecr_image_by_digest("123456789012", "cn-north-1", "repo", DIGEST)
-            .unwrap()
-            .contains(".amazonaws.com.cn/"));
+        assert!(
+            ecr_image_by_digest("123456789012", "cn-north-1", "repo", DIGEST)
+                .unwrap()
+                .contains(".amazonaws.com.cn/")
+        );
     }
 
     #[test]
@@ -84,10 +92,34 @@ mod tests {
         let cases = [
             ("12345", "us-east-1", "repo", DIGEST, "account"),
             ("123456789012", "Mars", "repo", DIGEST, "region"),
-            ("123456789012", "us-east-1", "Repo", DIGEST, "repository-name"),
-            ("123456789012", "us-east-1", "a//b", DIGEST, "repository-name"),
-            ("123456789012", "us-east-1", "repo", "sha256:XYZ", "image-digest"),
-            ("123456789012", "us-east-1", "repo", "latest", "image-digest"),
+            (
+                "123456789012",
+                "us-east-1",
+                "Repo",
+                DIGEST,
+                "repository-name",
+            ),
+            (
+                "123456789012",
+                "us-east-1",
+                "a//b",
+                DIGEST,
+                "repository-name",
+            ),
+            (
+                "123456789012",
+                "us-east-1",
+                "repo",
+                "sha256:XYZ",
+                "image-digest",
+            ),
+            (
+                "123456789012",
+                "us-east-1",
+                "repo",
+                "latest",
+                "image-digest",
+            ),
         ];
         for (account, region, repo, digest, field) in cases {
             let err = ecr_image_by_digest(account, region, repo, digest).unwrap_err();

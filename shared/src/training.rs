@@ -151,7 +151,9 @@ impl TrainingJobSettings {
         if !instance_type.starts_with("ml.") {
             env.problem(
                 INSTANCE_TYPE,
-                format!("must be a SageMaker instance type such as ml.m5.large, got {instance_type:?}"),
+                format!(
+                    "must be a SageMaker instance type such as ml.m5.large, got {instance_type:?}"
+                ),
             );
         }
         let instance_count = env.number_or(INSTANCE_COUNT, 1, 1..=100);
@@ -167,7 +169,10 @@ impl TrainingJobSettings {
             let max_wait = env.parsed::<i32>(MAX_WAIT_SECONDS);
             match max_wait {
                 None if env.optional(MAX_WAIT_SECONDS).is_none() => {
-                    env.problem(MAX_WAIT_SECONDS, "is required when TRAINING_USE_SPOT is true");
+                    env.problem(
+                        MAX_WAIT_SECONDS,
+                        "is required when TRAINING_USE_SPOT is true",
+                    );
                 }
                 Some(wait) if wait < max_runtime_seconds || wait > MAX_RUNTIME_LIMIT => {
                     env.problem(
@@ -203,11 +208,17 @@ impl TrainingJobSettings {
                 security_group_ids,
             }),
             (true, false) => {
-                env.problem(SUBNET_IDS, "is required when TRAINING_VPC_SECURITY_GROUP_IDS is set");
+                env.problem(
+                    SUBNET_IDS,
+                    "is required when TRAINING_VPC_SECURITY_GROUP_IDS is set",
+                );
                 None
             }
             (false, true) => {
-                env.problem(SECURITY_GROUP_IDS, "is required when TRAINING_VPC_SUBNET_IDS is set");
+                env.problem(
+                    SECURITY_GROUP_IDS,
+                    "is required when TRAINING_VPC_SUBNET_IDS is set",
+                );
                 None
             }
         };
@@ -242,11 +253,17 @@ fn check_channels(env: &mut EnvReader, channels: &[InputChannel]) {
         if !valid_name {
             env.problem(
                 vars::CHANNELS,
-                format!("[{i}].name {:?} must be 1-64 of letters, digits, '.', '_', '-'", channel.name),
+                format!(
+                    "[{i}].name {:?} must be 1-64 of letters, digits, '.', '_', '-'",
+                    channel.name
+                ),
             );
         }
         if seen.contains(&&channel.name) {
-            env.problem(vars::CHANNELS, format!("[{i}].name {:?} is repeated", channel.name));
+            env.problem(
+                vars::CHANNELS,
+                format!("[{i}].name {:?} is repeated", channel.name),
+            );
         }
         seen.push(&channel.name);
         if let Err(problem) = crate::s3::S3Uri::parse(&channel.s3_uri) {
@@ -301,13 +318,18 @@ pub fn create_training_job_request(
         .training_image(spec.image)
         // Channels set their own mode; this is the default for any without one.
         .training_input_mode(TrainingInputMode::File)
-        .set_metric_definitions(Some(
+        .set_metric_definitions((!settings.metric_definitions.is_empty()).then(|| {
             settings
                 .metric_definitions
                 .iter()
-                .map(|m| MetricDefinition::builder().name(&m.name).regex(&m.regex).build())
-                .collect(),
-        ))
+                .map(|m| {
+                    MetricDefinition::builder()
+                        .name(&m.name)
+                        .regex(&m.regex)
+                        .build()
+                })
+                .collect()
+        }))
         .build();
 
     let mut output = OutputDataConfig::builder().s3_output_path(&settings.output_s3_uri);
@@ -320,7 +342,8 @@ pub fn create_training_job_request(
         resources = resources.volume_kms_key_id(key);
     }
 
-    let mut stopping = StoppingCondition::builder().max_runtime_in_seconds(settings.max_runtime_seconds);
+    let mut stopping =
+        StoppingCondition::builder().max_runtime_in_seconds(settings.max_runtime_seconds);
     if let Some(spot) = &settings.spot {
         stopping = stopping.max_wait_time_in_seconds(spot.max_wait_seconds);
     }
@@ -331,16 +354,17 @@ pub fn create_training_job_request(
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
 
-    let mut request = aws_sdk_sagemaker::operation::create_training_job::CreateTrainingJobInput::builder()
-        .training_job_name(spec.name.as_str())
-        .role_arn(&settings.role_arn)
-        .algorithm_specification(algorithm)
-        .set_input_data_config(Some(spec.channels.iter().map(channel).collect()))
-        .output_data_config(output.build())
-        .resource_config(resources.build())
-        .stopping_condition(stopping.build())
-        .set_hyper_parameters((!hyperparameters.is_empty()).then_some(hyperparameters))
-        .set_tags(Some(spec.tags.iter().map(|(k, v)| tag(k, v)).collect()));
+    let mut request =
+        aws_sdk_sagemaker::operation::create_training_job::CreateTrainingJobInput::builder()
+            .training_job_name(spec.name.as_str())
+            .role_arn(&settings.role_arn)
+            .algorithm_specification(algorithm)
+            .set_input_data_config(Some(spec.channels.iter().map(channel).collect()))
+            .output_data_config(output.build())
+            .resource_config(resources.build())
+            .stopping_condition(stopping.build())
+            .set_hyper_parameters((!hyperparameters.is_empty()).then_some(hyperparameters))
+            .set_tags(Some(spec.tags.iter().map(|(k, v)| tag(k, v)).collect()));
 
     if let Some(spot) = &settings.spot {
         request = request.enable_managed_spot_training(true);
@@ -417,7 +441,10 @@ mod tests {
 
     fn base_env() -> Vec<(&'static str, &'static str)> {
         vec![
-            ("SAGEMAKER_ROLE_ARN", "arn:aws:iam::123456789012:role/SageMakerExecution"),
+            (
+                "SAGEMAKER_ROLE_ARN",
+                "arn:aws:iam::123456789012:role/SageMakerExecution",
+            ),
             (
                 "TRAINING_CHANNELS",
                 r#"[{"name":"train","s3_uri":"s3://data-bucket/train/","content_type":"text/csv"},
@@ -427,7 +454,9 @@ mod tests {
         ]
     }
 
-    fn load(extra: &[(&'static str, &'static str)]) -> Result<TrainingJobSettings, crate::PipelineError> {
+    fn load(
+        extra: &[(&'static str, &'static str)],
+    ) -> Result<TrainingJobSettings, crate::PipelineError> {
         let mut vars = base_env();
         vars.extend_from_slice(extra);
         let mut env = EnvReader::from_vars(vars);
@@ -452,7 +481,10 @@ mod tests {
     fn every_problem_is_reported_at_once() {
         let mut env = EnvReader::from_vars([
             ("SAGEMAKER_ROLE_ARN", "not-an-arn"),
-            ("TRAINING_CHANNELS", r#"[{"name":"train","s3_uri":"http://x","input_mode":"Stream"}]"#),
+            (
+                "TRAINING_CHANNELS",
+                r#"[{"name":"train","s3_uri":"http://x","input_mode":"Stream"}]"#,
+            ),
             ("TRAINING_INSTANCE_TYPE", "m5.large"),
             ("TRAINING_INSTANCE_COUNT", "0"),
             ("TRAINING_HYPERPARAMETERS", r#"{"epochs": [1]}"#),
@@ -471,7 +503,10 @@ mod tests {
             "TRAINING_MAX_WAIT_SECONDS: is required when TRAINING_USE_SPOT is true",
             "TRAINING_VPC_SECURITY_GROUP_IDS: is required when TRAINING_VPC_SUBNET_IDS is set",
         ] {
-            assert!(message.contains(expected), "missing {expected:?} in {message}");
+            assert!(
+                message.contains(expected),
+                "missing {expected:?} in {message}"
+            );
         }
     }
 
@@ -493,8 +528,13 @@ mod tests {
         assert!(err.contains("[1].name \"train\" is repeated"), "{err}");
         assert!(err.contains("[1].s3_uri must be an s3:// URI"), "{err}");
         assert!(err.contains("[2].name \"a b\""), "{err}");
-        let err = load(&[("TRAINING_CHANNELS", "[]")]).unwrap_err().to_string();
-        assert!(err.contains("TRAINING_CHANNELS: must list at least one channel"), "{err}");
+        let err = load(&[("TRAINING_CHANNELS", "[]")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("TRAINING_CHANNELS: must list at least one channel"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -506,9 +546,17 @@ mod tests {
         ])
         .unwrap_err()
         .to_string();
-        assert!(err.contains("TRAINING_MAX_WAIT_SECONDS: must be at least"), "{err}");
-        let err = load(&[("TRAINING_CHECKPOINT_S3_URI", "s3://ckpt-bucket/x")]).unwrap_err().to_string();
-        assert!(err.contains("only used with TRAINING_USE_SPOT=true"), "{err}");
+        assert!(
+            err.contains("TRAINING_MAX_WAIT_SECONDS: must be at least"),
+            "{err}"
+        );
+        let err = load(&[("TRAINING_CHECKPOINT_S3_URI", "s3://ckpt-bucket/x")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("only used with TRAINING_USE_SPOT=true"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -518,17 +566,28 @@ mod tests {
             ("TRAINING_INSTANCE_COUNT", "2"),
             ("TRAINING_VOLUME_SIZE_GB", "50"),
             ("TRAINING_MAX_RUNTIME_SECONDS", "3600"),
-            ("TRAINING_HYPERPARAMETERS", r#"{"epochs": 10, "lr": "0.1", "early_stop": true}"#),
-            ("TRAINING_METRIC_DEFINITIONS", r#"[{"Name":"validation:rmse","Regex":"rmse=([0-9.]+)"}]"#),
+            (
+                "TRAINING_HYPERPARAMETERS",
+                r#"{"epochs": 10, "lr": "0.1", "early_stop": true}"#,
+            ),
+            (
+                "TRAINING_METRIC_DEFINITIONS",
+                r#"[{"Name":"validation:rmse","Regex":"rmse=([0-9.]+)"}]"#,
+            ),
             ("TRAINING_USE_SPOT", "true"),
             ("TRAINING_MAX_WAIT_SECONDS", "7200"),
-            ("TRAINING_CHECKPOINT_S3_URI", "s3://ckpt-bucket/checkpoints/"),
+            (
+                "TRAINING_CHECKPOINT_S3_URI",
+                "s3://ckpt-bucket/checkpoints/",
+            ),
             ("TRAINING_VPC_SUBNET_IDS", "subnet-1, subnet-2"),
             ("TRAINING_VPC_SECURITY_GROUP_IDS", "sg-1"),
             ("TRAINING_KMS_KEY_ID", "alias/mlops"),
         ])
         .unwrap();
-        let name = PipelineName::parse("mlops").unwrap().derive_name("ecr", "repo", &["x"]);
+        let name = PipelineName::parse("mlops")
+            .unwrap()
+            .derive_name("ecr", "repo", &["x"]);
         let tags = vec![("mlops:pipeline".to_string(), "mlops".to_string())];
         let image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/repo@sha256:abc";
         let request = create_training_job_request(
@@ -544,11 +603,20 @@ mod tests {
         .unwrap();
 
         assert_eq!(request.training_job_name(), Some(name.as_str()));
-        assert_eq!(request.role_arn(), Some("arn:aws:iam::123456789012:role/SageMakerExecution"));
+        assert_eq!(
+            request.role_arn(),
+            Some("arn:aws:iam::123456789012:role/SageMakerExecution")
+        );
         let algorithm = request.algorithm_specification().unwrap();
         assert_eq!(algorithm.training_image(), Some(image));
-        assert_eq!(algorithm.metric_definitions()[0].name(), Some("validation:rmse"));
-        assert_eq!(algorithm.metric_definitions()[0].regex(), Some("rmse=([0-9.]+)"));
+        assert_eq!(
+            algorithm.metric_definitions()[0].name(),
+            Some("validation:rmse")
+        );
+        assert_eq!(
+            algorithm.metric_definitions()[0].regex(),
+            Some("rmse=([0-9.]+)")
+        );
 
         let channels = request.input_data_config();
         assert_eq!(channels.len(), 2);
@@ -558,14 +626,20 @@ mod tests {
         let source = channels[1].data_source().unwrap().s3_data_source().unwrap();
         assert_eq!(source.s3_uri(), Some("s3://data-bucket/validation/"));
         assert_eq!(source.s3_data_type(), Some(&S3DataType::S3Prefix));
-        assert_eq!(source.s3_data_distribution_type(), Some(&S3DataDistribution::ShardedByS3Key));
+        assert_eq!(
+            source.s3_data_distribution_type(),
+            Some(&S3DataDistribution::ShardedByS3Key)
+        );
         assert_eq!(channels[1].input_mode(), Some(&TrainingInputMode::Fastfile));
 
         let output = request.output_data_config().unwrap();
         assert_eq!(output.s3_output_path(), Some("s3://model-bucket/output/"));
         assert_eq!(output.kms_key_id(), Some("alias/mlops"));
         let resources = request.resource_config().unwrap();
-        assert_eq!(resources.instance_type(), Some(&TrainingInstanceType::MlG5Xlarge));
+        assert_eq!(
+            resources.instance_type(),
+            Some(&TrainingInstanceType::MlG5Xlarge)
+        );
         assert_eq!(resources.instance_count(), Some(2));
         assert_eq!(resources.volume_size_in_gb(), Some(50));
         assert_eq!(resources.volume_kms_key_id(), Some("alias/mlops"));
@@ -578,7 +652,10 @@ mod tests {
         assert_eq!(hyperparameters["lr"], "0.1");
         assert_eq!(hyperparameters["early_stop"], "true");
         assert_eq!(request.enable_managed_spot_training(), Some(true));
-        assert_eq!(request.checkpoint_config().unwrap().s3_uri(), Some("s3://ckpt-bucket/checkpoints/"));
+        assert_eq!(
+            request.checkpoint_config().unwrap().s3_uri(),
+            Some("s3://ckpt-bucket/checkpoints/")
+        );
         let vpc = request.vpc_config().unwrap();
         assert_eq!(vpc.subnets(), ["subnet-1", "subnet-2"]);
         assert_eq!(vpc.security_group_ids(), ["sg-1"]);
@@ -588,7 +665,9 @@ mod tests {
     #[test]
     fn minimal_request_leaves_optional_parts_out() {
         let settings = load(&[]).unwrap();
-        let name = PipelineName::parse("mlops").unwrap().derive_name("ecr", "repo", &["x"]);
+        let name = PipelineName::parse("mlops")
+            .unwrap()
+            .derive_name("ecr", "repo", &["x"]);
         let request = create_training_job_request(
             &settings,
             &TrainingJobSpec {
@@ -605,7 +684,11 @@ mod tests {
         assert!(request.checkpoint_config().is_none());
         assert!(request.vpc_config().is_none());
         assert!(request.output_data_config().unwrap().kms_key_id().is_none());
-        assert!(request.stopping_condition().unwrap().max_wait_time_in_seconds().is_none());
+        assert!(request
+            .stopping_condition()
+            .unwrap()
+            .max_wait_time_in_seconds()
+            .is_none());
     }
 
     #[test]

@@ -12,11 +12,19 @@ fn load(path: PathBuf) -> serde_json::Value {
 }
 
 fn fixture(name: &str) -> serde_json::Value {
-    load(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name))
+    load(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name),
+    )
 }
 
 fn sample(name: &str) -> serde_json::Value {
-    load(Path::new(env!("CARGO_MANIFEST_DIR")).join("../events").join(name))
+    load(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../events")
+            .join(name),
+    )
 }
 
 #[test]
@@ -30,7 +38,9 @@ fn ecr_image_action_samples() {
     assert_eq!(push.detail.result, "SUCCESS");
     assert_eq!(push.detail.repository_name, "mlops-training");
     assert_eq!(push.detail.image_tag.as_deref(), Some("v1.2.0"));
-    assert!(shared::image::is_sha256_digest(push.detail.image_digest.as_deref().unwrap()));
+    assert!(shared::image::is_sha256_digest(
+        push.detail.image_digest.as_deref().unwrap()
+    ));
 
     let other: EventBridgeEvent<EcrImageAction> =
         parse_event(sample("ecr-push-other-repository.json")).unwrap();
@@ -73,7 +83,10 @@ fn every_sample_in_events_parses_as_an_ecr_image_action() {
 fn training_job_state_changes() {
     for (file, status) in [
         ("training-job-state-change-completed.json", "Completed"),
-        ("training-job-state-change-completed-string-times.json", "Completed"),
+        (
+            "training-job-state-change-completed-string-times.json",
+            "Completed",
+        ),
         ("training-job-state-change-failed.json", "Failed"),
         ("training-job-state-change-stopped.json", "Stopped"),
         ("training-job-state-change-in-progress.json", "InProgress"),
@@ -83,14 +96,22 @@ fn training_job_state_changes() {
         assert_eq!(event.source, SAGEMAKER_SOURCE, "{file}");
         assert_eq!(event.detail_type, TRAINING_JOB_STATE_CHANGE, "{file}");
         assert_eq!(event.detail.training_job_status, status, "{file}");
-        assert!(event.detail.training_job_arn.contains(":training-job/"), "{file}");
+        assert!(
+            event.detail.training_job_arn.contains(":training-job/"),
+            "{file}"
+        );
     }
     let failed: EventBridgeEvent<TrainingJobStateChange> =
         parse_event(fixture("training-job-state-change-failed.json")).unwrap();
     assert!(failed.detail.failure_reason.is_some());
     let completed: EventBridgeEvent<TrainingJobStateChange> =
         parse_event(fixture("training-job-state-change-completed.json")).unwrap();
-    assert!(completed.detail.model_artifacts.unwrap().s3_model_artifacts.starts_with("s3://"));
+    assert!(completed
+        .detail
+        .model_artifacts
+        .unwrap()
+        .s3_model_artifacts
+        .starts_with("s3://"));
 }
 
 #[test]
@@ -113,7 +134,11 @@ fn s3_notification_records() {
     let notification: S3Notification = parse_event(fixture("s3-notification-put.json")).unwrap();
     assert_eq!(notification.records.len(), 2);
     let first = &notification.records[0];
-    assert!(first.event_name.as_deref().unwrap().starts_with("ObjectCreated:"));
+    assert!(first
+        .event_name
+        .as_deref()
+        .unwrap()
+        .starts_with("ObjectCreated:"));
     let key = first.s3.object.key.as_deref().unwrap();
     assert_eq!(
         shared::s3::decode_notification_key(key).unwrap(),

@@ -1,0 +1,106 @@
+//! The function's configuration, read once at cold start.
+
+use shared::config::EnvReader;
+use shared::training::TrainingJobSettings;
+use shared::{PipelineError, PipelineName};
+
+#[derive(Debug, Clone)]
+pub struct TriggerConfig {
+    pub pipeline: PipelineName,
+    /// Only pushes to this repository start training.
+    pub repository: String,
+    /// When not empty, only pushes whose tag matches one of these globs do.
+    pub tag_filter: Vec<glob::Pattern>,
+    pub training: TrainingJobSettings,
+}
+
+impl TriggerConfig {
+    pub fn from_env() -> Result<TriggerConfig, PipelineError> {
+        Self::from_reader(EnvReader::from_process())
+    }
+
+    pub fn from_reader(mut env: EnvReader) -> Result<TriggerConfig, PipelineError> {
+        let pipeline = env.pipeline_name();
+        let repository = env.required("ECR_REPOSITORY_NAME");
+        if let Some(name) = &repository {
+            if !shared::image::is_ecr_repository_name(name) {
+                env.problem(
+                    "ECR_REPOSITORY_NAME",
+                    format!("{name:?} is not an ECR repository name"),
+                );
+            }
+        }
+        let mut tag_filter = Vec::new();
+        for pattern in env.list("ECR_TAG_FILTER") {
+            match glob::Pattern::new(&pattern) {
+                Ok(glob) => tag_filter.push(glob),
+                Err(err) => env.problem("ECR_TAG_FILTER", format!("{pattern:?}: {err}")),
+            }
+        }
+        let training = TrainingJobSettings::from_env(&mut env);
+        let config = (|| {
+            Some(TriggerConfig {
+                pipeline: pipeline?,
+                repository: repository?,
+                tag_filter,
+                training: training?,
+            })
+        })();
+        env.finish(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn vars() -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("PIPELINE_NAME", "mlops"),
+            ("ECR_REPOSITORY_NAME", "mlops-training"),
+            (
+                "SAGEMAKER_ROLE_ARN",
+                "arn:aws:iam::123456789012:role/SageMakerExecution",
+            ),
+            (
+                "TRAINING_CHANNELS",
+                r#"[{"name":"train","s3_uri":"s3://data-bucket/train/"}]"#,
+            ),
+            ("TRAINING_OUTPUT_S3_URI", "s3://data-bucket/output/"),
+        ]
+    }
+
+    #[test]
+    fn loads_a_complete_environment() {
+        let mut vars = vars();
+        vars.push(("ECR_TAG_FILTER", "v*, release-?"));
+        let config = TriggerConfig::from_reader(EnvReader::from_vars(vars)).unwrap();
+        assert_eq!(config.pipeline.as_str(), "mlops");
+        assert_eq!(config.repository, "mlops-training");
+        assert_eq!(config.tag_filter.len(), 2);
+    }
+
+    #[test]
+    fn reports_every_problem_naming_the_variable() {
+        let err = TriggerConfig::from_reader(EnvReader::from_vars([
+            ("PIPELINE_NAME", "My_Pipeline"),
+            ("ECR_TAG_FILTER", "v[,ok"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.error_type(), "NonRetryable.InvalidConfig");
+        let message = err.to_string();
+        for variable in [
+            "PIPELINE_NAME: \"My_Pipeline\" is not a valid pipeline name",
+            "ECR_REPOSITORY_NAME: is required",
+            "ECR_TAG_FILTER: \"v[\"",
+            "SAGEMAKER_ROLE_ARN: is required",
+            "TRAINING_CHANNELS: is required",
+            "TRAINING_OUTPUT_S3_URI: is required",
+        ] {
+            assert!(
+                message.contains(variable),
+                "missing {variable:?} in {message}"
+            );
+        }
+    }
+}

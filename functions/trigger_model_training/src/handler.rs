@@ -1,0 +1,191 @@
+//! ECR "Image Action" event in, at most one `CreateTrainingJob` out.
+
+use aws_sdk_sagemaker::operation::create_training_job::CreateTrainingJobError;
+use lambda_runtime::LambdaEvent;
+use serde::Serialize;
+use serde_json::Value;
+use shared::events::{parse_event, EcrImageAction, EventBridgeEvent, ECR_IMAGE_ACTION, ECR_SOURCE};
+use shared::training::{create_training_job_request, TrainingJobSpec};
+use shared::{tag_keys, PipelineError};
+use tracing::{info, instrument, Span};
+
+use crate::TriggerConfig;
+
+/// What one invocation did; Lambda returns it as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum TriggerOutcome {
+    Started {
+        training_job_name: String,
+        training_job_arn: String,
+        image: String,
+    },
+    Skipped {
+        reason: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        training_job_name: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        image: Option<String>,
+    },
+}
+
+impl TriggerOutcome {
+    fn skipped(reason: impl Into<String>) -> Self {
+        TriggerOutcome::Skipped {
+            reason: reason.into(),
+            training_job_name: None,
+            image: None,
+        }
+    }
+}
+
+/// The Lambda entry point: parses the payload, then [`trigger`].
+pub async fn handle(
+    sagemaker: &aws_sdk_sagemaker::Client,
+    config: &TriggerConfig,
+    event: LambdaEvent<Value>,
+) -> Result<TriggerOutcome, PipelineError> {
+    let event: EventBridgeEvent<EcrImageAction> = parse_event(event.payload)?;
+    trigger(sagemaker, config, &event).await
+}
+
+#[instrument(
+    skip_all,
+    fields(
+        repository = %event.detail.repository_name,
+        image_digest = event.detail.image_digest.as_deref().unwrap_or(""),
+        image_tag = event.detail.image_tag.as_deref().unwrap_or(""),
+        training_job = tracing::field::Empty,
+    )
+)]
+pub async fn trigger(
+    sagemaker: &aws_sdk_sagemaker::Client,
+    config: &TriggerConfig,
+    event: &EventBridgeEvent<EcrImageAction>,
+) -> Result<TriggerOutcome, PipelineError> {
+    if event.source != ECR_SOURCE || event.detail_type != ECR_IMAGE_ACTION {
+        return Err(PipelineError::invalid_event(format!(
+            "expected source {ECR_SOURCE:?} and detail-type {ECR_IMAGE_ACTION:?}, got {:?} and {:?}",
+            event.source, event.detail_type
+        )));
+    }
+    let detail = &event.detail;
+    if let Some(reason) = skip_reason(config, detail) {
+        info!(%reason, "skipped");
+        return Ok(TriggerOutcome::skipped(reason));
+    }
+
+    let digest = detail.image_digest.as_deref().ok_or_else(|| {
+        PipelineError::invalid_event("detail.image-digest is missing from a successful push")
+    })?;
+    let account = event
+        .account
+        .as_deref()
+        .ok_or_else(|| PipelineError::invalid_event("account is missing"))?;
+    let region = event
+        .region
+        .as_deref()
+        .ok_or_else(|| PipelineError::invalid_event("region is missing"))?;
+    let image =
+        shared::image::ecr_image_by_digest(account, region, &detail.repository_name, digest)
+            .map_err(PipelineError::InvalidEvent)?;
+
+    // The image by digest is the identity of the work: the same push
+    // delivered twice, or the same digest pushed under two tags, is one job.
+    let name = config
+        .pipeline
+        .derive_name("ecr", &detail.repository_name, &[&image]);
+    Span::current().record("training_job", name.as_str());
+
+    let mut tags = vec![
+        (tag_keys::PIPELINE.to_string(), config.pipeline.to_string()),
+        (tag_keys::TRIGGER.to_string(), "ecr-push".to_string()),
+        (
+            tag_keys::ECR_REPOSITORY.to_string(),
+            detail.repository_name.clone(),
+        ),
+        (tag_keys::IMAGE_DIGEST.to_string(), digest.to_string()),
+    ];
+    if let Some(tag) = image_tag(detail) {
+        tags.push((tag_keys::IMAGE_TAG.to_string(), tag.to_string()));
+    }
+    let request = create_training_job_request(
+        &config.training,
+        &TrainingJobSpec {
+            name: &name,
+            image: &image,
+            channels: &config.training.channels,
+            tags: &tags,
+        },
+    );
+
+    match request.send_with(sagemaker).await {
+        Ok(output) => {
+            let arn = output.training_job_arn().unwrap_or_default().to_string();
+            info!(training_job_arn = %arn, "training job started");
+            Ok(TriggerOutcome::Started {
+                training_job_name: name.into(),
+                training_job_arn: arn,
+                image,
+            })
+        }
+        // SageMaker's answer to a name that exists: our deterministic name
+        // means this push already started its job.
+        Err(err)
+            if matches!(
+                err.as_service_error(),
+                Some(CreateTrainingJobError::ResourceInUse(_))
+            ) =>
+        {
+            info!("training job already started");
+            Ok(TriggerOutcome::Skipped {
+                reason: "already started".to_string(),
+                training_job_name: Some(name.into()),
+                image: Some(image),
+            })
+        }
+        Err(err) => Err(PipelineError::from_sdk("CreateTrainingJob", err)),
+    }
+}
+
+/// ECR sends `"image-tag": ""` as well as no tag at all for untagged pushes.
+fn image_tag(detail: &EcrImageAction) -> Option<&str> {
+    detail.image_tag.as_deref().filter(|tag| !tag.is_empty())
+}
+
+fn skip_reason(config: &TriggerConfig, detail: &EcrImageAction) -> Option<String> {
+    if detail.action_type != "PUSH" {
+        return Some(format!("action-type {} is not a push", detail.action_type));
+    }
+    if detail.result != "SUCCESS" {
+        return Some(format!("push result is {}, not SUCCESS", detail.result));
+    }
+    if detail.repository_name != config.repository {
+        return Some(format!(
+            "repository {} is not the configured {}",
+            detail.repository_name, config.repository
+        ));
+    }
+    if config.tag_filter.is_empty() {
+        return None;
+    }
+    let filter: Vec<&str> = config
+        .tag_filter
+        .iter()
+        .map(glob::Pattern::as_str)
+        .collect();
+    match image_tag(detail) {
+        None => Some(format!(
+            "untagged push; ECR_TAG_FILTER requires a tag matching {}",
+            filter.join(",")
+        )),
+        Some(tag) if !config.tag_filter.iter().any(|glob| glob.matches(tag)) => Some(format!(
+            "tag {tag} does not match ECR_TAG_FILTER {}",
+            filter.join(",")
+        )),
+        Some(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests;

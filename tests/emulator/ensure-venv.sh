@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Makes sure the project-local virtualenv <repo>/.venv exists and holds exactly
+# what tests/emulator/requirements.txt pins (moto, boto3, pytest, cfn-lint,
+# cargo-lambda, ...).
+#
+# - Idempotent: the venv is stamped with the SHA-256 of requirements.txt; when
+#   the stamp matches, nothing is done and nothing is printed.
+# - A changed requirements.txt (or a broken venv) reinstalls.
+# - Safe to run concurrently (parallel test binaries): installers serialise on
+#   an flock, and a waiter re-checks the stamp once it holds the lock.
+# - Progress goes to stderr, and only while installing; stdout stays empty.
+#
+# Environment: PYTHON (default python3) is the interpreter the venv is made from.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+venv="$root/.venv"
+requirements="$here/requirements.txt"
+stamp="$venv/.requirements.sha256"
+python="${PYTHON:-python3}"
+
+want="$(sha256sum "$requirements" | cut -d' ' -f1)"
+
+up_to_date() {
+    [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]] \
+        && "$venv/bin/python" -c 'import sys' >/dev/null 2>&1
+}
+
+# Fast path, no lock: already installed.
+if up_to_date; then
+    exit 0
+fi
+
+mkdir -p "$venv"
+# The lock file lives inside the venv directory (git-ignored with it); the venv
+# is never recreated with --clear, so the file is never unlinked under a holder.
+exec 9>"$venv/.lock"
+flock 9
+
+# Another caller may have finished the install while this one waited.
+if up_to_date; then
+    exit 0
+fi
+
+echo "ensure-venv: installing $requirements into $venv ..." >&2
+rm -f "$stamp"
+if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c 'import sys' >/dev/null 2>&1; then
+    "$python" -m venv "$venv" >&2
+fi
+# Keeps the venv ignored even where the repository's .gitignore is not in effect.
+printf '*\n' >"$venv/.gitignore"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    --requirement "$requirements" >&2
+printf '%s\n' "$want" >"$stamp.tmp"
+mv -f "$stamp.tmp" "$stamp"
+echo "ensure-venv: done" >&2
