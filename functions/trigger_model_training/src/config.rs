@@ -50,29 +50,31 @@ impl TriggerConfig {
     }
 }
 
+/// A minimal valid environment, for the crate's tests.
+#[cfg(test)]
+pub(crate) fn test_vars() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("PIPELINE_NAME", "mlops"),
+        ("ECR_REPOSITORY_NAME", "mlops-training"),
+        (
+            "SAGEMAKER_ROLE_ARN",
+            "arn:aws:iam::123456789012:role/SageMakerExecution",
+        ),
+        (
+            "TRAINING_CHANNELS",
+            r#"[{"name":"train","s3_uri":"s3://data-bucket/train/"}]"#,
+        ),
+        ("TRAINING_OUTPUT_S3_URI", "s3://data-bucket/output/"),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    pub(crate) fn vars() -> Vec<(&'static str, &'static str)> {
-        vec![
-            ("PIPELINE_NAME", "mlops"),
-            ("ECR_REPOSITORY_NAME", "mlops-training"),
-            (
-                "SAGEMAKER_ROLE_ARN",
-                "arn:aws:iam::123456789012:role/SageMakerExecution",
-            ),
-            (
-                "TRAINING_CHANNELS",
-                r#"[{"name":"train","s3_uri":"s3://data-bucket/train/"}]"#,
-            ),
-            ("TRAINING_OUTPUT_S3_URI", "s3://data-bucket/output/"),
-        ]
-    }
-
     #[test]
     fn loads_a_complete_environment() {
-        let mut vars = vars();
+        let mut vars = test_vars();
         vars.push(("ECR_TAG_FILTER", "v*, release-?"));
         let config = TriggerConfig::from_reader(EnvReader::from_vars(vars)).unwrap();
         assert_eq!(config.pipeline.as_str(), "mlops");

@@ -20,19 +20,7 @@ const ARN: &str = "arn:aws:sagemaker:us-east-1:123456789012:training-job/x";
 const DIGEST: &str = "sha256:9f3ada942312fb3afdeab834233daeebd2e9753f943b623b9197f378176470a6";
 
 fn config(extra: &[(&'static str, &'static str)]) -> TriggerConfig {
-    let mut vars = vec![
-        ("PIPELINE_NAME", "mlops"),
-        ("ECR_REPOSITORY_NAME", "mlops-training"),
-        (
-            "SAGEMAKER_ROLE_ARN",
-            "arn:aws:iam::123456789012:role/SageMakerExecution",
-        ),
-        (
-            "TRAINING_CHANNELS",
-            r#"[{"name":"train","s3_uri":"s3://data-bucket/train/"}]"#,
-        ),
-        ("TRAINING_OUTPUT_S3_URI", "s3://data-bucket/output/"),
-    ];
+    let mut vars = crate::config::test_vars();
     vars.extend_from_slice(extra);
     TriggerConfig::from_reader(EnvReader::from_vars(vars)).unwrap()
 }
