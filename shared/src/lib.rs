@@ -5,6 +5,7 @@
 pub mod aws;
 pub mod config;
 pub mod error;
+pub mod evaluation;
 pub mod events;
 pub mod image;
 pub mod logging;
