@@ -1,4 +1,4 @@
-"""Starts the project's local AWS emulator: moto's server plus sagemaker_rules.
+"""Starts the project's local AWS emulator: moto's server plus this directory's patches.
 
 Usage (from the repository root, after tests/emulator/ensure-venv.sh):
 
@@ -12,6 +12,9 @@ Usage (from the repository root, after tests/emulator/ensure-venv.sh):
   reaches end-of-file: a test process that dies, however it dies, closes the
   pipe and so never leaves an emulator behind. Run it with ``--ignore-stdin``
   to keep it up in the background by hand.
+* Applies sagemaker_rules and events_rules (what stock moto lacks, see their
+  docstrings) and control, the test-control endpoint under /_emulator/ (see
+  control.py), before the server starts.
 * Request logging is off; set EMULATOR_VERBOSE=1 to log requests to stderr.
   Server errors (tracebacks) always go to stderr.
 
@@ -72,10 +75,14 @@ def main() -> int:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
     # Beside this file; sys.path[0] is this script's directory.
+    import control
+    import events_rules
     import sagemaker_rules
     from moto.server import ThreadedMotoServer
 
     sagemaker_rules.install()
+    events_rules.install()
+    control.install()
 
     stop = threading.Event()
 

@@ -1,17 +1,23 @@
 """SageMaker rules that stock moto 5.2.5 lacks and the project's tests rely on.
 
 `install()` patches moto's SageMaker backend class (``SageMakerModelBackend``)
-in this process, before the server starts. Each rule is small and is tested in
-``test_sagemaker_rules.py``. Everything else is stock moto.
+in this process, before the server starts. Each rule is small and is tested:
+rules 1-5 in ``test_sagemaker_rules.py``, rule 5's final metrics and the
+test control in ``test_training_job_control.py``, rules 6-9 in
+``test_model_registry.py``. Everything else is stock moto.
 
 What stock moto 5.2.5 does (read from moto/sagemaker/models.py and checked
 against a running server):
+
+Training jobs
 
 * ``CreateTrainingJob``, ``CreateModel``, ``CreateEndpointConfig`` and
   ``CreateEndpoint`` accept a name that already exists and silently replace the
   stored resource (``self.training_jobs[name] = job`` and the like).
 * ``FakeTrainingJob.__init__`` overwrites ``AlgorithmSpecification.MetricDefinitions``
-  with a hard-coded ``[{"Name": "test:dcg", ...}]``, whatever was sent.
+  with a hard-coded ``[{"Name": "test:dcg", ...}]``, whatever was sent, and sets
+  ``FinalMetricDataList`` to a hard-coded ``[{"MetricName": "train:progress",
+  "Value": 100.0}]`` that nothing sent asked for.
 * Everything else the tests check is echoed by ``DescribeTrainingJob`` as sent:
   ``AlgorithmSpecification.TrainingImage/TrainingInputMode``, ``InputDataConfig``
   (channel names, S3 data source and URI, ``ContentType``, ``InputMode``,
@@ -20,10 +26,52 @@ against a running server):
   ``StoppingCondition`` (``MaxRuntimeInSeconds``, ``MaxWaitTimeInSeconds``),
   ``HyperParameters``, ``EnableManagedSpotTraining``, ``CheckpointConfig``,
   ``VpcConfig`` and ``RoleArn``; ``ListTags`` on the training job's ARN returns
-  the tags given at creation. The job is ``Completed`` at once.
-* Known gaps left alone (the tests do not rely on them): ``ClientToken`` is
-  ignored wherever SageMaker takes one, and ``UpdateEndpoint`` is not
-  implemented (moto answers HTTP 500).
+  the tags given at creation.
+* The job is ``TrainingJobStatus`` ``Completed`` (``SecondaryStatus``
+  ``Completed``) as soon as it is created, with ``TrainingStartTime`` =
+  ``TrainingEndTime`` = ``CreationTime``. ``ModelArtifacts.S3ModelArtifacts`` is
+  ``os.path.join(S3OutputPath, <job name>, "output", "model.tar.gz")``: the
+  real layout, ``<S3OutputPath>/<job name>/output/model.tar.gz``, whether or
+  not ``S3OutputPath`` ends with one slash (not patched). Nothing is written
+  to S3. ``DescribeTrainingJob`` of a missing job: ``ValidationException``
+  ``Could not find training job '<arn>'.``
+
+Model registry
+
+* ``CreateModelPackageGroup`` with an existing name silently replaces the group
+  (new description, tags and creation time); the packages stay.
+* ``DescribeModelPackageGroup`` of a missing group: HTTP 400
+  ``ValidationException`` ``ModelPackageGroup <group arn> does not exist.``,
+  as SageMaker answers (not patched).
+* ``CreateModelPackage`` in a group (versioned) stores and
+  ``DescribeModelPackage`` echoes ``InferenceSpecification`` (``Containers``
+  with ``Image`` and ``ModelDataUrl``, ``SupportedContentTypes``,
+  ``SupportedResponseMIMETypes``, ``SupportedRealtimeInferenceInstanceTypes``),
+  ``ModelMetrics``, ``CustomerMetadataProperties``, ``ModelApprovalStatus`` and
+  ``ModelPackageDescription``; ``ModelPackageStatus`` is ``Completed``.
+  ``ModelPackageVersion`` is 1, 2, ... per group (the count of the group's
+  packages plus one, which two concurrent creates could share: see rule 7), and
+  ``ModelPackageArn`` is ``arn:aws:sagemaker:<region>:<account>:model-package/<group,
+  lower-cased>/<version>``. A missing group: ``ValidationException`` "An error
+  ocurred (ValidationException) when calling the CreateModelPackage operation:
+  Model Package Group does not exist." (moto's text, typo included).
+  ``ClientToken`` is stored and ignored: a retry makes a second version.
+  A group given by ARN instead of name is "does not exist".
+* ``ListModelPackages`` filters by ``ModelPackageGroupName`` and
+  ``ModelApprovalStatus`` and sorts by ``CreationTime`` either way.
+* ``UpdateModelPackage`` sets ``ModelApprovalStatus`` (and ``LastModifiedTime``)
+  but also overwrites ``CustomerMetadataProperties`` and ``ApprovalDescription``
+  with whatever was sent, so an approval alone erases the package's metadata.
+* ``DescribeModelPackage`` has no ``Tags`` field (nor in SageMaker's API); moto
+  stores the ``Tags`` sent, but ``ListTags`` on a model package ARN fails with
+  HTTP 500 (moto splits the ARN's resource part on "/" into exactly two parts).
+  SageMaker's API reference says that a versioned package "uses the tags
+  associated with the model group" and that a tag argument cannot be supplied
+  with ``ModelPackageGroupName``; moto accepts it.
+
+Known gaps left alone (the tests do not rely on them): ``ClientToken`` is
+ignored everywhere except ``CreateModelPackage``, and ``UpdateEndpoint`` is not
+implemented (moto answers HTTP 500).
 
 Rules added here:
 
@@ -41,10 +89,39 @@ Rules added here:
    ``Cannot create already existing endpoint "<arn>".``
 5. ``DescribeTrainingJob`` echoes ``AlgorithmSpecification.MetricDefinitions``
    as sent (and omits it when none was sent) instead of moto's hard-coded
-   metric, as SageMaker does for a custom training image.
+   metric, as SageMaker does for a custom training image; and
+   ``FinalMetricDataList`` starts empty instead of moto's made-up
+   ``train:progress`` metric. A test sets the final metrics, the status and the
+   failure reason of a job through the launcher's test-control endpoint
+   (``control.py``), which calls ``set_training_job_state`` below.
+6. Model package group names are unique: ``ValidationException``
+   ``Model Package Group already exists: <group arn>``; the first group is left
+   untouched.
+7. ``CreateModelPackage`` honours ``ClientToken`` (per account and region, for
+   the emulator's lifetime): a repeated token answers the ``ModelPackageArn``
+   of the first call and creates nothing, as SageMaker does for an idempotent
+   retry; the same token with a different ``ModelPackageGroupName`` (or
+   ``ModelPackageName``) is a ``ValidationException`` "ClientToken <token> was
+   already used with different parameters ...". A create that fails records no
+   token. A token longer than 36 characters or with a character outside
+   ``[a-zA-Z0-9-]`` is a ``ValidationException`` "1 validation error detected:
+   Value '<token>' at 'clientToken' failed to satisfy constraint: ...", as
+   SageMaker's API model constrains it (stock moto and the Rust SDK check
+   neither). The SDKs fill in a random token when none is set
+   (``idempotencyToken``), so only a token the caller derives makes a retry
+   idempotent. The whole create runs under the rules' lock, so concurrent
+   creates in one group get distinct versions. ``ModelPackageGroupName`` may also be the
+   group's ARN, as in SageMaker.
+8. ``UpdateModelPackage`` adds the ``CustomerMetadataProperties`` sent to the
+   package's (``CustomerMetadataPropertiesToRemove`` removes keys) and keeps
+   ``ApprovalDescription`` when none is sent, instead of overwriting both.
+9. ``ListTags``/``AddTags``/``DeleteTags`` accept a model package ARN
+   (``.../model-package/<group>/<version>``): they answer the tags sent with
+   ``CreateModelPackage`` (none if none were sent) instead of HTTP 500.
 
-The check and the insert of rules 1-4 run under one lock: moto's server is
-threaded, and two concurrent creates of one name must not both succeed.
+The check and the insert of rules 1-4 and 6-7 run under one lock: moto's server
+is threaded, and two concurrent creates of one name (or one token) must not
+both succeed.
 """
 
 from __future__ import annotations
@@ -52,21 +129,36 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
+import re
 import threading
 from typing import Any, Callable
 
+from moto.core.utils import utcnow
 from moto.sagemaker.exceptions import ResourceInUseException, ValidationError
 from moto.sagemaker.models import SageMakerModelBackend
 from moto.sagemaker.utils import arn_formatter
 
 _LOCK = threading.RLock()
 _MARK = "_project_emulator_rule"
+# Rule 7's record, an attribute of each backend (one per account and region):
+# {client token: ((group name, package name), model package ARN)}.
+_CLIENT_TOKENS = "_project_emulator_client_tokens"
+_CLIENT_TOKEN = re.compile(r"[a-zA-Z0-9-]+")
+_GROUP_ARN = re.compile(r"^arn:aws[a-z-]*:sagemaker:[^:]*:[0-9]{12}:model-package-group/(.+)$")
+
+
+def _bind(original: Callable[..., Any], args: tuple, kwargs: dict) -> inspect.BoundArguments:
+    """The call's arguments by parameter name, however the caller passed them."""
+    return inspect.signature(original).bind(*args, **kwargs)
 
 
 def _arguments(original: Callable[..., Any], args: tuple, kwargs: dict) -> dict:
-    """The call's arguments by parameter name, however the caller passed them."""
-    bound = inspect.signature(original).bind(*args, **kwargs)
-    return bound.arguments
+    return _bind(original, args, kwargs).arguments
+
+
+def _marked(function: Callable[..., Any]) -> Callable[..., Any]:
+    setattr(function, _MARK, True)
+    return function
 
 
 def _unique_name(
@@ -88,8 +180,7 @@ def _unique_name(
                     raise reject(backend, name, existing)
                 return original(*args, **kwargs)
 
-        setattr(create, _MARK, True)
-        return create
+        return _marked(create)
 
     return decorate
 
@@ -111,8 +202,12 @@ def _already_existing(kind: str, arn_kind: str) -> Callable[..., Exception]:
     return reject
 
 
-def _echo_metric_definitions(original: Callable[..., Any]) -> Callable[..., Any]:
-    """Rule 5: keep the AlgorithmSpecification that was sent, MetricDefinitions included."""
+def _group_already_exists(backend: SageMakerModelBackend, name: str, group: Any) -> Exception:
+    return ValidationError(message=f"Model Package Group already exists: {group.arn}")
+
+
+def _training_job_as_sent(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Rule 5: the AlgorithmSpecification that was sent, and no made-up final metric."""
 
     @functools.wraps(original)
     def create_training_job(*args: Any, **kwargs: Any) -> Any:
@@ -121,10 +216,181 @@ def _echo_metric_definitions(original: Callable[..., Any]) -> Callable[..., Any]
         job = original(*args, **kwargs)
         if sent is not None:
             job.algorithm_specification = sent
+        job.final_metric_data_list = []
         return job
 
-    setattr(create_training_job, _MARK, True)
-    return create_training_job
+    return _marked(create_training_job)
+
+
+def _idempotent_model_package(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Rule 7: ClientToken makes CreateModelPackage idempotent."""
+
+    @functools.wraps(original)
+    def create_model_package(*args: Any, **kwargs: Any) -> Any:
+        bound = _bind(original, args, kwargs)
+        arguments = bound.arguments
+        backend = arguments["self"]
+        group = arguments.get("model_package_group_name")
+        if isinstance(group, str):
+            by_arn = _GROUP_ARN.match(group)
+            if by_arn:
+                group = arguments["model_package_group_name"] = by_arn.group(1)
+        target = (group, arguments.get("model_package_name"))
+        token = arguments.get("client_token")
+        if token is not None:
+            _check_client_token(token)
+        with _LOCK:
+            tokens = backend.__dict__.setdefault(_CLIENT_TOKENS, {})
+            if token and token in tokens:
+                first_target, arn = tokens[token]
+                if first_target != target:
+                    raise ValidationError(
+                        message=(
+                            f"ClientToken {token} was already used with different parameters: "
+                            f"it created {arn} (ModelPackageGroupName {first_target[0]!r}, "
+                            f"ModelPackageName {first_target[1]!r}), this request has "
+                            f"ModelPackageGroupName {target[0]!r}, ModelPackageName {target[1]!r}."
+                        )
+                    )
+                return arn
+            arn = original(*bound.args, **bound.kwargs)
+            if token:
+                tokens[token] = (target, arn)
+            return arn
+
+    return _marked(create_model_package)
+
+
+def _check_client_token(token: str) -> None:
+    """SageMaker's constraints on ClientToken (1-36 characters of [a-zA-Z0-9-])."""
+    constraint = None
+    if len(token) > 36:
+        constraint = "Member must have length less than or equal to 36"
+    elif not _CLIENT_TOKEN.fullmatch(token):
+        constraint = "Member must satisfy regular expression pattern: [a-zA-Z0-9-]+"
+    if constraint is not None:
+        raise ValidationError(
+            message=(
+                f"1 validation error detected: Value '{token}' at 'clientToken' "
+                f"failed to satisfy constraint: {constraint}"
+            )
+        )
+
+
+def _update_keeps_unsent(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Rule 8: UpdateModelPackage merges metadata and keeps what was not sent."""
+
+    @functools.wraps(original)
+    def update_model_package(*args: Any, **kwargs: Any) -> Any:
+        bound = _bind(original, args, kwargs)
+        arguments = bound.arguments
+        backend = arguments["self"]
+        with _LOCK:
+            key = arguments["model_package_arn"]
+            package = backend.model_packages.get(backend.model_package_name_mapping.get(key, key))
+            if package is not None:
+                sent = arguments.get("customer_metadata_properties")
+                to_remove = arguments.get("customer_metadata_properties_to_remove")
+                merged = dict(package.customer_metadata_properties or {})
+                merged.update(sent or {})
+                keep = merged or sent is not None or to_remove or package.customer_metadata_properties
+                arguments["customer_metadata_properties"] = merged if keep else None
+                if arguments.get("approval_description") is None:
+                    arguments["approval_description"] = package.approval_description
+            return original(*bound.args, **bound.kwargs)
+
+    return _marked(update_model_package)
+
+
+def _model_package_tags(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Rule 9: tag operations find a model package by its ARN."""
+
+    @functools.wraps(original)
+    def get_resource_from_arn(self: SageMakerModelBackend, arn: str) -> Any:
+        resource = arn.split(":")[-1]
+        if resource.startswith("model-package/"):
+            package = self.model_packages.get(arn)
+            if package is None:
+                name = resource.split("/", 1)[1]
+                raise ValidationError(message=f"Could not find model-package with name {name}")
+            if package.tags is None:
+                package.tags = []
+            return package
+        return original(self, arn)
+
+    return _marked(get_resource_from_arn)
+
+
+# Rule 5's test control: what control.py's endpoint changes on a training job.
+TRAINING_JOB_STATUSES = {
+    # TrainingJobStatus: the SecondaryStatus that goes with it
+    "InProgress": "Training",
+    "Completed": "Completed",
+    "Failed": "Failed",
+    "Stopping": "Stopping",
+    "Stopped": "Stopped",
+}
+_UNSET: Any = object()
+
+
+def set_training_job_state(
+    backend: SageMakerModelBackend,
+    name: str,
+    *,
+    status: str | None = None,
+    failure_reason: Any = _UNSET,
+    final_metrics: list[dict[str, Any]] | None = None,
+    model_artifacts: Any = _UNSET,
+) -> dict[str, Any]:
+    """Changes a stored training job as the test-control endpoint asks.
+
+    ``status``: a TrainingJobStatus; sets the matching SecondaryStatus, sets
+    TrainingEndTime (terminal states) or removes it (InProgress, Stopping), and
+    removes FailureReason unless ``failure_reason`` is given too.
+    ``failure_reason``: a string, or None to remove it.
+    ``final_metrics``: [{"MetricName", "Value"}], replaces FinalMetricDataList
+    (each gets Timestamp = now).
+    ``model_artifacts``: an S3 URI for ModelArtifacts.S3ModelArtifacts, or None
+    to remove ModelArtifacts.
+
+    Raises KeyError if the job does not exist. Returns the job's new state.
+    """
+    with _LOCK:
+        job = backend.training_jobs[name]
+        now = utcnow()
+        if status is not None:
+            job.training_job_status = status
+            job.secondary_status = TRAINING_JOB_STATUSES[status]
+            job.training_end_time = None if status in ("InProgress", "Stopping") else now
+            if failure_reason is _UNSET:
+                failure_reason = None
+        if failure_reason is not _UNSET:
+            job.failure_reason = failure_reason
+        if final_metrics is not None:
+            job.final_metric_data_list = [
+                {"MetricName": m["MetricName"], "Value": float(m["Value"]), "Timestamp": now}
+                for m in final_metrics
+            ]
+        if model_artifacts is not _UNSET:
+            job.model_artifacts = (
+                None if model_artifacts is None else {"S3ModelArtifacts": model_artifacts}
+            )
+        job.last_modified_time = now
+        state: dict[str, Any] = {
+            "TrainingJobName": job.training_job_name,
+            "TrainingJobArn": job.arn,
+            "TrainingJobStatus": job.training_job_status,
+            "SecondaryStatus": job.secondary_status,
+            "FinalMetricDataList": [
+                {"MetricName": m["MetricName"], "Value": m["Value"]}
+                for m in job.final_metric_data_list or []
+            ],
+        }
+        if getattr(job, "failure_reason", None) is not None:
+            state["FailureReason"] = job.failure_reason
+        if job.model_artifacts is not None:
+            state["ModelArtifacts"] = dict(job.model_artifacts)
+        return state
 
 
 def install() -> None:
@@ -136,7 +402,7 @@ def install() -> None:
     # Rule 5 sits inside rule 1, so a rejected duplicate never reaches it.
     backend.create_training_job = _unique_name(  # type: ignore[method-assign]
         "training_job_name", lambda b: b.training_jobs, _training_job_in_use
-    )(_echo_metric_definitions(backend.create_training_job))
+    )(_training_job_as_sent(backend.create_training_job))
     backend.create_model = _unique_name(  # type: ignore[method-assign]
         "model_name", lambda b: b._models, _already_existing("model", "model")
     )(backend.create_model)
@@ -150,3 +416,17 @@ def install() -> None:
         lambda b: b.endpoints,
         _already_existing("endpoint", "endpoint"),
     )(backend.create_endpoint)
+    backend.create_model_package_group = _unique_name(  # type: ignore[method-assign]
+        "model_package_group_name",
+        lambda b: b.model_package_groups,
+        _group_already_exists,
+    )(backend.create_model_package_group)
+    backend.create_model_package = _idempotent_model_package(  # type: ignore[method-assign]
+        backend.create_model_package
+    )
+    backend.update_model_package = _update_keeps_unsent(  # type: ignore[method-assign]
+        backend.update_model_package
+    )
+    backend._get_resource_from_arn = _model_package_tags(  # type: ignore[method-assign]
+        backend._get_resource_from_arn
+    )

@@ -1,146 +1,21 @@
-"""Tests of the emulator launcher and of each rule in sagemaker_rules.
+"""Tests of the emulator launcher and of rules 1-5 in sagemaker_rules.
 
 Run from the repository root: .venv/bin/python -m pytest tests/emulator -q
-Each test gets its own launcher process (fresh moto state) and talks to it with
-boto3, dummy credentials, region us-east-1.
+Each test gets its own launcher process (fresh moto state, the `emulator` and
+`sagemaker` fixtures of conftest.py) and talks to it with boto3, dummy
+credentials, region us-east-1.
 """
 
 from __future__ import annotations
 
 import copy
-import os
-import select
 import socket
-import subprocess
-import sys
 import threading
-from pathlib import Path
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-HERE = Path(__file__).resolve().parent
-LAUNCHER = HERE / "launcher.py"
-REGION = "us-east-1"
-ACCOUNT = "123456789012"  # moto's default account
-ROLE = f"arn:aws:iam::{ACCOUNT}:role/sagemaker-execution"
-START_TIMEOUT = 60.0
-
-
-class Launcher:
-    def __init__(self) -> None:
-        env = dict(os.environ)
-        for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_DEFAULT_PROFILE"):
-            env.pop(key, None)
-        self.process = subprocess.Popen(
-            [sys.executable, str(LAUNCHER)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=env,
-        )
-        ready, _, _ = select.select([self.process.stdout], [], [], START_TIMEOUT)
-        line = self.process.stdout.readline().decode() if ready else ""
-        if not line.startswith("READY "):
-            self.process.kill()
-            self.process.wait()
-            pytest.fail(f"launcher did not report READY within {START_TIMEOUT}s: {line!r}")
-        self.port = int(line.split()[1])
-        self.endpoint_url = f"http://127.0.0.1:{self.port}"
-
-    def client(self, service: str = "sagemaker"):
-        return boto3.client(
-            service,
-            endpoint_url=self.endpoint_url,
-            region_name=REGION,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-            config=Config(retries={"max_attempts": 1}),
-        )
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-@pytest.fixture
-def emulator():
-    launcher = Launcher()
-    try:
-        yield launcher
-    finally:
-        launcher.stop()
-
-
-@pytest.fixture
-def sagemaker(emulator):
-    return emulator.client()
-
-
-def training_job_request(name: str) -> dict:
-    return dict(
-        TrainingJobName=name,
-        AlgorithmSpecification={
-            "TrainingImage": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/trainer:1.0",
-            "TrainingInputMode": "File",
-            "MetricDefinitions": [
-                {"Name": "validation:rmse", "Regex": r"validation-rmse=(\S+)"},
-                {"Name": "train:loss", "Regex": r"train-loss=(\S+)"},
-            ],
-        },
-        RoleArn=ROLE,
-        InputDataConfig=[
-            {
-                "ChannelName": "train",
-                "DataSource": {
-                    "S3DataSource": {
-                        "S3DataType": "S3Prefix",
-                        "S3Uri": "s3://datasets/churn/train/",
-                        "S3DataDistributionType": "FullyReplicated",
-                    }
-                },
-                "ContentType": "text/csv",
-                "InputMode": "File",
-                "CompressionType": "None",
-            },
-            {
-                "ChannelName": "validation",
-                "DataSource": {
-                    "S3DataSource": {
-                        "S3DataType": "S3Prefix",
-                        "S3Uri": "s3://datasets/churn/validation/",
-                    }
-                },
-                "ContentType": "application/x-parquet",
-                "InputMode": "Pipe",
-            },
-        ],
-        OutputDataConfig={
-            "S3OutputPath": "s3://artifacts/churn/",
-            "KmsKeyId": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/output-key",
-        },
-        ResourceConfig={
-            "InstanceType": "ml.m5.xlarge",
-            "InstanceCount": 2,
-            "VolumeSizeInGB": 50,
-            "VolumeKmsKeyId": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/volume-key",
-        },
-        StoppingCondition={"MaxRuntimeInSeconds": 3600, "MaxWaitTimeInSeconds": 7200},
-        HyperParameters={"eta": "0.2", "max_depth": "5", "num_round": "100"},
-        EnableManagedSpotTraining=True,
-        CheckpointConfig={"S3Uri": "s3://artifacts/checkpoints/", "LocalPath": "/opt/ml/checkpoints"},
-        VpcConfig={"SecurityGroupIds": ["sg-0123"], "Subnets": ["subnet-a", "subnet-b"]},
-        Tags=[
-            {"Key": "project", "Value": "churn"},
-            {"Key": "dataset-sha256", "Value": "ab" * 32},
-        ],
-    )
+from harness import ACCOUNT, REGION, ROLE, Launcher, error_of, training_job_request
 
 
 def create_model(sagemaker, name: str, image: str = "inference:1") -> dict:
@@ -162,15 +37,6 @@ def create_endpoint_config(sagemaker, name: str, model: str) -> dict:
                 "InitialInstanceCount": 1,
             }
         ],
-    )
-
-
-def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[int, str, str]:
-    response = excinfo.value.response
-    return (
-        response["ResponseMetadata"]["HTTPStatusCode"],
-        response["Error"]["Code"],
-        response["Error"]["Message"],
     )
 
 
