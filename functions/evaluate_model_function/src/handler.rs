@@ -1,0 +1,325 @@
+//! "SageMaker Training Job State Change" in, one "Model Evaluation Completed"
+//! event out for each finished job of this pipeline.
+
+use aws_config::SdkConfig;
+use aws_sdk_eventbridge::types::PutEventsRequestEntry;
+use aws_sdk_sagemaker::operation::describe_training_job::DescribeTrainingJobOutput;
+use lambda_runtime::LambdaEvent;
+use serde::Serialize;
+use serde_json::Value;
+use shared::evaluation::{flatten_report, JobMetrics, ModelEvaluation, MODEL_EVALUATION_COMPLETED};
+use shared::events::{
+    parse_event, EventBridgeEvent, TrainingJobStateChange, SAGEMAKER_SOURCE,
+    TRAINING_JOB_STATE_CHANGE,
+};
+use shared::s3::S3Uri;
+use shared::PipelineError;
+use tracing::{info, instrument, warn};
+
+use crate::config::{EvaluateConfig, ReportLocation};
+use crate::report::{
+    read_report_file, read_report_in_archive, store_copy, ReportLookup, REPORT_FILE,
+};
+
+/// The AWS clients the function uses, built once at cold start.
+pub struct Clients {
+    pub sagemaker: aws_sdk_sagemaker::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub events: aws_sdk_eventbridge::Client,
+}
+
+impl Clients {
+    pub fn new(config: &SdkConfig) -> Clients {
+        Clients {
+            sagemaker: aws_sdk_sagemaker::Client::new(config),
+            s3: aws_sdk_s3::Client::new(config),
+            events: aws_sdk_eventbridge::Client::new(config),
+        }
+    }
+}
+
+/// What one invocation did; Lambda returns it as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum EvaluateOutcome {
+    Evaluated {
+        training_job_name: String,
+        passed: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        event_id: String,
+    },
+    Skipped {
+        reason: String,
+        training_job_name: String,
+    },
+}
+
+/// The Lambda entry point: parses the payload, then [`evaluate`].
+pub async fn handle(
+    clients: &Clients,
+    config: &EvaluateConfig,
+    event: LambdaEvent<Value>,
+) -> Result<EvaluateOutcome, PipelineError> {
+    let event: EventBridgeEvent<TrainingJobStateChange> = parse_event(event.payload)?;
+    evaluate(clients, config, &event).await
+}
+
+#[instrument(
+    skip_all,
+    fields(
+        training_job = %event.detail.training_job_name,
+        status = %event.detail.training_job_status,
+    )
+)]
+pub async fn evaluate(
+    clients: &Clients,
+    config: &EvaluateConfig,
+    event: &EventBridgeEvent<TrainingJobStateChange>,
+) -> Result<EvaluateOutcome, PipelineError> {
+    if event.source != SAGEMAKER_SOURCE || event.detail_type != TRAINING_JOB_STATE_CHANGE {
+        return Err(PipelineError::invalid_event(format!(
+            "expected source {SAGEMAKER_SOURCE:?} and detail-type {TRAINING_JOB_STATE_CHANGE:?}, got {:?} and {:?}",
+            event.source, event.detail_type
+        )));
+    }
+    let detail = &event.detail;
+    let name = job_name(detail);
+    let skip = |reason: String| {
+        info!(%reason, "skipped");
+        Ok(EvaluateOutcome::Skipped {
+            reason,
+            training_job_name: name.to_string(),
+        })
+    };
+    if !config.pipeline.owns(name) {
+        return skip(format!(
+            "training job {name} is not one of pipeline {}'s (prefix {})",
+            config.pipeline,
+            config.pipeline.resource_prefix()
+        ));
+    }
+    let evaluation = match detail.training_job_status.as_str() {
+        "Completed" => evaluate_completed(clients, config, name).await?,
+        "Failed" | "Stopped" => unsuccessful(config, name, detail),
+        other => return skip(format!("training job status {other} is not final")),
+    };
+
+    let event_id = publish(&clients.events, config, &evaluation).await?;
+    info!(passed = evaluation.passed, reason = evaluation.reason.as_deref().unwrap_or(""), %event_id, "evaluation published");
+    Ok(EvaluateOutcome::Evaluated {
+        training_job_name: evaluation.training_job_name,
+        passed: evaluation.passed,
+        reason: evaluation.reason,
+        event_id,
+    })
+}
+
+/// `TrainingJobName` is authoritative: it is what DescribeTrainingJob takes,
+/// with its case kept, while SageMaker lower-cases names in ARNs. (AWS's own
+/// documentation sample even shows a name unrelated to its ARN.) A mismatch
+/// beyond case is logged, not fatal.
+fn job_name(detail: &TrainingJobStateChange) -> &str {
+    let arn_name = detail
+        .training_job_arn
+        .rsplit('/')
+        .next()
+        .unwrap_or_default();
+    if !arn_name.eq_ignore_ascii_case(&detail.training_job_name) {
+        warn!(
+            arn = %detail.training_job_arn,
+            "TrainingJobName does not match the name in TrainingJobArn; using TrainingJobName"
+        );
+    }
+    &detail.training_job_name
+}
+
+async fn evaluate_completed(
+    clients: &Clients,
+    config: &EvaluateConfig,
+    name: &str,
+) -> Result<ModelEvaluation, PipelineError> {
+    let job = clients
+        .sagemaker
+        .describe_training_job()
+        .training_job_name(name)
+        .send()
+        .await
+        .map_err(|err| PipelineError::from_sdk("DescribeTrainingJob", err))?;
+
+    let final_metrics = job
+        .final_metric_data_list()
+        .iter()
+        .filter_map(|m| Some((m.metric_name()?.to_string(), f64::from(m.value()?))))
+        .collect();
+    let model_artifacts = job
+        .model_artifacts()
+        .and_then(|a| a.s3_model_artifacts())
+        .map(str::to_string);
+    let output_dir = job_output_dir(&job, name);
+
+    let (lookup, found_at) = match &config.report_location {
+        ReportLocation::S3UriTemplate(template) => {
+            let uri = S3Uri::parse(&template.replace("{training_job_name}", name)).map_err(
+                |problem| {
+                    PipelineError::invalid_event(format!("report location for {name}: {problem}"))
+                },
+            )?;
+            (read_report_file(&clients.s3, &uri).await?, Some(uri))
+        }
+        ReportLocation::InOutputArchive => match &output_dir {
+            Some(dir) => {
+                let archive = S3Uri {
+                    bucket: dir.bucket.clone(),
+                    key: format!("{}output.tar.gz", dir.key),
+                };
+                (read_report_in_archive(&clients.s3, &archive).await?, None)
+            }
+            None => (ReportLookup::Absent, None),
+        },
+    };
+
+    let mut metrics = JobMetrics {
+        final_metrics,
+        report: Default::default(),
+    };
+    let mut report_problem = None;
+    let mut evaluation_report = None;
+    match lookup {
+        ReportLookup::Found(report) => {
+            metrics.report = flatten_report(&report);
+            // A stable copy beside the model artifacts, for the registry.
+            let copy = output_dir.as_ref().map(|dir| S3Uri {
+                bucket: dir.bucket.clone(),
+                key: format!("{}{REPORT_FILE}", dir.key),
+            });
+            match (copy, found_at) {
+                (Some(uri), _) => {
+                    store_copy(&clients.s3, &uri, &report).await?;
+                    evaluation_report = Some(uri.to_string());
+                }
+                // No artifacts location: the configured report itself is the reference.
+                (None, Some(uri)) => evaluation_report = Some(uri.to_string()),
+                (None, None) => warn!("report found but no location to keep it"),
+            }
+        }
+        ReportLookup::Absent => {}
+        ReportLookup::Unusable(reason) => report_problem = Some(reason),
+    }
+
+    let thresholds: Vec<_> = config
+        .thresholds
+        .iter()
+        .map(|threshold| threshold.check(metrics.get(&threshold.metric)))
+        .collect();
+    let failures: Vec<String> = report_problem
+        .into_iter()
+        .chain(thresholds.iter().filter_map(|v| v.reason.clone()))
+        .collect();
+    let passed = failures.is_empty();
+
+    Ok(ModelEvaluation {
+        pipeline: config.pipeline.to_string(),
+        training_job_name: name.to_string(),
+        training_job_arn: job.training_job_arn().unwrap_or_default().to_string(),
+        training_job_status: "Completed".to_string(),
+        image: job
+            .algorithm_specification()
+            .and_then(|a| a.training_image())
+            .map(str::to_string),
+        model_artifacts,
+        metrics: metrics.all_finite(),
+        thresholds,
+        passed,
+        reason: (!passed).then(|| failures.join("; ")),
+        evaluation_report,
+    })
+}
+
+/// `<S3OutputPath>/<job>/output/`, where SageMaker writes model.tar.gz and
+/// output.tar.gz. Taken from the model artifacts' location when there is one.
+fn job_output_dir(job: &DescribeTrainingJobOutput, name: &str) -> Option<S3Uri> {
+    if let Some(artifacts) = job.model_artifacts().and_then(|a| a.s3_model_artifacts()) {
+        if let Some(dir) = artifacts.strip_suffix("model.tar.gz") {
+            if let Ok(uri) = S3Uri::parse(dir) {
+                return Some(uri);
+            }
+        }
+    }
+    let output_path = job.output_data_config()?.s3_output_path()?;
+    S3Uri::parse(&format!(
+        "{}/{name}/output/",
+        output_path.trim_end_matches('/')
+    ))
+    .ok()
+}
+
+/// A Failed or Stopped job fails its evaluation with SageMaker's reason.
+fn unsuccessful(
+    config: &EvaluateConfig,
+    name: &str,
+    detail: &TrainingJobStateChange,
+) -> ModelEvaluation {
+    let status = &detail.training_job_status;
+    let reason = match detail.failure_reason.as_deref() {
+        Some(why) if !why.is_empty() => format!("training job {status}: {why}"),
+        _ => format!("training job {status}"),
+    };
+    ModelEvaluation {
+        pipeline: config.pipeline.to_string(),
+        training_job_name: name.to_string(),
+        training_job_arn: detail.training_job_arn.clone(),
+        training_job_status: status.clone(),
+        image: detail
+            .algorithm_specification
+            .as_ref()
+            .and_then(|a| a.training_image.clone()),
+        model_artifacts: None,
+        metrics: Default::default(),
+        thresholds: Vec::new(),
+        passed: false,
+        reason: Some(reason),
+        evaluation_report: None,
+    }
+}
+
+/// PutEvents, one entry. A failed entry is a retryable error, never a success.
+async fn publish(
+    events: &aws_sdk_eventbridge::Client,
+    config: &EvaluateConfig,
+    evaluation: &ModelEvaluation,
+) -> Result<String, PipelineError> {
+    let detail = serde_json::to_string(evaluation)
+        .map_err(|err| PipelineError::invalid_event(err.to_string()))?;
+    let entry = PutEventsRequestEntry::builder()
+        .event_bus_name(&config.event_bus)
+        .source(&config.event_source)
+        .detail_type(MODEL_EVALUATION_COMPLETED)
+        .resources(&evaluation.training_job_arn)
+        .detail(detail)
+        .build();
+    let output = events
+        .put_events()
+        .entries(entry)
+        .send()
+        .await
+        .map_err(|err| PipelineError::from_sdk("PutEvents", err))?;
+    let result = output.entries().first();
+    match result.and_then(|e| e.event_id()) {
+        Some(id) if output.failed_entry_count() == 0 => Ok(id.to_string()),
+        _ => Err(PipelineError::AwsTransient {
+            operation: "PutEvents",
+            code: result
+                .and_then(|e| e.error_code())
+                .unwrap_or("FailedEntry")
+                .to_string(),
+            message: result
+                .and_then(|e| e.error_message())
+                .unwrap_or("the event was not accepted")
+                .to_string(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests;

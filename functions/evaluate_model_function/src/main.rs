@@ -1,0 +1,11 @@
+use evaluate_model_function::{handle, Clients, EvaluateConfig};
+use lambda_runtime::{run, service_fn, Error};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    shared::logging::init();
+    // A bad configuration fails the cold start, not every invocation.
+    let config = EvaluateConfig::from_env().inspect_err(|err| tracing::error!(%err))?;
+    let clients = Clients::new(&shared::aws::sdk_config().await);
+    run(service_fn(|event| handle(&clients, &config, event))).await
+}
