@@ -136,19 +136,24 @@ impl From<ResourceName> for String {
     }
 }
 
-/// The first 64 bits of SHA-256 over the identity parts, length-prefixed so
-/// that `["ab", "c"]` and `["a", "bc"]` differ.
-fn identity_hash(identity: &[&str]) -> String {
+/// An idempotency token (`ClientToken`) for the work identified by
+/// `identity`: 32 hex digits, within the 36 characters SageMaker allows.
+pub fn idempotency_token(identity: &[&str]) -> String {
     let mut hasher = Sha256::new();
     for part in identity {
         hasher.update((part.len() as u64).to_le_bytes());
         hasher.update(part.as_bytes());
     }
-    let digest = hasher.finalize();
-    digest[..HASH_HEX_LEN / 2]
+    hasher.finalize()[..16]
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// The first 64 bits of SHA-256 over the identity parts, length-prefixed so
+/// that `["ab", "c"]` and `["a", "bc"]` differ.
+fn identity_hash(identity: &[&str]) -> String {
+    idempotency_token(identity)[..HASH_HEX_LEN].to_string()
 }
 
 /// Lower-case letters and digits of `text`, runs of anything else as one
@@ -223,6 +228,21 @@ mod tests {
         assert_eq!(a.as_str().len(), "mlops--ecr-mlops-training-".len() + 16);
         let other = p.derive_name("ecr", "mlops-training", &["mlops-training", "sha256:00"]);
         assert_ne!(a, other);
+    }
+
+    #[test]
+    fn idempotency_tokens_fit_client_token_rules() {
+        let token = idempotency_token(&["arn:aws:sagemaker:us-east-1:1:training-job/x"]);
+        assert_eq!(token.len(), 32);
+        assert!(is_valid_sagemaker_name(&token));
+        assert_eq!(
+            token,
+            idempotency_token(&["arn:aws:sagemaker:us-east-1:1:training-job/x"])
+        );
+        assert_ne!(
+            token,
+            idempotency_token(&["arn:aws:sagemaker:us-east-1:1:training-job/y"])
+        );
     }
 
     #[test]

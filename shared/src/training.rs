@@ -421,7 +421,9 @@ pub fn tag(key: &str, value: &str) -> Tag {
         .build()
 }
 
-fn tag_text(text: &str, max_chars: usize) -> String {
+/// `text` with every character SageMaker refuses in tags and metadata
+/// properties replaced by `_`, cut to `max_chars`.
+pub fn tag_text(text: &str, max_chars: usize) -> String {
     text.chars()
         .map(|c| {
             if c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c) {
