@@ -184,6 +184,34 @@ impl EnvReader {
         }
     }
 
+    /// `MODEL_PACKAGE_GROUP_NAME`, `<pipeline>--models` when unset. Lower
+    /// case only: SageMaker lower-cases group names in ARNs, which IAM matches.
+    pub fn model_package_group(
+        &mut self,
+        pipeline: Option<&crate::PipelineName>,
+    ) -> Option<String> {
+        const VARIABLE: &str = "MODEL_PACKAGE_GROUP_NAME";
+        match self.optional(VARIABLE) {
+            Some(name) => {
+                if crate::names::is_valid_sagemaker_name(&name)
+                    && !name.bytes().any(|b| b.is_ascii_uppercase())
+                {
+                    Some(name)
+                } else {
+                    self.problem(
+                        VARIABLE,
+                        format!(
+                            "{name:?} must be 1-63 lower-case letters, digits and hyphens, \
+                             starting and ending with a letter or digit"
+                        ),
+                    );
+                    None
+                }
+            }
+            None => pipeline.map(|p| format!("{}models", p.resource_prefix())),
+        }
+    }
+
     /// Ends loading: the built config when there was no problem, otherwise
     /// every problem found.
     pub fn finish<T>(self, config: Option<T>) -> Result<T, PipelineError> {

@@ -2,7 +2,6 @@
 
 use aws_sdk_sagemaker::types::ModelApprovalStatus;
 use shared::config::EnvReader;
-use shared::names::is_valid_sagemaker_name;
 use shared::{PipelineError, PipelineName};
 
 #[derive(Debug, Clone)]
@@ -28,16 +27,7 @@ impl RegisterConfig {
     pub fn from_reader(mut env: EnvReader) -> Result<RegisterConfig, PipelineError> {
         let pipeline = env.pipeline_name();
 
-        let group = env.optional("MODEL_PACKAGE_GROUP_NAME");
-        if let Some(name) = &group {
-            // Lower case: SageMaker lower-cases group names in ARNs, which IAM matches.
-            if !is_valid_sagemaker_name(name) || name.bytes().any(|b| b.is_ascii_uppercase()) {
-                env.problem(
-                    "MODEL_PACKAGE_GROUP_NAME",
-                    format!("{name:?} must be 1-63 lower-case letters, digits and hyphens, starting and ending with a letter or digit"),
-                );
-            }
-        }
+        let group = env.model_package_group(pipeline.as_ref());
 
         let approval_status = match env.optional("MODEL_APPROVAL_STATUS").as_deref() {
             None | Some("PendingManualApproval") => ModelApprovalStatus::PendingManualApproval,
@@ -77,16 +67,18 @@ impl RegisterConfig {
             .optional("EVENT_SOURCE")
             .unwrap_or_else(|| "mlops.pipeline".to_string());
 
-        let config = pipeline.map(|pipeline| RegisterConfig {
-            group: group.unwrap_or_else(|| format!("{}models", pipeline.resource_prefix())),
-            pipeline,
-            approval_status,
-            inference_image,
-            content_types,
-            response_types,
-            instance_types,
-            event_source,
-        });
+        let config = (|| {
+            Some(RegisterConfig {
+                group: group?,
+                pipeline: pipeline?,
+                approval_status,
+                inference_image,
+                content_types,
+                response_types,
+                instance_types,
+                event_source,
+            })
+        })();
         env.finish(config)
     }
 }
