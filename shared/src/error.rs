@@ -53,6 +53,16 @@ pub enum PipelineError {
         message: String,
     },
 
+    /// A resource is in a state that lets nothing change it now (an endpoint
+    /// Creating or Updating): retryable, a later delivery will find it ready.
+    #[error("{0}")]
+    ResourceBusy(String),
+
+    /// A resource is broken in a way a retry will not fix (an endpoint in
+    /// Failed): not retryable.
+    #[error("{0}")]
+    ResourceFailed(String),
+
     /// AWS could not be reached or did not answer in time, or asked us to slow
     /// down, after the SDK's own retries: retryable.
     #[error("{operation} failed transiently ({code}): {message}")]
@@ -89,6 +99,8 @@ impl PipelineError {
             PipelineError::InvalidConfig(_) => "NonRetryable.InvalidConfig",
             PipelineError::AwsRejected { .. } => "NonRetryable.AwsRejected",
             PipelineError::AwsTransient { .. } => "Retryable.AwsTransient",
+            PipelineError::ResourceBusy(_) => "Retryable.ResourceBusy",
+            PipelineError::ResourceFailed(_) => "NonRetryable.ResourceFailed",
         }
     }
 
@@ -234,6 +246,16 @@ mod tests {
                 },
                 "Retryable.AwsTransient",
                 true,
+            ),
+            (
+                PipelineError::ResourceBusy("endpoint busy".into()),
+                "Retryable.ResourceBusy",
+                true,
+            ),
+            (
+                PipelineError::ResourceFailed("endpoint failed".into()),
+                "NonRetryable.ResourceFailed",
+                false,
             ),
         ];
         for (err, error_type, retryable) in cases {

@@ -23,4 +23,6 @@ pub mod tag_keys {
     pub const ECR_REPOSITORY: &str = "mlops:ecr-repository";
     pub const IMAGE_DIGEST: &str = "mlops:image-digest";
     pub const IMAGE_TAG: &str = "mlops:image-tag";
+    pub const MODEL_PACKAGE_ARN: &str = "mlops:model-package-arn";
+    pub const MODEL_PACKAGE_VERSION: &str = "mlops:model-package-version";
 }

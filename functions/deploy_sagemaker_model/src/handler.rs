@@ -1,0 +1,359 @@
+//! "SageMaker Model Package State Change" in; the endpoint moved to the
+//! approved version, or off a rejected one that is live.
+
+use aws_sdk_sagemaker::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_sagemaker::types::{
+    EndpointStatus, ModelApprovalStatus, ModelPackageSortBy, SortOrder,
+};
+use lambda_runtime::LambdaEvent;
+use serde::Serialize;
+use serde_json::Value;
+use shared::events::{
+    parse_event, EventBridgeEvent, ModelPackageStateChange, MODEL_PACKAGE_STATE_CHANGE,
+    SAGEMAKER_SOURCE,
+};
+use shared::PipelineError;
+use tracing::{info, instrument};
+
+use crate::requests::{
+    create_endpoint_config_request, create_model_request, endpoint_config_name,
+    update_endpoint_request,
+};
+use crate::DeployConfig;
+
+/// What one invocation did; Lambda returns it as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum DeployOutcome {
+    Created {
+        endpoint: String,
+        endpoint_config: String,
+        model_package_version: i64,
+    },
+    Updated {
+        endpoint: String,
+        endpoint_config: String,
+        model_package_version: i64,
+    },
+    RolledBack {
+        endpoint: String,
+        endpoint_config: String,
+        model_package_version: i64,
+        rejected_version: i64,
+    },
+    Skipped {
+        reason: String,
+        endpoint: String,
+        model_package_version: i64,
+    },
+}
+
+/// The endpoint as DescribeEndpoint found it.
+enum Endpoint {
+    Missing,
+    Found {
+        status: EndpointStatus,
+        config: String,
+        failure_reason: Option<String>,
+    },
+}
+
+/// The Lambda entry point: parses the payload, then [`deploy`].
+pub async fn handle(
+    sagemaker: &aws_sdk_sagemaker::Client,
+    config: &DeployConfig,
+    event: LambdaEvent<Value>,
+) -> Result<DeployOutcome, PipelineError> {
+    let event: EventBridgeEvent<ModelPackageStateChange> = parse_event(event.payload)?;
+    deploy(sagemaker, config, &event).await
+}
+
+#[instrument(
+    skip_all,
+    fields(
+        model_package = %event.detail.model_package_arn,
+        approval = %event.detail.model_approval_status,
+        endpoint = %config.endpoint_name,
+    )
+)]
+pub async fn deploy(
+    sagemaker: &aws_sdk_sagemaker::Client,
+    config: &DeployConfig,
+    event: &EventBridgeEvent<ModelPackageStateChange>,
+) -> Result<DeployOutcome, PipelineError> {
+    if event.source != SAGEMAKER_SOURCE || event.detail_type != MODEL_PACKAGE_STATE_CHANGE {
+        return Err(PipelineError::invalid_event(format!(
+            "expected source {SAGEMAKER_SOURCE:?} and detail-type {MODEL_PACKAGE_STATE_CHANGE:?}, got {:?} and {:?}",
+            event.source, event.detail_type
+        )));
+    }
+    let package = &event.detail;
+    let version = package.model_package_version;
+    let skip = |reason: String| {
+        info!(%reason, "skipped");
+        Ok(DeployOutcome::Skipped {
+            reason,
+            endpoint: config.endpoint_name.clone(),
+            model_package_version: version,
+        })
+    };
+    if !package
+        .model_package_group_name
+        .eq_ignore_ascii_case(&config.group)
+    {
+        return skip(format!(
+            "model package group {} is not the configured {}",
+            package.model_package_group_name, config.group
+        ));
+    }
+
+    match package.model_approval_status.as_str() {
+        "Approved" => {
+            let endpoint = describe_endpoint(sagemaker, config).await?;
+            go_live(
+                sagemaker,
+                config,
+                &package.model_package_arn,
+                version,
+                endpoint,
+            )
+            .await
+        }
+        "Rejected" => {
+            let endpoint = describe_endpoint(sagemaker, config).await?;
+            let rejected_config = endpoint_config_name(config, &package.model_package_arn, version);
+            let live = matches!(&endpoint, Endpoint::Found { config: live, .. } if *live == rejected_config);
+            if !live {
+                return skip(format!("rejected version {version} is not live"));
+            }
+            let Some((arn, replacement)) =
+                newest_other_approved(sagemaker, config, &package.model_package_arn).await?
+            else {
+                return skip(format!(
+                    "rejected version {version} is live but no other approved version exists to roll back to"
+                ));
+            };
+            match go_live(sagemaker, config, &arn, replacement, endpoint).await? {
+                DeployOutcome::Created {
+                    endpoint,
+                    endpoint_config,
+                    model_package_version,
+                }
+                | DeployOutcome::Updated {
+                    endpoint,
+                    endpoint_config,
+                    model_package_version,
+                } => Ok(DeployOutcome::RolledBack {
+                    endpoint,
+                    endpoint_config,
+                    model_package_version,
+                    rejected_version: version,
+                }),
+                other => Ok(other),
+            }
+        }
+        other => skip(format!(
+            "approval status {other} is not a deployment decision"
+        )),
+    }
+}
+
+/// Puts `version` on the endpoint: creates the endpoint, or updates it.
+async fn go_live(
+    sagemaker: &aws_sdk_sagemaker::Client,
+    config: &DeployConfig,
+    package_arn: &str,
+    version: i64,
+    endpoint: Endpoint,
+) -> Result<DeployOutcome, PipelineError> {
+    let endpoint_config = endpoint_config_name(config, package_arn, version);
+    let name = &config.endpoint_name;
+    match endpoint {
+        Endpoint::Found {
+            status,
+            config: live,
+            ..
+        } if status == EndpointStatus::InService && live == endpoint_config => {
+            info!("already live");
+            return Ok(DeployOutcome::Skipped {
+                reason: "already live".into(),
+                endpoint: name.clone(),
+                model_package_version: version,
+            });
+        }
+        Endpoint::Found {
+            status:
+                failed_status @ (EndpointStatus::Failed
+                | EndpointStatus::OutOfService
+                | EndpointStatus::UpdateRollbackFailed),
+            failure_reason,
+            ..
+        } => {
+            let why = failure_reason.unwrap_or_else(|| "no reason given".into());
+            if config.recreate_failed_endpoint {
+                sagemaker
+                    .delete_endpoint()
+                    .endpoint_name(name)
+                    .send()
+                    .await
+                    .map_err(|err| PipelineError::from_sdk("DeleteEndpoint", err))?;
+                return Err(PipelineError::ResourceBusy(format!(
+                    "endpoint {name} was {failed_status} ({why}); it is being deleted and a retry recreates it"
+                )));
+            }
+            return Err(PipelineError::ResourceFailed(format!(
+                "endpoint {name} is {failed_status}: {why}"
+            )));
+        }
+        Endpoint::Found { status, .. } if status != EndpointStatus::InService => {
+            return Err(PipelineError::ResourceBusy(format!(
+                "endpoint {name} is busy ({status})"
+            )));
+        }
+        _ => {}
+    }
+
+    ensure_created(
+        "CreateModel",
+        "Cannot create already existing model",
+        create_model_request(config, package_arn, version)
+            .send_with(sagemaker)
+            .await,
+    )?;
+    ensure_created(
+        "CreateEndpointConfig",
+        "Cannot create already existing endpoint configuration",
+        create_endpoint_config_request(config, package_arn, version)
+            .send_with(sagemaker)
+            .await,
+    )?;
+
+    if matches!(endpoint, Endpoint::Missing) {
+        let created = sagemaker
+            .create_endpoint()
+            .endpoint_name(name)
+            .endpoint_config_name(&endpoint_config)
+            .set_tags(Some(vec![shared::training::tag(
+                shared::tag_keys::PIPELINE,
+                config.pipeline.as_str(),
+            )]))
+            .send()
+            .await;
+        match created {
+            Ok(_) => {}
+            // Another invocation created it a moment ago; a retry updates it.
+            Err(err) if is_validation(&err, "Cannot create already existing endpoint") => {
+                return Err(PipelineError::ResourceBusy(format!(
+                    "endpoint {name} is being created"
+                )));
+            }
+            Err(err) => return Err(PipelineError::from_sdk("CreateEndpoint", err)),
+        }
+        info!(%endpoint_config, "endpoint created");
+        return Ok(DeployOutcome::Created {
+            endpoint: name.clone(),
+            endpoint_config,
+            model_package_version: version,
+        });
+    }
+
+    let updated = update_endpoint_request(config, &endpoint_config)
+        .send_with(sagemaker)
+        .await;
+    match updated {
+        Ok(_) => {}
+        Err(err) if is_validation(&err, "Cannot update in-progress endpoint") => {
+            return Err(PipelineError::ResourceBusy(format!(
+                "endpoint {name} is busy"
+            )));
+        }
+        Err(err) => return Err(PipelineError::from_sdk("UpdateEndpoint", err)),
+    }
+    info!(%endpoint_config, "endpoint update started");
+    Ok(DeployOutcome::Updated {
+        endpoint: name.clone(),
+        endpoint_config,
+        model_package_version: version,
+    })
+}
+
+async fn describe_endpoint(
+    sagemaker: &aws_sdk_sagemaker::Client,
+    config: &DeployConfig,
+) -> Result<Endpoint, PipelineError> {
+    match sagemaker
+        .describe_endpoint()
+        .endpoint_name(&config.endpoint_name)
+        .send()
+        .await
+    {
+        Ok(endpoint) => Ok(Endpoint::Found {
+            status: endpoint
+                .endpoint_status()
+                .cloned()
+                .unwrap_or(EndpointStatus::Creating),
+            config: endpoint
+                .endpoint_config_name()
+                .unwrap_or_default()
+                .to_string(),
+            failure_reason: endpoint.failure_reason().map(str::to_string),
+        }),
+        Err(err) if is_validation(&err, "Could not find endpoint") => Ok(Endpoint::Missing),
+        Err(err) => Err(PipelineError::from_sdk("DescribeEndpoint", err)),
+    }
+}
+
+/// The newest Approved version of the group other than `rejected_arn`.
+async fn newest_other_approved(
+    sagemaker: &aws_sdk_sagemaker::Client,
+    config: &DeployConfig,
+    rejected_arn: &str,
+) -> Result<Option<(String, i64)>, PipelineError> {
+    let mut pages = sagemaker
+        .list_model_packages()
+        .model_package_group_name(&config.group)
+        .model_approval_status(ModelApprovalStatus::Approved)
+        .sort_by(ModelPackageSortBy::CreationTime)
+        .sort_order(SortOrder::Descending)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|err| PipelineError::from_sdk("ListModelPackages", err))?;
+        for summary in page.model_package_summary_list() {
+            let arn = summary.model_package_arn().unwrap_or_default();
+            if arn != rejected_arn && !arn.is_empty() {
+                let version = summary
+                    .model_package_version()
+                    .map(i64::from)
+                    .or_else(|| arn.rsplit('/').next().and_then(|v| v.parse().ok()))
+                    .unwrap_or_default();
+                return Ok(Some((arn.to_string(), version)));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Our deterministic name already existing means an earlier delivery
+/// created it: reuse it.
+fn ensure_created<O, E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
+    operation: &'static str,
+    already_exists: &str,
+    result: Result<O, SdkError<E, aws_smithy_runtime_api::http::Response>>,
+) -> Result<(), PipelineError> {
+    match result {
+        Ok(_) => Ok(()),
+        Err(err) if is_validation(&err, already_exists) => Ok(()),
+        Err(err) => Err(PipelineError::from_sdk(operation, err)),
+    }
+}
+
+fn is_validation<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>, message_part: &str) -> bool {
+    err.as_service_error().is_some_and(|e| {
+        e.code() == Some("ValidationException")
+            && e.message().is_some_and(|m| m.contains(message_part))
+    })
+}
+
+#[cfg(test)]
+mod tests;
