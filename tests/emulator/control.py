@@ -2,7 +2,11 @@
 
 `install()` makes moto's threaded server answer paths under ``/_emulator/``
 itself (no AWS service uses that path; an S3 bucket name cannot start with
-``_``). One endpoint so far, plain HTTP/1.1 and JSON, no signature needed:
+``_``). Plain HTTP/1.1 and JSON, no signature needed. Two resources: a
+training job's outcome and an endpoint's state.
+
+Training jobs
+-------------
 
     POST /_emulator/sagemaker/training-jobs/<training job name>[?region=us-east-1]
     Content-Type: application/json
@@ -36,6 +40,35 @@ Answers: 200 with the job's new state, ``{"TrainingJobName", "TrainingJobArn",
 "NotFound", "Message": ...}`` for a job that does not exist (or any other path
 under ``/_emulator/``); 400 ``{"Code": "BadRequest", "Message": ...}`` for a
 body that is not such a JSON object; 405 for a method other than POST.
+
+Endpoints
+---------
+
+    GET  /_emulator/sagemaker/endpoints/<endpoint name>[?region=us-east-1]
+    POST /_emulator/sagemaker/endpoints/<endpoint name>[?region=us-east-1]
+    Content-Type: application/json
+
+    {"EndpointStatus": "Updating", "FailureReason": "..."}
+
+GET reads the endpoint; POST changes it, then answers the same. Both keys are
+optional; a key that is not sent leaves that part as it is.
+
+* ``EndpointStatus``: one of SageMaker's ``OutOfService``, ``Creating``,
+  ``Updating``, ``SystemUpdating``, ``RollingBack``, ``InService``,
+  ``Deleting``, ``Failed``, ``UpdateRollbackFailed``. ``DescribeEndpoint``
+  then shows it, and ``UpdateEndpoint`` refuses an endpoint that is not
+  ``InService`` (sagemaker_rules rule 10). Removes ``FailureReason`` unless the
+  request sets one.
+* ``FailureReason``: a string, or ``null`` to remove it.
+
+Answers: 200 ``{"EndpointName", "EndpointArn", "EndpointStatus",
+"EndpointConfigName", "LastDeploymentConfig", "UpdateCount",
+"FailureReason"?}``. ``LastDeploymentConfig`` is the ``DeploymentConfig`` of
+the last ``UpdateEndpoint`` exactly as the request had it (``null`` before any
+update, or after one without it), ``UpdateCount`` the number of successful
+``UpdateEndpoint`` calls since ``CreateEndpoint``. 404 ``NotFound`` for an
+endpoint that does not exist, 400 ``BadRequest`` for a bad body, 405 for a
+method other than GET and POST.
 """
 
 from __future__ import annotations
@@ -50,9 +83,11 @@ import sagemaker_rules
 
 PREFIX = "/_emulator/"
 TRAINING_JOBS = "/_emulator/sagemaker/training-jobs/"
+ENDPOINTS = "/_emulator/sagemaker/endpoints/"
 DEFAULT_REGION = "us-east-1"
 _MARK = "_project_emulator_control"
 _KEYS = {"TrainingJobStatus", "FailureReason", "FinalMetricDataList", "ModelArtifacts"}
+_ENDPOINT_KEYS = {"EndpointStatus", "FailureReason"}
 
 
 class _BadRequest(Exception):
@@ -121,24 +156,74 @@ def _changes(body: Any) -> dict[str, Any]:
     return changes
 
 
-def _training_job(request: Request, name: str) -> Response:
-    if request.method != "POST":
-        return _error(405, "MethodNotAllowed", "use POST")
-    try:
-        # Python's parser would accept NaN and Infinity, which moto cannot send back as JSON.
-        body = json.loads(request.get_data(as_text=True) or "{}", parse_constant=_no_constant)
-        changes = _changes(body)
-    except (ValueError, _BadRequest) as error:
-        return _error(400, "BadRequest", str(error))
+def _endpoint_changes(body: Any) -> dict[str, Any]:
+    """The keyword arguments of set_endpoint_state, validated."""
+    if not isinstance(body, dict):
+        raise _BadRequest("the body must be a JSON object")
+    unknown = sorted(set(body) - _ENDPOINT_KEYS)
+    if unknown:
+        raise _BadRequest(f"unknown keys {unknown}; known: {sorted(_ENDPOINT_KEYS)}")
+    changes: dict[str, Any] = {}
+    if "EndpointStatus" in body:
+        status = body["EndpointStatus"]
+        if status not in sagemaker_rules.ENDPOINT_STATUSES:
+            raise _BadRequest(
+                f"EndpointStatus must be one of {list(sagemaker_rules.ENDPOINT_STATUSES)}"
+            )
+        changes["status"] = status
+    if "FailureReason" in body:
+        reason = body["FailureReason"]
+        if reason is not None and not isinstance(reason, str):
+            raise _BadRequest("FailureReason must be a string or null")
+        changes["failure_reason"] = reason
+    return changes
+
+
+def _body(request: Request) -> Any:
+    # Python's parser would accept NaN and Infinity, which moto cannot send back as JSON.
+    return json.loads(request.get_data(as_text=True) or "{}", parse_constant=_no_constant)
+
+
+def _backend(request: Request) -> tuple[Any, str]:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.sagemaker.models import sagemaker_backends
 
     region = request.args.get("region", DEFAULT_REGION)
-    backend = sagemaker_backends[DEFAULT_ACCOUNT_ID][region]
+    return sagemaker_backends[DEFAULT_ACCOUNT_ID][region], f"{DEFAULT_ACCOUNT_ID}/{region}"
+
+
+def _training_job(request: Request, name: str) -> Response:
+    if request.method != "POST":
+        return _error(405, "MethodNotAllowed", "use POST")
+    try:
+        changes = _changes(_body(request))
+    except (ValueError, _BadRequest) as error:
+        return _error(400, "BadRequest", str(error))
+    backend, where = _backend(request)
     try:
         state = sagemaker_rules.set_training_job_state(backend, name, **changes)
     except KeyError:
-        return _error(404, "NotFound", f"no training job {name!r} in {DEFAULT_ACCOUNT_ID}/{region}")
+        return _error(404, "NotFound", f"no training job {name!r} in {where}")
+    return _reply(200, state)
+
+
+def _endpoint(request: Request, name: str) -> Response:
+    if request.method not in ("GET", "POST"):
+        return _error(405, "MethodNotAllowed", "use GET or POST")
+    changes: dict[str, Any] = {}
+    if request.method == "POST":
+        try:
+            changes = _endpoint_changes(_body(request))
+        except (ValueError, _BadRequest) as error:
+            return _error(400, "BadRequest", str(error))
+    backend, where = _backend(request)
+    try:
+        if request.method == "GET":
+            state = sagemaker_rules.get_endpoint_state(backend, name)
+        else:
+            state = sagemaker_rules.set_endpoint_state(backend, name, **changes)
+    except KeyError:
+        return _error(404, "NotFound", f"no endpoint {name!r} in {where}")
     return _reply(200, state)
 
 
@@ -150,10 +235,12 @@ def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
     """The WSGI application for paths under /_emulator/."""
     request = Request(environ)
     path = request.path  # already percent-decoded
-    name = path[len(TRAINING_JOBS) :] if path.startswith(TRAINING_JOBS) else ""
-    if name and "/" not in name:
-        response = _training_job(request, name)
-    else:
+    response = None
+    for prefix, handle in ((TRAINING_JOBS, _training_job), (ENDPOINTS, _endpoint)):
+        name = path[len(prefix) :] if path.startswith(prefix) else ""
+        if name and "/" not in name:
+            response = handle(request, name)
+    if response is None:
         response = _error(404, "NotFound", f"no emulator control endpoint {path}")
     return response(environ, start_response)
 

@@ -48,14 +48,17 @@ class Launcher:
         self.port = int(line.split()[1])
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
 
-    def client(self, service: str = "sagemaker", region: str = REGION):
+    def client(self, service: str = "sagemaker", region: str = REGION, validate: bool = True):
+        """A boto3 client of the emulator. ``validate=False``: boto3 does not check
+        the request against the API model first (the Rust SDK does not either), so
+        the emulator's own checks answer."""
         return boto3.client(
             service,
             endpoint_url=self.endpoint_url,
             region_name=region,
             aws_access_key_id="test",
             aws_secret_access_key="test",
-            config=Config(retries={"max_attempts": 1}),
+            config=Config(retries={"max_attempts": 1}, parameter_validation=validate),
         )
 
     def control(self, path: str, body: object, method: str = "POST") -> tuple[int, dict]:

@@ -1,10 +1,12 @@
 """SageMaker rules that stock moto 5.2.5 lacks and the project's tests rely on.
 
 `install()` patches moto's SageMaker backend class (``SageMakerModelBackend``)
-in this process, before the server starts. Each rule is small and is tested:
-rules 1-5 in ``test_sagemaker_rules.py``, rule 5's final metrics and the
-test control in ``test_training_job_control.py``, rules 6-9 in
-``test_model_registry.py``. Everything else is stock moto.
+(and, for rules 10-13, its response class ``SageMakerResponse``) in this
+process, before the server starts. Each rule is small and is tested: rules 1-5
+in ``test_sagemaker_rules.py``, rule 5's final metrics and the test control in
+``test_training_job_control.py``, rules 6-9 in ``test_model_registry.py``,
+rules 10-14 and the endpoint test control in ``test_endpoints.py``. Everything
+else is stock moto.
 
 What stock moto 5.2.5 does (read from moto/sagemaker/models.py and checked
 against a running server):
@@ -69,9 +71,54 @@ Model registry
   associated with the model group" and that a tag argument cannot be supplied
   with ``ModelPackageGroupName``; moto accepts it.
 
+Models, endpoint configurations, endpoints
+
+* ``CreateModel`` stores and ``DescribeModel`` echoes ``Containers`` (or
+  ``PrimaryContainer``) with ``ModelPackageName`` as sent, ``ExecutionRoleArn``
+  and ``VpcConfig``; ``ListTags`` on the model ARN answers its tags. Moto does
+  not check that the model package exists. But it drops
+  ``EnableNetworkIsolation`` (``DescribeModel`` always says ``false``) and
+  answers ``{}``/``[]`` for a ``PrimaryContainer``, ``Containers`` or
+  ``VpcConfig`` that was not sent (rule 12).
+* ``CreateEndpointConfig`` stores and ``DescribeEndpointConfig`` echoes
+  ``ProductionVariants`` (``InstanceType`` + ``InitialInstanceCount``, or
+  ``ServerlessConfig`` with ``MemorySizeInMB`` and ``MaxConcurrency``),
+  ``DataCaptureConfig`` (including its ``KmsKeyId`` and ``CaptureOptions``) and
+  ``KmsKeyId``; tags via ``ListTags``. ``MemorySizeInMB`` must be one of
+  1024-6144 in steps of 1024, a variant's model must exist. An absent
+  ``DataCaptureConfig`` comes back as ``{}`` (rule 13), and ``InstanceType``
+  is checked against a 2022 list of 66 types that lacks e.g. ``ml.g5.*`` and
+  ``ml.m6i.*`` (rule 14).
+* ``CreateEndpoint`` makes the endpoint ``InService`` at once (SageMaker:
+  ``Creating`` for minutes). ``DescribeEndpoint`` has ``ProductionVariants``
+  with ``Current/DesiredInstanceCount`` (or ``Current/DesiredServerlessConfig``;
+  weights only when ``InitialVariantWeight`` was sent), and the configuration's
+  ``DataCaptureConfig`` as it was sent rather than a
+  ``DataCaptureConfigSummary``, ``{}`` when there is none (rule 13).
+* A missing endpoint, endpoint configuration or model: ``ValidationException``
+  ``Could not find endpoint '<arn>'.`` and the like, single-quoted; SageMaker
+  double-quotes the ARN (rule 11).
+* ``DeleteEndpoint`` deletes the endpoint whatever its status (SageMaker
+  refuses one that is ``Creating``/``Updating``: "Cannot update in-progress
+  endpoint"); not patched, the deploy stage deletes only failed endpoints.
+* ``UpdateEndpoint`` is not implemented: HTTP 500 (rule 10).
+* ``ListModelPackages`` pages with ``MaxResults``/``NextToken`` over the
+  filtered, sorted list (``ModelApprovalStatus``, ``SortBy=CreationTime``,
+  ``SortOrder=Descending``); a token used with other parameters is
+  ``InvalidToken``.
+
+Application Auto Scaling (not patched): ``RegisterScalableTarget`` for
+``endpoint/<name>/variant/<variant>`` and ``sagemaker:variant:DesiredInstanceCount``
+works, a second registration updates the capacities, ``PutScalingPolicy``
+(``TargetTrackingScaling``) is echoed by ``DescribeScalingPolicies``. Moto
+checks neither that the endpoint and variant exist nor that the target is
+registered before a policy is put (AWS answers ``ValidationException`` and
+``ObjectNotFoundException``).
+
 Known gaps left alone (the tests do not rely on them): ``ClientToken`` is
-ignored everywhere except ``CreateModelPackage``, and ``UpdateEndpoint`` is not
-implemented (moto answers HTTP 500).
+ignored everywhere except ``CreateModelPackage``; ``UpdateEndpoint`` ignores
+``RetainAllVariantProperties`` and ``ExcludeRetainedVariantProperties`` and
+does not check the restrictions of serverless endpoints.
 
 Rules added here:
 
@@ -119,9 +166,46 @@ Rules added here:
    (``.../model-package/<group>/<version>``): they answer the tags sent with
    ``CreateModelPackage`` (none if none were sent) instead of HTTP 500.
 
-The check and the insert of rules 1-4 and 6-7 run under one lock: moto's server
-is threaded, and two concurrent creates of one name (or one token) must not
-both succeed.
+10. ``UpdateEndpoint`` exists. In this order: the ``DeploymentConfig`` is
+    checked against the API model (required members, enums, numeric ranges and
+    list lengths, as SageMaker's "N validation error(s) detected: Value '<v>' at
+    'deploymentConfig.<path>' failed to satisfy constraint: ..."; the Rust SDK
+    checks none of these), and a ``CANARY`` without ``CanarySize`` or a
+    ``LINEAR`` without ``LinearStepSize`` is refused (the emulator's wording:
+    "TrafficRoutingConfiguration CanarySize is required when Type is CANARY.");
+    a missing endpoint is ``Could not find endpoint "<arn>".``, a missing
+    configuration ``Could not find endpoint configuration "<arn>".``; an
+    endpoint in ``Failed`` is ``Cannot update failed endpoint "<arn>".``, in any
+    other status but ``InService`` ``Cannot update in-progress endpoint
+    "<arn>".`` (all ``ValidationException``, HTTP 400). Otherwise the update
+    completes at once: the endpoint takes the new ``EndpointConfigName``, its
+    variants and data capture, stays ``InService``, loses its
+    ``FailureReason``, and records the ``DeploymentConfig`` as sent (kept when
+    none is sent with ``RetainDeploymentConfig=true``, else none), which
+    ``DescribeEndpoint`` returns as ``LastDeploymentConfig``, as SageMaker
+    does. The answer is ``{"EndpointArn"}``. The test control (``control.py``)
+    reads an endpoint's status, configuration, last ``DeploymentConfig`` and
+    number of updates, and sets its status and failure reason
+    (``get_endpoint_state``/``set_endpoint_state`` below).
+11. "Could not find ..." for an endpoint, endpoint configuration or model
+    (``DescribeEndpoint``, ``DeleteEndpoint``, ``DescribeEndpointConfig``,
+    ``DeleteEndpointConfig``, ``CreateEndpoint``, ``CreateEndpointConfig``,
+    ``DescribeModel``) double-quotes the ARN, as SageMaker does: ``Could not
+    find endpoint "<arn>".``
+12. ``CreateModel`` stores ``EnableNetworkIsolation``; ``DescribeModel`` leaves
+    out ``PrimaryContainer``, ``Containers`` and ``VpcConfig`` when they were
+    not sent (the Rust SDK would read ``{}`` as a present, empty value).
+13. ``DescribeEndpointConfig`` leaves out a ``DataCaptureConfig`` that was not
+    sent; ``DescribeEndpoint`` answers a ``DataCaptureConfigSummary``
+    (``EnableCapture``, ``CaptureStatus`` ``Started``/``Stopped``,
+    ``CurrentSamplingPercentage`` = the initial percentage,
+    ``DestinationS3Uri``, ``KmsKeyId`` when set), or none.
+14. A variant's ``InstanceType`` is checked against the API model's list of
+    the pinned botocore (moto's message, a longer list).
+
+The check and the insert of rules 1-4 and 6-7, and rule 10's checks and
+update, run under one lock: moto's server is threaded, and two concurrent
+creates of one name (or one token) must not both succeed.
 """
 
 from __future__ import annotations
@@ -133,9 +217,11 @@ import re
 import threading
 from typing import Any, Callable
 
+from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
 from moto.sagemaker.exceptions import ResourceInUseException, ValidationError
-from moto.sagemaker.models import SageMakerModelBackend
+from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, SageMakerModelBackend
+from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemaker.utils import arn_formatter
 
 _LOCK = threading.RLock()
@@ -393,6 +479,291 @@ def set_training_job_state(
         return state
 
 
+
+# --- rules 10-14: endpoints and models ---------------------------------------
+
+# Rule 10: every EndpointStatus SageMaker has; the test control sets any of them.
+ENDPOINT_STATUSES = (
+    "OutOfService",
+    "Creating",
+    "Updating",
+    "SystemUpdating",
+    "RollingBack",
+    "InService",
+    "Deleting",
+    "Failed",
+    "UpdateRollbackFailed",
+)
+# Rule 10's count of UpdateEndpoint calls, an attribute of each FakeEndpoint (moto's
+# response builder camel-cases it to a key the DescribeEndpoint output shape lacks,
+# so it never reaches a client).
+_UPDATE_COUNT = "_project_emulator_update_count"
+_NOT_FOUND = re.compile(r"^Could not find (endpoint|endpoint configuration|model) '(.*)'\.$")
+
+
+@functools.cache
+def _api_model() -> Any:
+    """botocore's SageMaker API model (the one the pinned boto3 uses)."""
+    import botocore.session
+
+    return botocore.session.get_session().get_service_model("sagemaker")
+
+
+def _lower_first(name: str) -> str:
+    return name[:1].lower() + name[1:]
+
+
+def _constraint_errors(shape: Any, value: Any, path: str) -> list[str]:
+    """What SageMaker's API layer says about ``value`` against ``shape``: required
+    members, enums, numeric ranges and list lengths (not patterns), in AWS's
+    "Value ... at '<path>' failed to satisfy constraint: ..." form."""
+    errors: list[str] = []
+    kind = shape.type_name
+    meta = shape.metadata
+    if kind == "structure" and isinstance(value, dict):
+        for name in shape.required_members:
+            if value.get(name) is None:
+                errors.append(
+                    f"Value null at '{path}.{_lower_first(name)}' failed to satisfy "
+                    "constraint: Member must not be null"
+                )
+        for name, member in shape.members.items():
+            if value.get(name) is not None:
+                errors += _constraint_errors(member, value[name], f"{path}.{_lower_first(name)}")
+    elif kind == "list" and isinstance(value, list):
+        if "min" in meta and len(value) < meta["min"]:
+            errors.append(
+                f"Value '{value}' at '{path}' failed to satisfy constraint: "
+                f"Member must have length greater than or equal to {meta['min']}"
+            )
+        if "max" in meta and len(value) > meta["max"]:
+            errors.append(
+                f"Value '{value}' at '{path}' failed to satisfy constraint: "
+                f"Member must have length less than or equal to {meta['max']}"
+            )
+        for index, item in enumerate(value, 1):
+            errors += _constraint_errors(shape.member, item, f"{path}.{index}.member")
+    elif kind == "string" and shape.enum and value not in shape.enum:
+        errors.append(
+            f"Value '{value}' at '{path}' failed to satisfy constraint: "
+            f"Member must satisfy enum value set: [{', '.join(shape.enum)}]"
+        )
+    elif kind in ("integer", "long") and isinstance(value, int):
+        if "min" in meta and value < meta["min"]:
+            errors.append(
+                f"Value '{value}' at '{path}' failed to satisfy constraint: "
+                f"Member must have value greater than or equal to {meta['min']}"
+            )
+        if "max" in meta and value > meta["max"]:
+            errors.append(
+                f"Value '{value}' at '{path}' failed to satisfy constraint: "
+                f"Member must have value less than or equal to {meta['max']}"
+            )
+    return errors
+
+
+def _check_deployment_config(deployment_config: dict[str, Any] | None) -> None:
+    """Rule 10: the DeploymentConfig checks SageMaker makes before anything else."""
+    if deployment_config is None:
+        return
+    shape = _api_model().operation_model("UpdateEndpoint").input_shape.members["DeploymentConfig"]
+    errors = _constraint_errors(shape, deployment_config, "deploymentConfig")
+    if errors:
+        count = f"{len(errors)} validation error{'s' if len(errors) > 1 else ''} detected"
+        raise ValidationError(message=f"{count}: {'; '.join(errors)}")
+    routing = (deployment_config.get("BlueGreenUpdatePolicy") or {}).get(
+        "TrafficRoutingConfiguration"
+    ) or {}
+    # Not in the API model; the emulator's own wording.
+    for kind, size in (("CANARY", "CanarySize"), ("LINEAR", "LinearStepSize")):
+        if routing.get("Type") == kind and routing.get(size) is None:
+            raise ValidationError(
+                message=f"TrafficRoutingConfiguration {size} is required when Type is {kind}."
+            )
+
+
+def update_endpoint(
+    self: SageMakerModelBackend,
+    endpoint_name: str,
+    endpoint_config_name: str,
+    deployment_config: dict[str, Any] | None = None,
+    retain_deployment_config: bool | None = None,
+) -> str:
+    """Rule 10: UpdateEndpoint, which stock moto lacks. Completes at once."""
+    _check_deployment_config(deployment_config)
+    with _LOCK:
+        endpoint = self.endpoints.get(endpoint_name)
+        if endpoint is None:
+            arn = FakeEndpoint.arn_formatter(endpoint_name, self.account_id, self.region_name)
+            raise ValidationError(message=f'Could not find endpoint "{arn}".')
+        config = self.endpoint_configs.get(endpoint_config_name)
+        if config is None:
+            arn = FakeEndpointConfig.arn_formatter(
+                endpoint_config_name, self.account_id, self.region_name
+            )
+            raise ValidationError(message=f'Could not find endpoint configuration "{arn}".')
+        if endpoint.endpoint_status == "Failed":
+            raise ValidationError(message=f'Cannot update failed endpoint "{endpoint.arn}".')
+        if endpoint.endpoint_status != "InService":
+            raise ValidationError(message=f'Cannot update in-progress endpoint "{endpoint.arn}".')
+        endpoint.endpoint_config_name = endpoint_config_name
+        endpoint.production_variants = endpoint._process_production_variants(
+            copy.deepcopy(config.production_variants)
+        )
+        endpoint.data_capture_config = copy.deepcopy(config.data_capture_config)
+        if deployment_config is not None or not retain_deployment_config:
+            endpoint.last_deployment_config = copy.deepcopy(deployment_config)
+        endpoint.endpoint_status = "InService"
+        endpoint.failure_reason = None
+        endpoint.last_modified_time = utcnow()
+        setattr(endpoint, _UPDATE_COUNT, getattr(endpoint, _UPDATE_COUNT, 0) + 1)
+        return endpoint.arn
+
+
+def _update_endpoint_action(self: SageMakerResponse) -> ActionResult:
+    """Rule 10: the UpdateEndpoint action of moto's SageMaker responses."""
+    arn = self.sagemaker_backend.update_endpoint(
+        endpoint_name=self._get_param("EndpointName"),
+        endpoint_config_name=self._get_param("EndpointConfigName"),
+        deployment_config=self._get_param("DeploymentConfig"),
+        retain_deployment_config=self._get_param("RetainDeploymentConfig"),
+    )
+    return ActionResult({"EndpointArn": arn})
+
+
+_update_endpoint_action.__name__ = "update_endpoint"
+
+
+def endpoint_state(endpoint: Any) -> dict[str, Any]:
+    """Rule 10's test-control view of an endpoint."""
+    state: dict[str, Any] = {
+        "EndpointName": endpoint.endpoint_name,
+        "EndpointArn": endpoint.arn,
+        "EndpointStatus": endpoint.endpoint_status,
+        "EndpointConfigName": endpoint.endpoint_config_name,
+        "LastDeploymentConfig": copy.deepcopy(getattr(endpoint, "last_deployment_config", None)),
+        "UpdateCount": getattr(endpoint, _UPDATE_COUNT, 0),
+    }
+    if endpoint.failure_reason is not None:
+        state["FailureReason"] = endpoint.failure_reason
+    return state
+
+
+def get_endpoint_state(backend: SageMakerModelBackend, name: str) -> dict[str, Any]:
+    """The endpoint's state for the test control. Raises KeyError if it does not exist."""
+    with _LOCK:
+        return endpoint_state(backend.endpoints[name])
+
+
+def set_endpoint_state(
+    backend: SageMakerModelBackend,
+    name: str,
+    *,
+    status: str | None = None,
+    failure_reason: Any = _UNSET,
+) -> dict[str, Any]:
+    """Changes a stored endpoint as the test-control endpoint asks.
+
+    ``status``: an EndpointStatus; removes FailureReason unless ``failure_reason``
+    is given too. ``failure_reason``: a string, or None to remove it. Sets
+    LastModifiedTime. Raises KeyError if the endpoint does not exist. Returns the
+    endpoint's new state (`endpoint_state`).
+    """
+    with _LOCK:
+        endpoint = backend.endpoints[name]
+        if status is not None:
+            endpoint.endpoint_status = status
+            if failure_reason is _UNSET:
+                failure_reason = None
+        if failure_reason is not _UNSET:
+            endpoint.failure_reason = failure_reason
+        endpoint.last_modified_time = utcnow()
+        return endpoint_state(endpoint)
+
+
+def _not_found_double_quoted(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Rule 11: moto's "Could not find <kind> '<arn>'." in SageMaker's words."""
+
+    @functools.wraps(original)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return original(*args, **kwargs)
+        except ValidationError as error:
+            found = _NOT_FOUND.match(str(getattr(error, "message", "")))
+            if found is None:
+                raise
+            raise ValidationError(message=f'Could not find {found[1]} "{found[2]}".') from None
+
+    return _marked(call)
+
+
+def _create_model_records_isolation(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Rule 12: CreateModel stores EnableNetworkIsolation (stock moto drops it)."""
+
+    @functools.wraps(original)
+    def create_model(self: SageMakerResponse) -> Any:
+        isolation = self._get_param("EnableNetworkIsolation")
+        with _LOCK:  # the model never shows another value, even for a moment
+            result = original(self)
+            if isolation is not None:
+                model = self.sagemaker_backend._models[self._get_param("ModelName")]
+                model.enable_network_isolation = bool(isolation)
+        return result
+
+    return _marked(create_model)
+
+
+def _without_empty(original: Callable[..., Any], *keys: str) -> Callable[..., Any]:
+    """Rules 12-13: a Describe answer without the empty ``{}``/``[]`` moto puts in
+    for members that were never sent (SageMaker leaves them out)."""
+
+    @functools.wraps(original)
+    def describe(self: SageMakerResponse) -> Any:
+        result = original(self)
+        body = result.result if isinstance(result, ActionResult) else None
+        if isinstance(body, dict):
+            body = {k: v for k, v in body.items() if not (k in keys and v in ({}, []))}
+            result = ActionResult(body)
+        return result
+
+    return _marked(describe)
+
+
+def _data_capture_summary(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Rule 13: DescribeEndpoint's DataCaptureConfig is a DataCaptureConfigSummary."""
+
+    @functools.wraps(original)
+    def describe_endpoint(self: SageMakerResponse) -> Any:
+        result = original(self)
+        body = dict(result.result)
+        capture = body.pop("DataCaptureConfig", None)
+        if capture:
+            enabled = bool(capture.get("EnableCapture", False))
+            summary = {
+                "EnableCapture": enabled,
+                "CaptureStatus": "Started" if enabled else "Stopped",
+                "CurrentSamplingPercentage": capture.get("InitialSamplingPercentage"),
+                "DestinationS3Uri": capture.get("DestinationS3Uri"),
+                "KmsKeyId": capture.get("KmsKeyId"),
+            }
+            body["DataCaptureConfig"] = {k: v for k, v in summary.items() if v is not None}
+        return ActionResult(body)
+
+    return _marked(describe_endpoint)
+
+
+def _validate_instance_type(self: Any, instance_type: str) -> None:
+    """Rule 14: ProductionVariant InstanceType against the API model's full list."""
+    allowed = _api_model().shape_for("ProductionVariantInstanceType").enum
+    if instance_type not in allowed:
+        raise ValidationError(
+            message=(
+                f"Value '{instance_type}' at 'instanceType' failed to satisfy constraint: "
+                f"Member must satisfy enum value set: [{', '.join(allowed)}]"
+            )
+        )
+
+
 def install() -> None:
     """Applies the rules to moto's SageMaker backend class. Idempotent."""
     backend = SageMakerModelBackend
@@ -430,3 +801,32 @@ def install() -> None:
     backend._get_resource_from_arn = _model_package_tags(  # type: ignore[method-assign]
         backend._get_resource_from_arn
     )
+
+    # Rule 10: UpdateEndpoint.
+    backend.update_endpoint = _marked(update_endpoint)  # type: ignore[attr-defined]
+    SageMakerResponse.update_endpoint = _update_endpoint_action  # type: ignore[attr-defined]
+    # Rule 11: "Could not find ..." as SageMaker words it. CreateEndpoint reaches
+    # describe_endpoint_config, CreateEndpointConfig validate_production_variants.
+    for method in (
+        "describe_endpoint",
+        "delete_endpoint",
+        "describe_endpoint_config",
+        "delete_endpoint_config",
+        "describe_model",
+        "validate_production_variants",
+    ):
+        setattr(backend, method, _not_found_double_quoted(getattr(backend, method)))
+    # Rules 12-13: what CreateModel keeps and the Describe answers leave out.
+    responses = SageMakerResponse
+    responses.create_model = _create_model_records_isolation(responses.create_model)  # type: ignore[method-assign]
+    responses.describe_model = _without_empty(  # type: ignore[method-assign]
+        responses.describe_model, "PrimaryContainer", "Containers", "VpcConfig"
+    )
+    responses.describe_endpoint_config = _without_empty(  # type: ignore[method-assign]
+        responses.describe_endpoint_config, "DataCaptureConfig"
+    )
+    responses.describe_endpoint = _data_capture_summary(  # type: ignore[method-assign]
+        responses.describe_endpoint
+    )
+    # Rule 14: today's instance types.
+    FakeEndpointConfig.validate_instance_type = _validate_instance_type  # type: ignore[method-assign]

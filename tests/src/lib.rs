@@ -181,6 +181,42 @@ impl Emulator {
     }
 }
 
+impl Emulator {
+    /// Calls the launcher's test-control API (`/_emulator/...`, see
+    /// tests/emulator/README.md): plain HTTP/1.1 with a JSON body, answered
+    /// with the JSON the launcher returns. Panics on a non-2xx status.
+    pub fn control(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> serde_json::Value {
+        use std::io::{Read, Write};
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port))
+            .expect("connect to the emulator");
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.port,
+            body.len()
+        )
+        .expect("send the control request");
+        let mut response = String::new();
+        stream
+            .read_to_string(&mut response)
+            .expect("read the control response");
+        let (head, payload) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+        let status = head.split_whitespace().nth(1).unwrap_or("");
+        assert!(
+            status.starts_with('2'),
+            "{method} {path} answered {head}\n{payload}"
+        );
+        serde_json::from_str(payload).unwrap_or(serde_json::Value::Null)
+    }
+}
+
 impl Drop for Emulator {
     fn drop(&mut self) {
         // SIGKILL: moto keeps no state worth a graceful stop, and this never hangs.

@@ -1,0 +1,773 @@
+"""Models, endpoint configurations and endpoints as the deploy stage uses them:
+rules 10-14 of sagemaker_rules (UpdateEndpoint, SageMaker's "Could not find"
+wording, what DescribeModel/DescribeEndpointConfig/DescribeEndpoint leave out,
+instance types), the endpoint test control (control.py), and the stock moto
+behaviour the Rust tests rely on: ListModelPackages pages and Application Auto
+Scaling for a variant.
+
+One emulator for the module (`shared_emulator`); each test uses names of its own.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from botocore.exceptions import ClientError
+
+from harness import ACCOUNT, REGION, ROLE, error_of
+
+IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/churn-inference:1"
+KMS = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/endpoint-key"
+# Every EndpointStatus but InService and Failed: UpdateEndpoint calls them in progress.
+IN_PROGRESS = [
+    "Creating",
+    "Updating",
+    "SystemUpdating",
+    "RollingBack",
+    "OutOfService",
+    "Deleting",
+    "UpdateRollbackFailed",
+]
+
+CANARY = {
+    "BlueGreenUpdatePolicy": {
+        "TrafficRoutingConfiguration": {
+            "Type": "CANARY",
+            "WaitIntervalInSeconds": 300,
+            "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10},
+        },
+        "TerminationWaitInSeconds": 120,
+        "MaximumExecutionTimeoutInSeconds": 1800,
+    },
+    "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "mlops--5xx"}, {"AlarmName": "mlops--latency"}]},
+}
+LINEAR = {
+    "BlueGreenUpdatePolicy": {
+        "TrafficRoutingConfiguration": {
+            "Type": "LINEAR",
+            "WaitIntervalInSeconds": 60,
+            "LinearStepSize": {"Type": "INSTANCE_COUNT", "Value": 1},
+        },
+        "TerminationWaitInSeconds": 0,
+    }
+}
+ALL_AT_ONCE = {
+    "BlueGreenUpdatePolicy": {
+        "TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0},
+    }
+}
+
+
+@pytest.fixture(scope="module")
+def sagemaker(shared_emulator):
+    return shared_emulator.client()
+
+
+def arn(kind: str, name: str) -> str:
+    return f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:{kind}/{name}"
+
+
+def model_package(sagemaker, group: str, status: str = "Approved") -> str:
+    """A new version in ``group`` (created if needed); its ARN."""
+    try:
+        sagemaker.create_model_package_group(ModelPackageGroupName=group)
+    except ClientError:
+        pass  # rule 6: it already exists
+    return sagemaker.create_model_package(
+        ModelPackageGroupName=group,
+        InferenceSpecification={
+            "Containers": [{"Image": IMAGE, "ModelDataUrl": f"s3://artifacts/{group}/model.tar.gz"}],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        },
+        ModelApprovalStatus=status,
+    )["ModelPackageArn"]
+
+
+def create_model(sagemaker, name: str, package: str | None = None, **extra) -> str:
+    package = package or arn("model-package", "churn-models/1")
+    return sagemaker.create_model(
+        ModelName=name,
+        ExecutionRoleArn=ROLE,
+        Containers=[{"ModelPackageName": package}],
+        **extra,
+    )["ModelArn"]
+
+
+def create_config(sagemaker, name: str, model: str, serverless: bool = False, **extra) -> str:
+    variant = {"VariantName": "AllTraffic", "ModelName": model}
+    if serverless:
+        variant["ServerlessConfig"] = {"MemorySizeInMB": 2048, "MaxConcurrency": 5}
+    else:
+        variant.update(InstanceType="ml.m5.large", InitialInstanceCount=1)
+    return sagemaker.create_endpoint_config(
+        EndpointConfigName=name, ProductionVariants=[variant], **extra
+    )["EndpointConfigArn"]
+
+
+def endpoint_on(sagemaker, name: str, *configs: str, serverless: bool = False) -> None:
+    """A model, the endpoint configurations ``configs`` and endpoint ``name`` on the first."""
+    create_model(sagemaker, f"{name}-model")
+    for config in configs:
+        create_config(sagemaker, config, f"{name}-model", serverless=serverless)
+    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=configs[0])
+
+
+def control(emulator, name: str, body: object = None, method: str = "GET") -> tuple[int, dict]:
+    return emulator.control(f"sagemaker/endpoints/{name}", body, method=method)
+
+
+# --- CreateModel from a model package (rule 12) -------------------------------
+
+
+def test_model_from_model_package_is_echoed(sagemaker):
+    package = model_package(sagemaker, "echo-models")
+    vpc = {"SecurityGroupIds": ["sg-0123"], "Subnets": ["subnet-a", "subnet-b"]}
+    tags = [{"Key": "mlops:model-package-arn", "Value": package}, {"Key": "mlops:pipeline", "Value": "mlops"}]
+    model_arn = create_model(
+        sagemaker, "echo-model", package, VpcConfig=vpc, EnableNetworkIsolation=True, Tags=tags
+    )
+    assert model_arn == arn("model", "echo-model")
+
+    described = sagemaker.describe_model(ModelName="echo-model")
+    assert described["Containers"] == [{"ModelPackageName": package}]
+    assert "PrimaryContainer" not in described  # stock moto answers {}
+    assert described["ExecutionRoleArn"] == ROLE
+    assert described["VpcConfig"] == vpc
+    assert described["EnableNetworkIsolation"] is True  # stock moto: always false
+    assert described["ModelArn"] == model_arn
+    assert sagemaker.list_tags(ResourceArn=model_arn)["Tags"] == tags
+
+
+def test_model_with_primary_container_and_defaults(sagemaker):
+    package = arn("model-package", "churn-models/7")
+    sagemaker.create_model(
+        ModelName="primary-model", ExecutionRoleArn=ROLE, PrimaryContainer={"ModelPackageName": package}
+    )
+    described = sagemaker.describe_model(ModelName="primary-model")
+    assert described["PrimaryContainer"] == {"ModelPackageName": package}
+    assert "Containers" not in described and "VpcConfig" not in described
+    assert described["EnableNetworkIsolation"] is False
+
+
+def test_existing_model_is_refused_and_kept(sagemaker):
+    model_arn = create_model(sagemaker, "again-model", EnableNetworkIsolation=True)
+    with pytest.raises(ClientError) as excinfo:
+        create_model(sagemaker, "again-model", arn("model-package", "churn-models/9"))
+    assert error_of(excinfo) == (
+        400,
+        "ValidationException",
+        f'Cannot create already existing model "{model_arn}".',
+    )
+    described = sagemaker.describe_model(ModelName="again-model")
+    assert described["Containers"] == [{"ModelPackageName": arn("model-package", "churn-models/1")}]
+    assert described["EnableNetworkIsolation"] is True
+
+
+# --- endpoint configurations (rules 13-14) ------------------------------------
+
+
+def test_endpoint_config_with_instances_capture_and_kms_is_echoed(sagemaker):
+    create_model(sagemaker, "epc-model")
+    capture = {
+        "EnableCapture": True,
+        "InitialSamplingPercentage": 25,
+        "DestinationS3Uri": "s3://capture/churn/",
+        "KmsKeyId": KMS,
+        "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+    }
+    variant = {
+        "VariantName": "AllTraffic",
+        "ModelName": "epc-model",
+        "InstanceType": "ml.g5.xlarge",  # rule 14: not in stock moto's list
+        "InitialInstanceCount": 2,
+    }
+    tags = [{"Key": "mlops:pipeline", "Value": "mlops"}]
+    config_arn = sagemaker.create_endpoint_config(
+        EndpointConfigName="epc-instances",
+        ProductionVariants=[variant],
+        DataCaptureConfig=capture,
+        KmsKeyId=KMS,
+        Tags=tags,
+    )["EndpointConfigArn"]
+    assert config_arn == arn("endpoint-config", "epc-instances")
+
+    described = sagemaker.describe_endpoint_config(EndpointConfigName="epc-instances")
+    assert described["ProductionVariants"] == [variant]
+    assert described["DataCaptureConfig"] == capture
+    assert described["KmsKeyId"] == KMS
+    assert sagemaker.list_tags(ResourceArn=config_arn)["Tags"] == tags
+
+    with pytest.raises(ClientError) as excinfo:
+        create_config(sagemaker, "epc-instances", "epc-model")
+    assert error_of(excinfo) == (
+        400,
+        "ValidationException",
+        f'Cannot create already existing endpoint configuration "{config_arn}".',
+    )
+
+
+def test_serverless_endpoint_config_is_echoed_without_empty_capture(sagemaker):
+    create_model(sagemaker, "sls-model")
+    create_config(sagemaker, "epc-serverless", "sls-model", serverless=True)
+    described = sagemaker.describe_endpoint_config(EndpointConfigName="epc-serverless")
+    assert described["ProductionVariants"] == [
+        {
+            "VariantName": "AllTraffic",
+            "ModelName": "sls-model",
+            "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5},
+        }
+    ]
+    assert "DataCaptureConfig" not in described  # stock moto answers {}
+    assert "KmsKeyId" not in described
+
+
+def test_instance_type_outside_the_api_model_is_refused(sagemaker):
+    create_model(sagemaker, "type-model")
+    with pytest.raises(ClientError) as excinfo:
+        sagemaker.create_endpoint_config(
+            EndpointConfigName="epc-bad-type",
+            ProductionVariants=[
+                {"VariantName": "AllTraffic", "ModelName": "type-model", "InstanceType": "ml.m5.huge", "InitialInstanceCount": 1}
+            ],
+        )
+    status, code, message = error_of(excinfo)
+    assert (status, code) == (400, "ValidationException")
+    assert message.startswith("Value 'ml.m5.huge' at 'instanceType' failed to satisfy constraint")
+
+
+# --- "Could not find ..." (rule 11) --------------------------------------------
+
+
+def test_missing_resources_in_sagemakers_words(sagemaker):
+    cases = [
+        (lambda: sagemaker.describe_endpoint(EndpointName="nowhere"), "endpoint", "endpoint", "nowhere"),
+        (lambda: sagemaker.delete_endpoint(EndpointName="nowhere"), "endpoint", "endpoint", "nowhere"),
+        (
+            lambda: sagemaker.describe_endpoint_config(EndpointConfigName="no-config"),
+            "endpoint configuration",
+            "endpoint-config",
+            "no-config",
+        ),
+        (
+            lambda: sagemaker.create_endpoint(EndpointName="orphan", EndpointConfigName="no-config"),
+            "endpoint configuration",
+            "endpoint-config",
+            "no-config",
+        ),
+        (
+            lambda: create_config(sagemaker, "epc-orphan", "no-model"),
+            "model",
+            "model",
+            "no-model",
+        ),
+        (lambda: sagemaker.describe_model(ModelName="no-model"), "model", "model", "no-model"),
+    ]
+    for call, kind, arn_kind, name in cases:
+        with pytest.raises(ClientError) as excinfo:
+            call()
+        assert error_of(excinfo) == (
+            400,
+            "ValidationException",
+            f'Could not find {kind} "{arn(arn_kind, name)}".',
+        )
+
+
+# --- CreateEndpoint, DescribeEndpoint, DeleteEndpoint --------------------------
+
+
+def test_new_endpoint_is_in_service_at_once(shared_emulator, sagemaker):
+    create_model(sagemaker, "fresh-model")
+    capture = {
+        "EnableCapture": True,
+        "InitialSamplingPercentage": 100,
+        "DestinationS3Uri": "s3://capture/fresh/",
+        "KmsKeyId": KMS,
+        "CaptureOptions": [{"CaptureMode": "Input"}],
+    }
+    create_config(sagemaker, "fresh-config", "fresh-model", DataCaptureConfig=capture)
+    endpoint_arn = sagemaker.create_endpoint(
+        EndpointName="fresh", EndpointConfigName="fresh-config", Tags=[{"Key": "mlops:pipeline", "Value": "mlops"}]
+    )["EndpointArn"]
+    assert endpoint_arn == arn("endpoint", "fresh")
+
+    described = sagemaker.describe_endpoint(EndpointName="fresh")
+    assert described["EndpointStatus"] == "InService"
+    assert described["EndpointConfigName"] == "fresh-config"
+    assert described["ProductionVariants"] == [
+        {"VariantName": "AllTraffic", "CurrentInstanceCount": 1, "DesiredInstanceCount": 1}
+    ]
+    assert described["DataCaptureConfig"] == {  # rule 13: a DataCaptureConfigSummary
+        "EnableCapture": True,
+        "CaptureStatus": "Started",
+        "CurrentSamplingPercentage": 100,
+        "DestinationS3Uri": "s3://capture/fresh/",
+        "KmsKeyId": KMS,
+    }
+    assert "LastDeploymentConfig" not in described and "FailureReason" not in described
+    assert sagemaker.list_tags(ResourceArn=endpoint_arn)["Tags"] == [{"Key": "mlops:pipeline", "Value": "mlops"}]
+
+    assert control(shared_emulator, "fresh") == (
+        200,
+        {
+            "EndpointName": "fresh",
+            "EndpointArn": endpoint_arn,
+            "EndpointStatus": "InService",
+            "EndpointConfigName": "fresh-config",
+            "LastDeploymentConfig": None,
+            "UpdateCount": 0,
+        },
+    )
+
+    with pytest.raises(ClientError) as excinfo:
+        sagemaker.create_endpoint(EndpointName="fresh", EndpointConfigName="fresh-config")
+    assert error_of(excinfo) == (
+        400,
+        "ValidationException",
+        f'Cannot create already existing endpoint "{endpoint_arn}".',
+    )
+
+
+def test_serverless_endpoint_has_no_capture_and_serverless_variant(sagemaker):
+    endpoint_on(sagemaker, "nocap", "nocap-a", serverless=True)
+    described = sagemaker.describe_endpoint(EndpointName="nocap")
+    assert described["ProductionVariants"] == [
+        {
+            "VariantName": "AllTraffic",
+            "CurrentServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5},
+            "DesiredServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5},
+        }
+    ]
+    assert "DataCaptureConfig" not in described  # stock moto answers {}
+
+
+def test_delete_endpoint_then_create_it_afresh(shared_emulator, sagemaker):
+    endpoint_on(sagemaker, "reborn", "reborn-a", "reborn-b")
+    sagemaker.update_endpoint(EndpointName="reborn", EndpointConfigName="reborn-b", DeploymentConfig=ALL_AT_ONCE)
+    control(shared_emulator, "reborn", {"EndpointStatus": "Failed", "FailureReason": "boom"}, "POST")
+
+    sagemaker.delete_endpoint(EndpointName="reborn")  # whatever its status (see README)
+    with pytest.raises(ClientError) as excinfo:
+        sagemaker.describe_endpoint(EndpointName="reborn")
+    assert error_of(excinfo)[2] == f'Could not find endpoint "{arn("endpoint", "reborn")}".'
+    assert control(shared_emulator, "reborn")[0] == 404
+
+    sagemaker.create_endpoint(EndpointName="reborn", EndpointConfigName="reborn-a")
+    status, state = control(shared_emulator, "reborn")
+    assert status == 200
+    assert (state["EndpointStatus"], state["EndpointConfigName"], state["UpdateCount"]) == (
+        "InService",
+        "reborn-a",
+        0,
+    )
+    assert state["LastDeploymentConfig"] is None and "FailureReason" not in state
+
+
+# --- UpdateEndpoint (rule 10) ----------------------------------------------------
+
+
+def test_update_endpoint_switches_config_and_records_deployment(shared_emulator, sagemaker):
+    endpoint_on(sagemaker, "blue", "blue-a")
+    create_model(sagemaker, "blue-model-b")
+    create_config(sagemaker, "blue-b", "blue-model-b", DataCaptureConfig={
+        "EnableCapture": True,
+        "InitialSamplingPercentage": 50,
+        "DestinationS3Uri": "s3://capture/blue/",
+        "CaptureOptions": [{"CaptureMode": "Output"}],
+    })
+    before = sagemaker.describe_endpoint(EndpointName="blue")
+
+    answer = sagemaker.update_endpoint(
+        EndpointName="blue", EndpointConfigName="blue-b", DeploymentConfig=copy.deepcopy(CANARY)
+    )
+    assert answer["EndpointArn"] == arn("endpoint", "blue")
+
+    described = sagemaker.describe_endpoint(EndpointName="blue")
+    assert described["EndpointStatus"] == "InService"  # the emulator completes at once
+    assert described["EndpointConfigName"] == "blue-b"
+    assert described["LastDeploymentConfig"] == CANARY
+    assert described["DataCaptureConfig"]["DestinationS3Uri"] == "s3://capture/blue/"
+    assert described["CreationTime"] == before["CreationTime"]
+    assert described["LastModifiedTime"] > before["LastModifiedTime"]
+    status, state = control(shared_emulator, "blue")
+    assert status == 200
+    assert state == {
+        "EndpointName": "blue",
+        "EndpointArn": arn("endpoint", "blue"),
+        "EndpointStatus": "InService",
+        "EndpointConfigName": "blue-b",
+        "LastDeploymentConfig": CANARY,
+        "UpdateCount": 1,
+    }
+
+    sagemaker.update_endpoint(EndpointName="blue", EndpointConfigName="blue-a", DeploymentConfig=LINEAR)
+    status, state = control(shared_emulator, "blue")
+    assert (state["EndpointConfigName"], state["LastDeploymentConfig"], state["UpdateCount"]) == (
+        "blue-a",
+        LINEAR,
+        2,
+    )
+    assert "DataCaptureConfig" not in sagemaker.describe_endpoint(EndpointName="blue")
+
+    # RetainDeploymentConfig without a DeploymentConfig keeps the last one.
+    sagemaker.update_endpoint(EndpointName="blue", EndpointConfigName="blue-b", RetainDeploymentConfig=True)
+    assert control(shared_emulator, "blue")[1]["LastDeploymentConfig"] == LINEAR
+
+    # Without either (a serverless endpoint's update): none.
+    sagemaker.update_endpoint(EndpointName="blue", EndpointConfigName="blue-a")
+    status, state = control(shared_emulator, "blue")
+    assert (state["LastDeploymentConfig"], state["UpdateCount"]) == (None, 4)
+    assert "LastDeploymentConfig" not in sagemaker.describe_endpoint(EndpointName="blue")
+
+
+def test_update_to_serverless_and_all_at_once(shared_emulator, sagemaker):
+    endpoint_on(sagemaker, "swap", "swap-a")
+    create_config(sagemaker, "swap-b", "swap-model", serverless=True)
+    sagemaker.update_endpoint(EndpointName="swap", EndpointConfigName="swap-b", DeploymentConfig=ALL_AT_ONCE)
+    described = sagemaker.describe_endpoint(EndpointName="swap")
+    assert described["ProductionVariants"][0]["CurrentServerlessConfig"] == {"MemorySizeInMB": 2048, "MaxConcurrency": 5}
+    assert "CurrentInstanceCount" not in described["ProductionVariants"][0]
+    assert described["LastDeploymentConfig"] == ALL_AT_ONCE
+
+
+def test_update_endpoint_wire_format(shared_emulator):
+    """What the Rust SDK parses: the answer's JSON, and no emulator bookkeeping in it."""
+    sagemaker = shared_emulator.client()
+    endpoint_on(sagemaker, "wire", "wire-a", "wire-b")
+    seen = {}
+
+    def capture(http_response, **_):
+        seen["status"] = http_response.status_code
+        seen["body"] = http_response.content.decode()
+
+    sagemaker.meta.events.register("after-call.sagemaker.UpdateEndpoint", capture)
+    sagemaker.meta.events.register("after-call.sagemaker.DescribeEndpoint", capture)
+    sagemaker.update_endpoint(EndpointName="wire", EndpointConfigName="wire-b", DeploymentConfig=CANARY)
+    assert seen["status"] == 200 and '"EndpointArn"' in seen["body"]
+    sagemaker.describe_endpoint(EndpointName="wire")
+    assert '"LastDeploymentConfig"' in seen["body"] and "Emulator" not in seen["body"]
+
+    with pytest.raises(ClientError):
+        sagemaker.update_endpoint(EndpointName="wire-none", EndpointConfigName="wire-b")
+    assert seen["status"] == 400
+    assert '"ValidationException"' in seen["body"] and "Could not find endpoint" in seen["body"]
+
+
+def test_update_missing_endpoint(sagemaker):
+    endpoint_on(sagemaker, "lonely", "lonely-a")
+    with pytest.raises(ClientError) as excinfo:
+        sagemaker.update_endpoint(EndpointName="ghost", EndpointConfigName="lonely-a")
+    assert error_of(excinfo) == (
+        400,
+        "ValidationException",
+        f'Could not find endpoint "{arn("endpoint", "ghost")}".',
+    )
+
+
+def test_update_to_missing_config_changes_nothing(shared_emulator, sagemaker):
+    endpoint_on(sagemaker, "stay", "stay-a")
+    with pytest.raises(ClientError) as excinfo:
+        sagemaker.update_endpoint(EndpointName="stay", EndpointConfigName="stay-none", DeploymentConfig=CANARY)
+    assert error_of(excinfo) == (
+        400,
+        "ValidationException",
+        f'Could not find endpoint configuration "{arn("endpoint-config", "stay-none")}".',
+    )
+    state = control(shared_emulator, "stay")[1]
+    assert (state["EndpointConfigName"], state["LastDeploymentConfig"], state["UpdateCount"]) == ("stay-a", None, 0)
+
+
+@pytest.mark.parametrize("status", IN_PROGRESS)
+def test_update_of_a_busy_endpoint_is_refused(shared_emulator, sagemaker, status):
+    name = f"busy-{status.lower()}"
+    endpoint_on(sagemaker, name, f"{name}-a", f"{name}-b")
+    assert control(shared_emulator, name, {"EndpointStatus": status}, "POST")[0] == 200
+    assert sagemaker.describe_endpoint(EndpointName=name)["EndpointStatus"] == status
+
+    with pytest.raises(ClientError) as excinfo:
+        sagemaker.update_endpoint(EndpointName=name, EndpointConfigName=f"{name}-b", DeploymentConfig=CANARY)
+    assert error_of(excinfo) == (
+        400,
+        "ValidationException",
+        f'Cannot update in-progress endpoint "{arn("endpoint", name)}".',
+    )
+    state = control(shared_emulator, name)[1]
+    assert (state["EndpointStatus"], state["EndpointConfigName"], state["UpdateCount"]) == (status, f"{name}-a", 0)
+
+    # Once it is InService again, the same update goes through.
+    control(shared_emulator, name, {"EndpointStatus": "InService"}, "POST")
+    sagemaker.update_endpoint(EndpointName=name, EndpointConfigName=f"{name}-b", DeploymentConfig=CANARY)
+    assert control(shared_emulator, name)[1]["UpdateCount"] == 1
+
+
+def test_update_of_a_failed_endpoint_is_refused(shared_emulator, sagemaker):
+    endpoint_on(sagemaker, "broken", "broken-a", "broken-b")
+    status, state = control(
+        shared_emulator, "broken", {"EndpointStatus": "Failed", "FailureReason": "ModelError: no ping"}, "POST"
+    )
+    assert status == 200
+    assert (state["EndpointStatus"], state["FailureReason"]) == ("Failed", "ModelError: no ping")
+    described = sagemaker.describe_endpoint(EndpointName="broken")
+    assert (described["EndpointStatus"], described["FailureReason"]) == ("Failed", "ModelError: no ping")
+
+    with pytest.raises(ClientError) as excinfo:
+        sagemaker.update_endpoint(EndpointName="broken", EndpointConfigName="broken-b")
+    assert error_of(excinfo) == (
+        400,
+        "ValidationException",
+        f'Cannot update failed endpoint "{arn("endpoint", "broken")}".',
+    )
+
+
+def test_update_clears_the_reason_of_a_rolled_back_update(shared_emulator, sagemaker):
+    endpoint_on(sagemaker, "rolled", "rolled-a", "rolled-b")
+    control(
+        shared_emulator,
+        "rolled",
+        {"EndpointStatus": "InService", "FailureReason": "Deployment rolled back: alarm mlops--5xx"},
+        "POST",
+    )
+    assert sagemaker.describe_endpoint(EndpointName="rolled")["FailureReason"].startswith("Deployment rolled back")
+    sagemaker.update_endpoint(EndpointName="rolled", EndpointConfigName="rolled-b", DeploymentConfig=LINEAR)
+    assert "FailureReason" not in sagemaker.describe_endpoint(EndpointName="rolled")
+
+
+@pytest.mark.parametrize(
+    "deployment, message",
+    [
+        (
+            {"BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": {"Type": "BLUE", "WaitIntervalInSeconds": 1}}},
+            "1 validation error detected: Value 'BLUE' at "
+            "'deploymentConfig.blueGreenUpdatePolicy.trafficRoutingConfiguration.type' failed to "
+            "satisfy constraint: Member must satisfy enum value set: [ALL_AT_ONCE, CANARY, LINEAR]",
+        ),
+        (
+            {
+                "BlueGreenUpdatePolicy": {
+                    "TrafficRoutingConfiguration": {
+                        "Type": "CANARY",
+                        "WaitIntervalInSeconds": 3601,
+                        "CanarySize": {"Type": "PERCENT", "Value": 0},
+                    },
+                    "MaximumExecutionTimeoutInSeconds": 100,
+                }
+            },
+            "4 validation errors detected: "
+            "Value '3601' at 'deploymentConfig.blueGreenUpdatePolicy.trafficRoutingConfiguration."
+            "waitIntervalInSeconds' failed to satisfy constraint: Member must have value less than or equal to 3600; "
+            "Value 'PERCENT' at 'deploymentConfig.blueGreenUpdatePolicy.trafficRoutingConfiguration.canarySize.type' "
+            "failed to satisfy constraint: Member must satisfy enum value set: [INSTANCE_COUNT, CAPACITY_PERCENT]; "
+            "Value '0' at 'deploymentConfig.blueGreenUpdatePolicy.trafficRoutingConfiguration.canarySize.value' "
+            "failed to satisfy constraint: Member must have value greater than or equal to 1; "
+            "Value '100' at 'deploymentConfig.blueGreenUpdatePolicy.maximumExecutionTimeoutInSeconds' "
+            "failed to satisfy constraint: Member must have value greater than or equal to 600",
+        ),
+        (
+            {"AutoRollbackConfiguration": {"Alarms": []}},
+            "1 validation error detected: Value '[]' at 'deploymentConfig.autoRollbackConfiguration.alarms' "
+            "failed to satisfy constraint: Member must have length greater than or equal to 1",
+        ),
+        (
+            {"BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": {"Type": "CANARY", "WaitIntervalInSeconds": 60}}},
+            "TrafficRoutingConfiguration CanarySize is required when Type is CANARY.",
+        ),
+        (
+            {"BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": {"Type": "LINEAR", "WaitIntervalInSeconds": 60}}},
+            "TrafficRoutingConfiguration LinearStepSize is required when Type is LINEAR.",
+        ),
+    ],
+    ids=["type", "ranges-and-size-type", "no-alarms", "canary-without-size", "linear-without-step"],
+)
+def test_bad_deployment_config_is_refused(shared_emulator, deployment, message):
+    # boto3 would refuse some of these itself; the Rust SDK checks none of them.
+    sagemaker = shared_emulator.client(validate=False)
+    name = "checked"
+    if name not in {e["EndpointName"] for e in sagemaker.list_endpoints()["Endpoints"]}:
+        endpoint_on(sagemaker, name, "checked-a", "checked-b")
+    with pytest.raises(ClientError) as excinfo:
+        sagemaker.update_endpoint(EndpointName=name, EndpointConfigName="checked-b", DeploymentConfig=deployment)
+    assert error_of(excinfo) == (400, "ValidationException", message)
+    assert control(shared_emulator, name)[1]["UpdateCount"] == 0
+
+
+# --- the endpoint test control ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"EndpointStatus": "Running"},
+        {"Status": "Failed"},
+        {"FailureReason": 3},
+        [],
+        b"not json",
+    ],
+    ids=["unknown-status", "unknown-key", "reason-not-string", "body-not-object", "not-json"],
+)
+def test_control_rejects_bad_endpoint_bodies(shared_emulator, sagemaker, body):
+    name = "ctl-bad"
+    if name not in {e["EndpointName"] for e in sagemaker.list_endpoints()["Endpoints"]}:
+        endpoint_on(sagemaker, name, "ctl-bad-a")
+    status, answer = control(shared_emulator, name, body, "POST")
+    assert status == 400 and answer["Code"] == "BadRequest", answer
+    assert sagemaker.describe_endpoint(EndpointName=name)["EndpointStatus"] == "InService"
+
+
+def test_control_endpoint_reason_status_and_errors(shared_emulator, sagemaker):
+    endpoint_on(sagemaker, "ctl", "ctl-a")
+    status, state = control(shared_emulator, "ctl", {"FailureReason": "alarm"}, "POST")
+    assert status == 200 and (state["EndpointStatus"], state["FailureReason"]) == ("InService", "alarm")
+    status, state = control(shared_emulator, "ctl", {"EndpointStatus": "Updating"}, "POST")
+    assert state["EndpointStatus"] == "Updating" and "FailureReason" not in state  # a new status clears it
+    status, state = control(shared_emulator, "ctl", {"FailureReason": None}, "POST")
+    assert status == 200 and "FailureReason" not in state
+    status, state = control(shared_emulator, "ctl", None, "POST")  # no body: nothing changes
+    assert status == 200 and state["EndpointStatus"] == "Updating"
+
+    assert control(shared_emulator, "ctl-none")[0] == 404
+    assert control(shared_emulator, "ctl-none", {"EndpointStatus": "Failed"}, "POST")[0] == 404
+    status, answer = control(shared_emulator, "ctl", None, "DELETE")
+    assert (status, answer["Code"]) == (405, "MethodNotAllowed")
+    status, answer = shared_emulator.control("sagemaker/endpoints/ctl/extra", None, method="GET")
+    assert (status, answer["Code"]) == (404, "NotFound")
+
+
+def test_control_endpoint_region_parameter(shared_emulator):
+    west = shared_emulator.client(region="us-west-2")
+    endpoint_on(west, "west", "west-a")
+    assert control(shared_emulator, "west")[0] == 404  # not in us-east-1
+    status, state = control(shared_emulator, "west?region=us-west-2", {"EndpointStatus": "Creating"}, "POST")
+    assert status == 200 and state["EndpointArn"].startswith("arn:aws:sagemaker:us-west-2:")
+    assert west.describe_endpoint(EndpointName="west")["EndpointStatus"] == "Creating"
+
+
+# --- ListModelPackages pages, DescribeModelPackage (stock moto) -------------------
+
+
+def test_list_approved_versions_newest_first_one_per_page(sagemaker):
+    group = "paged-models"
+    statuses = ["Approved", "Rejected", "Approved", "PendingManualApproval", "Approved"]
+    arns = [model_package(sagemaker, group, status) for status in statuses]
+    request = dict(
+        ModelPackageGroupName=group,
+        ModelApprovalStatus="Approved",
+        SortBy="CreationTime",
+        SortOrder="Descending",
+        MaxResults=1,
+    )
+    seen, token = [], None
+    for _ in range(5):
+        page = sagemaker.list_model_packages(**request, **({"NextToken": token} if token else {}))
+        assert len(page["ModelPackageSummaryList"]) == 1
+        summary = page["ModelPackageSummaryList"][0]
+        seen.append((summary["ModelPackageArn"], summary["ModelPackageVersion"], summary["ModelApprovalStatus"]))
+        token = page.get("NextToken")
+        if not token:
+            break
+    assert seen == [(arns[4], 5, "Approved"), (arns[2], 3, "Approved"), (arns[0], 1, "Approved")]
+
+    paginator = sagemaker.get_paginator("list_model_packages")
+    request.pop("MaxResults")
+    pages = paginator.paginate(**request, PaginationConfig={"PageSize": 2})
+    assert [s["ModelPackageVersion"] for p in pages for s in p["ModelPackageSummaryList"]] == [5, 3, 1]
+
+    described = sagemaker.describe_model_package(ModelPackageName=arns[2])
+    assert (described["ModelPackageArn"], described["ModelPackageVersion"]) == (arns[2], 3)
+    assert described["ModelApprovalStatus"] == "Approved"
+    assert described["InferenceSpecification"]["Containers"][0]["Image"] == IMAGE
+
+
+# --- Application Auto Scaling for a variant (stock moto) --------------------------
+
+
+def test_variant_auto_scaling_target_and_policy(shared_emulator, sagemaker):
+    endpoint_on(sagemaker, "scaled", "scaled-a")
+    scaling = shared_emulator.client("application-autoscaling")
+    resource = "endpoint/scaled/variant/AllTraffic"
+    dimension = "sagemaker:variant:DesiredInstanceCount"
+    target_arn = scaling.register_scalable_target(
+        ServiceNamespace="sagemaker", ResourceId=resource, ScalableDimension=dimension, MinCapacity=1, MaxCapacity=4
+    )["ScalableTargetARN"]
+    assert target_arn.startswith(f"arn:aws:application-autoscaling:{REGION}:{ACCOUNT}:scalable-target/")
+    # Registering again updates the capacities in place.
+    again = scaling.register_scalable_target(
+        ServiceNamespace="sagemaker", ResourceId=resource, ScalableDimension=dimension, MinCapacity=2, MaxCapacity=6
+    )["ScalableTargetARN"]
+    assert again == target_arn
+
+    tracking = {
+        "TargetValue": 70.0,
+        "PredefinedMetricSpecification": {"PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"},
+        "ScaleInCooldown": 300,
+        "ScaleOutCooldown": 60,
+    }
+    policy = scaling.put_scaling_policy(
+        PolicyName="invocations",
+        ServiceNamespace="sagemaker",
+        ResourceId=resource,
+        ScalableDimension=dimension,
+        PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration=tracking,
+    )
+    assert policy["PolicyARN"].endswith(f":resource/sagemaker/{resource}:policyName/invocations")
+
+    targets = scaling.describe_scalable_targets(ServiceNamespace="sagemaker", ResourceIds=[resource])["ScalableTargets"]
+    assert [(t["ResourceId"], t["ScalableDimension"], t["MinCapacity"], t["MaxCapacity"]) for t in targets] == [
+        (resource, dimension, 2, 6)
+    ]
+    policies = scaling.describe_scaling_policies(ServiceNamespace="sagemaker", ResourceId=resource)["ScalingPolicies"]
+    assert len(policies) == 1
+    assert policies[0]["PolicyName"] == "invocations"
+    assert policies[0]["PolicyType"] == "TargetTrackingScaling"
+    assert policies[0]["TargetTrackingScalingPolicyConfiguration"] == tracking
+    assert policies[0]["PolicyARN"] == policy["PolicyARN"]
+
+
+# --- the deploy stage's calls, in order ------------------------------------------
+
+
+def test_create_reuse_update_flow(shared_emulator, sagemaker):
+    """Create, a repeated event (reuse), then the next version (blue/green update)."""
+    group, endpoint = "flow-models", "flow-endpoint"
+    v1 = model_package(sagemaker, group)
+    v2 = model_package(sagemaker, group)
+
+    def deploy_resources(package: str, version: int) -> str:
+        for create, exists in (
+            (lambda: create_model(sagemaker, f"flow-model-v{version}", package, EnableNetworkIsolation=True), "model"),
+            (
+                lambda: create_config(sagemaker, f"flow-epc-v{version}", f"flow-model-v{version}"),
+                "endpoint configuration",
+            ),
+        ):
+            try:
+                create()
+            except ClientError as error:  # a repeated event: reuse
+                assert error.response["Error"]["Code"] == "ValidationException"
+                assert error.response["Error"]["Message"].startswith(f"Cannot create already existing {exists} ")
+        return f"flow-epc-v{version}"
+
+    # First approval: the endpoint is missing, so it is created.
+    with pytest.raises(ClientError) as excinfo:
+        sagemaker.describe_endpoint(EndpointName=endpoint)
+    assert error_of(excinfo)[1:] == ("ValidationException", f'Could not find endpoint "{arn("endpoint", endpoint)}".')
+    sagemaker.create_endpoint(EndpointName=endpoint, EndpointConfigName=deploy_resources(v1, 1))
+
+    # The same event again: everything exists, the endpoint is live on it.
+    assert deploy_resources(v1, 1) == "flow-epc-v1"
+    described = sagemaker.describe_endpoint(EndpointName=endpoint)
+    assert (described["EndpointStatus"], described["EndpointConfigName"]) == ("InService", "flow-epc-v1")
+
+    # The next version: a blue/green update.
+    sagemaker.update_endpoint(
+        EndpointName=endpoint, EndpointConfigName=deploy_resources(v2, 2), DeploymentConfig=CANARY
+    )
+    status, state = control(shared_emulator, endpoint)
+    assert (state["EndpointConfigName"], state["LastDeploymentConfig"], state["UpdateCount"]) == (
+        "flow-epc-v2",
+        CANARY,
+        1,
+    )
+    model = sagemaker.describe_model(ModelName="flow-model-v2")
+    assert model["Containers"] == [{"ModelPackageName": v2}]

@@ -1,0 +1,260 @@
+//! deploy_sagemaker_model against the emulator, with the real handler and
+//! SDK: create, reuse on a repeated event, blue/green update (the emulator
+//! records the DeploymentConfig UpdateEndpoint received), rollback when the
+//! live version is rejected, and a busy endpoint.
+
+use aws_sdk_sagemaker::types::{
+    EndpointStatus, InferenceSpecification, ModelApprovalStatus, ModelPackageContainerDefinition,
+};
+use deploy_sagemaker_model::{endpoint_config_name, DeployConfig, DeployOutcome};
+use integration::{repo_root, Emulator};
+use lambda_runtime::{Context, LambdaEvent};
+use serde_json::{json, Value};
+use shared::config::EnvReader;
+
+const ENDPOINT: &str = "mlops--endpoint";
+
+fn config() -> DeployConfig {
+    DeployConfig::from_reader(EnvReader::from_vars([
+        ("PIPELINE_NAME", "mlops"),
+        (
+            "SAGEMAKER_ROLE_ARN",
+            "arn:aws:iam::123456789012:role/mlops-sagemaker-execution",
+        ),
+        ("DEPLOYMENT_TRAFFIC_ROUTING", "CANARY"),
+        ("DEPLOYMENT_CANARY_PERCENT", "10"),
+        ("DEPLOYMENT_WAIT_SECONDS", "600"),
+        ("DEPLOYMENT_ROLLBACK_ALARMS", "mlops-endpoint-errors"),
+    ]))
+    .unwrap()
+}
+
+/// Registers a version the way register_model_in_registry does, then
+/// approves it the way a user does (UpdateModelPackage).
+async fn approved_version(sagemaker: &aws_sdk_sagemaker::Client, digest: char) -> (String, i64) {
+    let created = sagemaker
+        .create_model_package()
+        .model_package_group_name("mlops--models")
+        .inference_specification(
+            InferenceSpecification::builder()
+                .containers(
+                    ModelPackageContainerDefinition::builder()
+                        .image(format!(
+                            "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-training@sha256:{}",
+                            digest.to_string().repeat(64)
+                        ))
+                        .model_data_url(format!(
+                            "s3://mlops-data/models/job-{digest}/output/model.tar.gz"
+                        ))
+                        .build(),
+                )
+                .supported_content_types("text/csv")
+                .supported_response_mime_types("text/csv")
+                .build(),
+        )
+        .model_approval_status(ModelApprovalStatus::PendingManualApproval)
+        .send()
+        .await
+        .expect("CreateModelPackage");
+    let arn = created.model_package_arn().unwrap().to_string();
+    sagemaker
+        .update_model_package()
+        .model_package_arn(&arn)
+        .model_approval_status(ModelApprovalStatus::Approved)
+        .send()
+        .await
+        .expect("UpdateModelPackage");
+    let version = arn.rsplit('/').next().unwrap().parse().unwrap();
+    (arn, version)
+}
+
+/// The state-change event SageMaker sends for the version.
+fn decision(arn: &str, version: i64, status: &str) -> LambdaEvent<Value> {
+    let path = repo_root().join("events/model-package-approved.json");
+    let mut event: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    event["resources"] = json!([arn]);
+    event["detail"]["ModelPackageArn"] = json!(arn);
+    event["detail"]["ModelPackageVersion"] = json!(version);
+    event["detail"]["ModelPackageName"] = json!(format!("mlops--models/{version}"));
+    event["detail"]["ModelApprovalStatus"] = json!(status);
+    LambdaEvent::new(event, Context::default())
+}
+
+async fn live_config(sagemaker: &aws_sdk_sagemaker::Client) -> (EndpointStatus, String) {
+    let endpoint = sagemaker
+        .describe_endpoint()
+        .endpoint_name(ENDPOINT)
+        .send()
+        .await
+        .expect("DescribeEndpoint");
+    (
+        endpoint.endpoint_status().cloned().unwrap(),
+        endpoint.endpoint_config_name().unwrap().to_string(),
+    )
+}
+
+async fn counts(sagemaker: &aws_sdk_sagemaker::Client) -> (usize, usize) {
+    let models = sagemaker.list_models().send().await.unwrap().models().len();
+    let configs = sagemaker
+        .list_endpoint_configs()
+        .send()
+        .await
+        .unwrap()
+        .endpoint_configs()
+        .len();
+    (models, configs)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approved_versions_go_live_and_a_rejected_live_version_rolls_back() {
+    let emulator = Emulator::start().await;
+    let sagemaker = aws_sdk_sagemaker::Client::new(&emulator.sdk_config().await);
+    sagemaker
+        .create_model_package_group()
+        .model_package_group_name("mlops--models")
+        .send()
+        .await
+        .expect("CreateModelPackageGroup");
+    let config = config();
+    let deploy = |event| deploy_sagemaker_model::handle(&sagemaker, &config, event);
+
+    // First approval: no endpoint yet, so it is created.
+    let (v1, n1) = approved_version(&sagemaker, 'a').await;
+    let outcome = deploy(decision(&v1, n1, "Approved"))
+        .await
+        .expect("created");
+    let v1_config = endpoint_config_name(&config, &v1, n1);
+    assert_eq!(
+        outcome,
+        DeployOutcome::Created {
+            endpoint: ENDPOINT.into(),
+            endpoint_config: v1_config.clone(),
+            model_package_version: n1,
+        }
+    );
+    assert_eq!(
+        live_config(&sagemaker).await,
+        (EndpointStatus::InService, v1_config.clone())
+    );
+    let model_name = sagemaker
+        .describe_endpoint_config()
+        .endpoint_config_name(&v1_config)
+        .send()
+        .await
+        .unwrap()
+        .production_variants()[0]
+        .model_name()
+        .unwrap()
+        .to_string();
+    let model = sagemaker
+        .describe_model()
+        .model_name(&model_name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        model.containers()[0].model_package_name(),
+        Some(v1.as_str())
+    );
+
+    // The same event again: already live, nothing new created.
+    let again = deploy(decision(&v1, n1, "Approved"))
+        .await
+        .expect("skipped");
+    assert!(
+        matches!(again, DeployOutcome::Skipped { ref reason, .. } if reason == "already live"),
+        "{again:?}"
+    );
+    assert_eq!(counts(&sagemaker).await, (1, 1));
+
+    // Second approval: a blue/green canary update.
+    let (v2, n2) = approved_version(&sagemaker, 'b').await;
+    let outcome = deploy(decision(&v2, n2, "Approved"))
+        .await
+        .expect("updated");
+    let v2_config = endpoint_config_name(&config, &v2, n2);
+    assert!(
+        matches!(outcome, DeployOutcome::Updated { ref endpoint_config, .. } if *endpoint_config == v2_config)
+    );
+    let state = emulator.control(
+        "GET",
+        &format!("/_emulator/sagemaker/endpoints/{ENDPOINT}"),
+        None,
+    );
+    assert_eq!(state["EndpointConfigName"], v2_config.as_str());
+    assert_eq!(state["UpdateCount"], 1);
+    let deployment = &state["LastDeploymentConfig"];
+    let routing = &deployment["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"];
+    assert_eq!(routing["Type"], "CANARY");
+    assert_eq!(routing["WaitIntervalInSeconds"], 600);
+    assert_eq!(
+        routing["CanarySize"],
+        json!({"Type": "CAPACITY_PERCENT", "Value": 10})
+    );
+    assert_eq!(
+        deployment["AutoRollbackConfiguration"]["Alarms"][0]["AlarmName"],
+        "mlops-endpoint-errors"
+    );
+
+    // Rejecting the live version rolls back to the newest other approved one.
+    sagemaker
+        .update_model_package()
+        .model_package_arn(&v2)
+        .model_approval_status(ModelApprovalStatus::Rejected)
+        .send()
+        .await
+        .unwrap();
+    let outcome = deploy(decision(&v2, n2, "Rejected"))
+        .await
+        .expect("rolled back");
+    assert_eq!(
+        outcome,
+        DeployOutcome::RolledBack {
+            endpoint: ENDPOINT.into(),
+            endpoint_config: v1_config.clone(),
+            model_package_version: n1,
+            rejected_version: n2,
+        }
+    );
+    assert_eq!(live_config(&sagemaker).await.1, v1_config);
+    // v1's model and config were reused, not made again.
+    assert_eq!(counts(&sagemaker).await, (2, 2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_endpoint_is_retryable_and_the_retry_completes() {
+    let emulator = Emulator::start().await;
+    let sagemaker = aws_sdk_sagemaker::Client::new(&emulator.sdk_config().await);
+    sagemaker
+        .create_model_package_group()
+        .model_package_group_name("mlops--models")
+        .send()
+        .await
+        .unwrap();
+    let config = config();
+    let (v1, n1) = approved_version(&sagemaker, 'a').await;
+    deploy_sagemaker_model::handle(&sagemaker, &config, decision(&v1, n1, "Approved"))
+        .await
+        .expect("created");
+
+    let (v2, n2) = approved_version(&sagemaker, 'b').await;
+    let path = format!("/_emulator/sagemaker/endpoints/{ENDPOINT}");
+    emulator.control("POST", &path, Some(&json!({"EndpointStatus": "Updating"})));
+    let err = deploy_sagemaker_model::handle(&sagemaker, &config, decision(&v2, n2, "Approved"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "Retryable.ResourceBusy");
+    assert_eq!(emulator.control("GET", &path, None)["UpdateCount"], 0);
+
+    // Lambda retries once the endpoint is back in service.
+    emulator.control("POST", &path, Some(&json!({"EndpointStatus": "InService"})));
+    let outcome =
+        deploy_sagemaker_model::handle(&sagemaker, &config, decision(&v2, n2, "Approved"))
+            .await
+            .expect("updated on retry");
+    assert!(
+        matches!(outcome, DeployOutcome::Updated { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(emulator.control("GET", &path, None)["UpdateCount"], 1);
+}
