@@ -529,6 +529,11 @@ async fn other_decisions_are_skipped() {
             1,
         ),
         (
+            "model-package-rejected-not-live.json",
+            "rejected version 2 is not live",
+            1,
+        ),
+        (
             "model-package-pending.json",
             "approval status PendingManualApproval is not a deployment decision",
             0,
@@ -541,7 +546,11 @@ async fn other_decisions_are_skipped() {
     ];
     for (file, reason, describes) in cases {
         let sagemaker = Sagemaker {
-            describe: endpoint(EndpointStatus::InService, v2_config()),
+            // Version 1 is live.
+            describe: endpoint(
+                EndpointStatus::InService,
+                endpoint_config_name(&config(&[]), &V2.replace("/2", "/1"), 1),
+            ),
             ..Default::default()
         };
         let outcome = sagemaker.run(&config(&[]), sample(file)).await.unwrap();
