@@ -12,7 +12,7 @@ PY    := $(VENV)/bin/python
 ## test: everything CI runs: formatting, clippy, unit + integration tests, emulator tests, template lint
 test: fmt-check clippy lint emulator-tests rust-tests
 
-## demo: run trigger_model_training as a real Lambda binary against the local emulator
+## demo: the chain push -> train -> evaluate -> register -> approve -> deploy, each function a real Lambda binary, against the local emulator
 demo: venv
 	bash scripts/demo.sh
 
