@@ -108,6 +108,21 @@ pub struct ModelPackageStateChange {
     pub model_package_name: Option<String>,
 }
 
+/// `detail` of a "SageMaker Endpoint State Change" event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EndpointStateChange {
+    pub endpoint_name: String,
+    #[serde(default)]
+    pub endpoint_arn: Option<String>,
+    #[serde(default)]
+    pub endpoint_config_name: Option<String>,
+    /// Upper case with underscores in these events: `IN_SERVICE`, `UPDATING`, ...
+    pub endpoint_status: String,
+}
+
+pub const ENDPOINT_STATE_CHANGE: &str = "SageMaker Endpoint State Change";
+
 /// `detail` of an S3 "Object Created" event delivered through EventBridge.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -76,6 +76,8 @@ fn every_sample_in_events_parses_as_its_functions_input() {
             parse_event::<EventBridgeEvent<TrainingJobStateChange>>(payload).map(drop)
         } else if name.starts_with("model-package-") {
             parse_event::<EventBridgeEvent<ModelPackageStateChange>>(payload).map(drop)
+        } else if name.starts_with("endpoint-") {
+            parse_event::<EventBridgeEvent<EndpointStateChange>>(payload).map(drop)
         } else if name.starts_with("evaluation-") {
             parse_event::<EventBridgeEvent<shared::evaluation::ModelEvaluation>>(payload).map(drop)
         } else {

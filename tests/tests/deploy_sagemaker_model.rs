@@ -6,7 +6,7 @@
 use aws_sdk_sagemaker::types::{
     EndpointStatus, InferenceSpecification, ModelApprovalStatus, ModelPackageContainerDefinition,
 };
-use deploy_sagemaker_model::{endpoint_config_name, DeployConfig, DeployOutcome};
+use deploy_sagemaker_model::{endpoint_config_name, Clients, DeployConfig, DeployOutcome};
 use integration::{repo_root, Emulator};
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{json, Value};
@@ -25,6 +25,9 @@ fn config() -> DeployConfig {
         ("DEPLOYMENT_CANARY_PERCENT", "10"),
         ("DEPLOYMENT_WAIT_SECONDS", "600"),
         ("DEPLOYMENT_ROLLBACK_ALARMS", "mlops-endpoint-errors"),
+        ("AUTOSCALING_MIN_INSTANCES", "1"),
+        ("AUTOSCALING_MAX_INSTANCES", "3"),
+        ("AUTOSCALING_TARGET_INVOCATIONS", "500"),
     ]))
     .unwrap()
 }
@@ -108,7 +111,8 @@ async fn counts(sagemaker: &aws_sdk_sagemaker::Client) -> (usize, usize) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn approved_versions_go_live_and_a_rejected_live_version_rolls_back() {
     let emulator = Emulator::start().await;
-    let sagemaker = aws_sdk_sagemaker::Client::new(&emulator.sdk_config().await);
+    let clients = Clients::new(&emulator.sdk_config().await);
+    let sagemaker = &clients.sagemaker;
     sagemaker
         .create_model_package_group()
         .model_package_group_name("mlops--models")
@@ -116,10 +120,10 @@ async fn approved_versions_go_live_and_a_rejected_live_version_rolls_back() {
         .await
         .expect("CreateModelPackageGroup");
     let config = config();
-    let deploy = |event| deploy_sagemaker_model::handle(&sagemaker, &config, event);
+    let deploy = |event| deploy_sagemaker_model::handle(&clients, &config, event);
 
     // First approval: no endpoint yet, so it is created.
-    let (v1, n1) = approved_version(&sagemaker, 'a').await;
+    let (v1, n1) = approved_version(sagemaker, 'a').await;
     let outcome = deploy(decision(&v1, n1, "Approved"))
         .await
         .expect("created");
@@ -133,7 +137,7 @@ async fn approved_versions_go_live_and_a_rejected_live_version_rolls_back() {
         }
     );
     assert_eq!(
-        live_config(&sagemaker).await,
+        live_config(sagemaker).await,
         (EndpointStatus::InService, v1_config.clone())
     );
     let model_name = sagemaker
@@ -165,10 +169,10 @@ async fn approved_versions_go_live_and_a_rejected_live_version_rolls_back() {
         matches!(again, DeployOutcome::Skipped { ref reason, .. } if reason == "already live"),
         "{again:?}"
     );
-    assert_eq!(counts(&sagemaker).await, (1, 1));
+    assert_eq!(counts(sagemaker).await, (1, 1));
 
     // Second approval: a blue/green canary update.
-    let (v2, n2) = approved_version(&sagemaker, 'b').await;
+    let (v2, n2) = approved_version(sagemaker, 'b').await;
     let outcome = deploy(decision(&v2, n2, "Approved"))
         .await
         .expect("updated");
@@ -216,15 +220,16 @@ async fn approved_versions_go_live_and_a_rejected_live_version_rolls_back() {
             rejected_version: n2,
         }
     );
-    assert_eq!(live_config(&sagemaker).await.1, v1_config);
+    assert_eq!(live_config(sagemaker).await.1, v1_config);
     // v1's model and config were reused, not made again.
-    assert_eq!(counts(&sagemaker).await, (2, 2));
+    assert_eq!(counts(sagemaker).await, (2, 2));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_busy_endpoint_is_retryable_and_the_retry_completes() {
     let emulator = Emulator::start().await;
-    let sagemaker = aws_sdk_sagemaker::Client::new(&emulator.sdk_config().await);
+    let clients = Clients::new(&emulator.sdk_config().await);
+    let sagemaker = &clients.sagemaker;
     sagemaker
         .create_model_package_group()
         .model_package_group_name("mlops--models")
@@ -232,15 +237,15 @@ async fn a_busy_endpoint_is_retryable_and_the_retry_completes() {
         .await
         .unwrap();
     let config = config();
-    let (v1, n1) = approved_version(&sagemaker, 'a').await;
-    deploy_sagemaker_model::handle(&sagemaker, &config, decision(&v1, n1, "Approved"))
+    let (v1, n1) = approved_version(sagemaker, 'a').await;
+    deploy_sagemaker_model::handle(&clients, &config, decision(&v1, n1, "Approved"))
         .await
         .expect("created");
 
-    let (v2, n2) = approved_version(&sagemaker, 'b').await;
+    let (v2, n2) = approved_version(sagemaker, 'b').await;
     let path = format!("/_emulator/sagemaker/endpoints/{ENDPOINT}");
     emulator.control("POST", &path, Some(&json!({"EndpointStatus": "Updating"})));
-    let err = deploy_sagemaker_model::handle(&sagemaker, &config, decision(&v2, n2, "Approved"))
+    let err = deploy_sagemaker_model::handle(&clients, &config, decision(&v2, n2, "Approved"))
         .await
         .unwrap_err();
     assert_eq!(err.error_type(), "Retryable.ResourceBusy");
@@ -248,13 +253,66 @@ async fn a_busy_endpoint_is_retryable_and_the_retry_completes() {
 
     // Lambda retries once the endpoint is back in service.
     emulator.control("POST", &path, Some(&json!({"EndpointStatus": "InService"})));
-    let outcome =
-        deploy_sagemaker_model::handle(&sagemaker, &config, decision(&v2, n2, "Approved"))
-            .await
-            .expect("updated on retry");
+    let outcome = deploy_sagemaker_model::handle(&clients, &config, decision(&v2, n2, "Approved"))
+        .await
+        .expect("updated on retry");
     assert!(
         matches!(outcome, DeployOutcome::Updated { .. }),
         "{outcome:?}"
     );
     assert_eq!(emulator.control("GET", &path, None)["UpdateCount"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endpoint_in_service_is_registered_for_autoscaling() {
+    use aws_sdk_applicationautoscaling::types::ServiceNamespace;
+
+    let emulator = Emulator::start().await;
+    let clients = Clients::new(&emulator.sdk_config().await);
+    let path = repo_root().join("events/endpoint-in-service.json");
+    let payload: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    for _ in 0..2 {
+        // SageMaker may send the event more than once: registering is an upsert.
+        let outcome = deploy_sagemaker_model::handle(
+            &clients,
+            &config(),
+            LambdaEvent::new(payload.clone(), Context::default()),
+        )
+        .await
+        .expect("registered");
+        assert!(
+            matches!(outcome, DeployOutcome::AutoscalingRegistered { .. }),
+            "{outcome:?}"
+        );
+    }
+    let targets = clients
+        .autoscaling
+        .describe_scalable_targets()
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .send()
+        .await
+        .unwrap();
+    let targets = targets.scalable_targets();
+    assert_eq!(targets.len(), 1);
+    assert_eq!(
+        targets[0].resource_id(),
+        "endpoint/mlops--endpoint/variant/AllTraffic"
+    );
+    assert_eq!(
+        (targets[0].min_capacity(), targets[0].max_capacity()),
+        (1, 3)
+    );
+    let policies = clients
+        .autoscaling
+        .describe_scaling_policies()
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .send()
+        .await
+        .unwrap();
+    let policies = policies.scaling_policies();
+    assert_eq!(policies.len(), 1);
+    let tracking = policies[0]
+        .target_tracking_scaling_policy_configuration()
+        .unwrap();
+    assert_eq!(tracking.target_value(), 500.0);
 }

@@ -44,6 +44,14 @@ pub struct DataCapture {
     pub capture_output: bool,
 }
 
+/// Target tracking on invocations per instance, for instance-backed variants.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Autoscaling {
+    pub min_instances: i32,
+    pub max_instances: i32,
+    pub target_invocations_per_instance: f64,
+}
+
 #[derive(Debug, Clone)]
 pub struct DeployConfig {
     pub pipeline: PipelineName,
@@ -61,6 +69,7 @@ pub struct DeployConfig {
     pub rollback_alarms: Vec<String>,
     /// Delete an endpoint in Failed so that a retry creates it afresh.
     pub recreate_failed_endpoint: bool,
+    pub autoscaling: Option<Autoscaling>,
 }
 
 impl DeployConfig {
@@ -204,6 +213,8 @@ impl DeployConfig {
             }
         }
 
+        let autoscaling = autoscaling(&mut env, &capacity);
+
         let config = (|| {
             Some(DeployConfig {
                 pipeline: pipeline?,
@@ -220,10 +231,60 @@ impl DeployConfig {
                 max_execution_seconds,
                 rollback_alarms: env.list("DEPLOYMENT_ROLLBACK_ALARMS"),
                 recreate_failed_endpoint: env.flag_or("ENDPOINT_RECREATE_FAILED", false),
+                autoscaling,
             })
         })();
         env.finish(config)
     }
+}
+
+/// `AUTOSCALING_MIN_INSTANCES`, `AUTOSCALING_MAX_INSTANCES` and
+/// `AUTOSCALING_TARGET_INVOCATIONS`: all three, or none.
+fn autoscaling(env: &mut EnvReader, capacity: &Capacity) -> Option<Autoscaling> {
+    const MIN: &str = "AUTOSCALING_MIN_INSTANCES";
+    const MAX: &str = "AUTOSCALING_MAX_INSTANCES";
+    const TARGET: &str = "AUTOSCALING_TARGET_INVOCATIONS";
+    let set: Vec<bool> = [MIN, MAX, TARGET]
+        .iter()
+        .map(|v| env.optional(v).is_some())
+        .collect();
+    if set.iter().all(|s| !s) {
+        return None;
+    }
+    if !set.iter().all(|s| *s) {
+        env.problem(
+            MIN,
+            format!("{MIN}, {MAX} and {TARGET} must be set together"),
+        );
+        return None;
+    }
+    if matches!(capacity, Capacity::Serverless { .. }) {
+        env.problem(
+            MIN,
+            "autoscaling applies to instance-backed endpoints, not serverless ones",
+        );
+        return None;
+    }
+    let min_instances = env.number_or(MIN, 1, 1..=100);
+    let max_instances = env.number_or(MAX, 1, 1..=100);
+    if max_instances < min_instances {
+        env.problem(
+            MAX,
+            format!("must be at least {MIN} ({min_instances}), got {max_instances}"),
+        );
+    }
+    let target = env.parsed::<f64>(TARGET).unwrap_or(0.0);
+    if !(target.is_finite() && target > 0.0) {
+        env.problem(
+            TARGET,
+            "must be a number of invocations per instance per minute above 0",
+        );
+    }
+    Some(Autoscaling {
+        min_instances,
+        max_instances,
+        target_invocations_per_instance: target,
+    })
 }
 
 /// A minimal valid environment, for the crate's tests.
@@ -301,6 +362,48 @@ mod tests {
             (true, false, 20)
         );
         assert_eq!(config.rollback_alarms, ["latency-high", "errors-high"]);
+    }
+
+    #[test]
+    fn autoscaling_is_all_or_nothing() {
+        let mut vars = test_vars();
+        vars.extend([
+            ("AUTOSCALING_MIN_INSTANCES", "1"),
+            ("AUTOSCALING_MAX_INSTANCES", "4"),
+            ("AUTOSCALING_TARGET_INVOCATIONS", "750"),
+        ]);
+        let config = DeployConfig::from_reader(EnvReader::from_vars(vars)).unwrap();
+        assert_eq!(
+            config.autoscaling,
+            Some(Autoscaling {
+                min_instances: 1,
+                max_instances: 4,
+                target_invocations_per_instance: 750.0
+            })
+        );
+        let mut partial = test_vars();
+        partial.push(("AUTOSCALING_MAX_INSTANCES", "4"));
+        let err = DeployConfig::from_reader(EnvReader::from_vars(partial))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("must be set together"), "{err}");
+        let mut inverted = test_vars();
+        inverted.extend([
+            ("AUTOSCALING_MIN_INSTANCES", "3"),
+            ("AUTOSCALING_MAX_INSTANCES", "2"),
+            ("AUTOSCALING_TARGET_INVOCATIONS", "0"),
+        ]);
+        let err = DeployConfig::from_reader(EnvReader::from_vars(inverted))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("AUTOSCALING_MAX_INSTANCES: must be at least"),
+            "{err}"
+        );
+        assert!(
+            err.contains("AUTOSCALING_TARGET_INVOCATIONS: must be"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -9,20 +9,35 @@ use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 use serde_json::Value;
 use shared::events::{
-    parse_event, EventBridgeEvent, ModelPackageStateChange, MODEL_PACKAGE_STATE_CHANGE,
-    SAGEMAKER_SOURCE,
+    parse_event, EndpointStateChange, EventBridgeEvent, ModelPackageStateChange,
+    ENDPOINT_STATE_CHANGE, MODEL_PACKAGE_STATE_CHANGE, SAGEMAKER_SOURCE,
 };
 use shared::PipelineError;
 use tracing::{info, instrument};
 
 use crate::requests::{
     create_endpoint_config_request, create_model_request, endpoint_config_name,
-    update_endpoint_request,
+    update_endpoint_request, VARIANT_NAME,
 };
 use crate::DeployConfig;
 
+/// The AWS clients the function uses, built once at cold start.
+pub struct Clients {
+    pub sagemaker: aws_sdk_sagemaker::Client,
+    pub autoscaling: aws_sdk_applicationautoscaling::Client,
+}
+
+impl Clients {
+    pub fn new(config: &aws_config::SdkConfig) -> Clients {
+        Clients {
+            sagemaker: aws_sdk_sagemaker::Client::new(config),
+            autoscaling: aws_sdk_applicationautoscaling::Client::new(config),
+        }
+    }
+}
+
 /// What one invocation did; Lambda returns it as JSON.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum DeployOutcome {
     Created {
@@ -41,10 +56,18 @@ pub enum DeployOutcome {
         model_package_version: i64,
         rejected_version: i64,
     },
+    AutoscalingRegistered {
+        endpoint: String,
+        variant: String,
+        min_instances: i32,
+        max_instances: i32,
+        target_invocations_per_instance: f64,
+    },
     Skipped {
         reason: String,
         endpoint: String,
-        model_package_version: i64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        model_package_version: Option<i64>,
     },
 }
 
@@ -58,14 +81,115 @@ enum Endpoint {
     },
 }
 
-/// The Lambda entry point: parses the payload, then [`deploy`].
+/// The Lambda entry point: a model package decision goes to [`deploy`], an
+/// endpoint coming into service to [`scale`].
 pub async fn handle(
-    sagemaker: &aws_sdk_sagemaker::Client,
+    clients: &Clients,
     config: &DeployConfig,
     event: LambdaEvent<Value>,
 ) -> Result<DeployOutcome, PipelineError> {
+    let detail_type = event.payload.get("detail-type").and_then(Value::as_str);
+    if detail_type == Some(ENDPOINT_STATE_CHANGE) {
+        let event: EventBridgeEvent<EndpointStateChange> = parse_event(event.payload)?;
+        return scale(&clients.autoscaling, config, &event).await;
+    }
     let event: EventBridgeEvent<ModelPackageStateChange> = parse_event(event.payload)?;
-    deploy(sagemaker, config, &event).await
+    deploy(&clients.sagemaker, config, &event).await
+}
+
+/// Registers the endpoint's variant with Application Auto Scaling once the
+/// endpoint is in service (registering while it is Creating or Updating is
+/// refused). Both calls are upserts, so repeated events are harmless. The
+/// model of an autoscaled variant may change in a later update; its instance
+/// type may not (SageMaker refuses such an update while it is registered).
+#[instrument(skip_all, fields(endpoint = %event.detail.endpoint_name, status = %event.detail.endpoint_status))]
+pub async fn scale(
+    autoscaling: &aws_sdk_applicationautoscaling::Client,
+    config: &DeployConfig,
+    event: &EventBridgeEvent<EndpointStateChange>,
+) -> Result<DeployOutcome, PipelineError> {
+    use aws_sdk_applicationautoscaling::types::{
+        MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ServiceNamespace,
+        TargetTrackingScalingPolicyConfiguration,
+    };
+
+    if event.source != SAGEMAKER_SOURCE {
+        return Err(PipelineError::invalid_event(format!(
+            "expected source {SAGEMAKER_SOURCE:?}, got {:?}",
+            event.source
+        )));
+    }
+    let endpoint = &event.detail.endpoint_name;
+    let skip = |reason: String| {
+        info!(%reason, "skipped");
+        Ok(DeployOutcome::Skipped {
+            reason,
+            endpoint: endpoint.clone(),
+            model_package_version: None,
+        })
+    };
+    if !endpoint.eq_ignore_ascii_case(&config.endpoint_name) {
+        return skip(format!(
+            "endpoint {endpoint} is not the configured {}",
+            config.endpoint_name
+        ));
+    }
+    if event.detail.endpoint_status != "IN_SERVICE" {
+        return skip(format!(
+            "endpoint status {}: autoscaling is registered once it is in service",
+            event.detail.endpoint_status
+        ));
+    }
+    let Some(scaling) = config.autoscaling else {
+        return skip("autoscaling is not configured".into());
+    };
+
+    let resource_id = format!("endpoint/{}/variant/{VARIANT_NAME}", config.endpoint_name);
+    autoscaling
+        .register_scalable_target()
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .resource_id(&resource_id)
+        .scalable_dimension(ScalableDimension::SageMakerVariantDesiredInstanceCount)
+        .min_capacity(scaling.min_instances)
+        .max_capacity(scaling.max_instances)
+        .send()
+        .await
+        .map_err(|err| PipelineError::from_sdk("RegisterScalableTarget", err))?;
+    let policy = TargetTrackingScalingPolicyConfiguration::builder()
+        .target_value(scaling.target_invocations_per_instance)
+        .predefined_metric_specification(
+            PredefinedMetricSpecification::builder()
+                .predefined_metric_type(MetricType::SageMakerVariantInvocationsPerInstance)
+                .build()
+                .map_err(|err| PipelineError::invalid_event(err.to_string()))?,
+        )
+        // Scale out quickly, scale in cautiously.
+        .scale_out_cooldown(60)
+        .scale_in_cooldown(300)
+        .build()
+        .map_err(|err| PipelineError::invalid_event(err.to_string()))?;
+    autoscaling
+        .put_scaling_policy()
+        .policy_name(format!(
+            "{}invocations-per-instance",
+            config.pipeline.resource_prefix()
+        ))
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .resource_id(&resource_id)
+        .scalable_dimension(ScalableDimension::SageMakerVariantDesiredInstanceCount)
+        .policy_type(PolicyType::TargetTrackingScaling)
+        .target_tracking_scaling_policy_configuration(policy)
+        .send()
+        .await
+        .map_err(|err| PipelineError::from_sdk("PutScalingPolicy", err))?;
+    info!(%resource_id, "autoscaling registered");
+    Ok(DeployOutcome::AutoscalingRegistered {
+        endpoint: config.endpoint_name.clone(),
+        variant: VARIANT_NAME.to_string(),
+        min_instances: scaling.min_instances,
+        max_instances: scaling.max_instances,
+        target_invocations_per_instance: scaling.target_invocations_per_instance,
+    })
 }
 
 #[instrument(
@@ -94,7 +218,7 @@ pub async fn deploy(
         Ok(DeployOutcome::Skipped {
             reason,
             endpoint: config.endpoint_name.clone(),
-            model_package_version: version,
+            model_package_version: Some(version),
         })
     };
     if !package
@@ -178,7 +302,7 @@ async fn go_live(
             return Ok(DeployOutcome::Skipped {
                 reason: "already live".into(),
                 endpoint: name.clone(),
-                model_package_version: version,
+                model_package_version: Some(version),
             });
         }
         Endpoint::Found {

@@ -1,4 +1,4 @@
-use deploy_sagemaker_model::{handle, DeployConfig};
+use deploy_sagemaker_model::{handle, Clients, DeployConfig};
 use lambda_runtime::{run, service_fn, Error};
 
 #[tokio::main(flavor = "current_thread")]
@@ -6,6 +6,6 @@ async fn main() -> Result<(), Error> {
     shared::logging::init();
     // A bad configuration fails the cold start, not every invocation.
     let config = DeployConfig::from_env().inspect_err(|err| tracing::error!(%err))?;
-    let sagemaker = aws_sdk_sagemaker::Client::new(&shared::aws::sdk_config().await);
-    run(service_fn(|event| handle(&sagemaker, &config, event))).await
+    let clients = Clients::new(&shared::aws::sdk_config().await);
+    run(service_fn(|event| handle(&clients, &config, event))).await
 }

@@ -139,8 +139,17 @@ impl Sagemaker {
         config: &DeployConfig,
         payload: Value,
     ) -> Result<DeployOutcome, PipelineError> {
+        let clients = Clients {
+            sagemaker: self.client(),
+            // No Application Auto Scaling call is expected: any would fail.
+            autoscaling: mock_client!(
+                aws_sdk_applicationautoscaling,
+                RuleMode::MatchAny,
+                Vec::<&Rule>::new()
+            ),
+        };
         handle(
-            &self.client(),
+            &clients,
             config,
             LambdaEvent::new(payload, Context::default()),
         )
@@ -598,5 +607,174 @@ async fn malformed_events_are_non_retryable() {
         assert_eq!(err.error_type(), "NonRetryable.InvalidEvent");
         assert!(err.to_string().contains(expected), "{err}");
         assert_eq!(sagemaker.calls(), [0; 7]);
+    }
+}
+
+mod autoscaling {
+    use aws_sdk_applicationautoscaling::operation::put_scaling_policy::PutScalingPolicyOutput;
+    use aws_sdk_applicationautoscaling::operation::register_scalable_target::RegisterScalableTargetOutput;
+    use aws_sdk_applicationautoscaling::types::{
+        MetricType, PolicyType, ScalableDimension, ServiceNamespace,
+    };
+    use aws_sdk_applicationautoscaling::Client as AutoScaling;
+
+    use super::*;
+
+    fn scaling_config() -> DeployConfig {
+        config(&[
+            ("AUTOSCALING_MIN_INSTANCES", "1"),
+            ("AUTOSCALING_MAX_INSTANCES", "4"),
+            ("AUTOSCALING_TARGET_INVOCATIONS", "750"),
+        ])
+    }
+
+    struct Rules {
+        register: Rule,
+        policy: Rule,
+    }
+
+    impl Rules {
+        fn ok() -> Rules {
+            Rules {
+                register: mock!(AutoScaling::register_scalable_target)
+                    .match_requests(|req| {
+                        req.service_namespace() == Some(&ServiceNamespace::Sagemaker)
+                            && req.resource_id()
+                                == Some("endpoint/mlops--endpoint/variant/AllTraffic")
+                            && req.scalable_dimension()
+                                == Some(&ScalableDimension::SageMakerVariantDesiredInstanceCount)
+                            && req.min_capacity() == Some(1)
+                            && req.max_capacity() == Some(4)
+                    })
+                    .then_output(|| RegisterScalableTargetOutput::builder().build()),
+                policy: mock!(AutoScaling::put_scaling_policy)
+                    .match_requests(|req| {
+                        let tracking = req.target_tracking_scaling_policy_configuration().unwrap();
+                        req.policy_name() == Some("mlops--invocations-per-instance")
+                            && req.policy_type() == Some(&PolicyType::TargetTrackingScaling)
+                            && req.resource_id()
+                                == Some("endpoint/mlops--endpoint/variant/AllTraffic")
+                            && tracking.target_value() == 750.0
+                            && tracking
+                                .predefined_metric_specification()
+                                .unwrap()
+                                .predefined_metric_type()
+                                == &MetricType::SageMakerVariantInvocationsPerInstance
+                    })
+                    .then_output(|| {
+                        PutScalingPolicyOutput::builder()
+                            .policy_arn(
+                                "arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:x",
+                            )
+                            .build()
+                            .unwrap()
+                    }),
+            }
+        }
+
+        async fn run(
+            &self,
+            config: &DeployConfig,
+            payload: Value,
+        ) -> Result<DeployOutcome, PipelineError> {
+            let clients = Clients {
+                sagemaker: Sagemaker::default().client(),
+                autoscaling: mock_client!(
+                    aws_sdk_applicationautoscaling,
+                    RuleMode::MatchAny,
+                    [&self.register, &self.policy],
+                    |c| c.retry_config(
+                        aws_sdk_applicationautoscaling::config::retry::RetryConfig::standard()
+                            .with_max_attempts(3)
+                    )
+                ),
+            };
+            handle(
+                &clients,
+                config,
+                LambdaEvent::new(payload, Context::default()),
+            )
+            .await
+        }
+    }
+
+    #[tokio::test]
+    async fn an_endpoint_in_service_is_registered_for_autoscaling() {
+        let rules = Rules::ok();
+        let outcome = rules
+            .run(&scaling_config(), sample("endpoint-in-service.json"))
+            .await
+            .unwrap();
+        assert_eq!(
+            outcome,
+            DeployOutcome::AutoscalingRegistered {
+                endpoint: "mlops--endpoint".into(),
+                variant: "AllTraffic".into(),
+                min_instances: 1,
+                max_instances: 4,
+                target_invocations_per_instance: 750.0,
+            }
+        );
+        assert_eq!(
+            (rules.register.num_calls(), rules.policy.num_calls()),
+            (1, 1)
+        );
+        assert_eq!(
+            serde_json::to_value(&outcome).unwrap()["action"],
+            "autoscaling_registered"
+        );
+    }
+
+    #[tokio::test]
+    async fn other_endpoint_events_are_skipped_without_calls() {
+        let mut other_endpoint = sample("endpoint-in-service.json");
+        other_endpoint["detail"]["EndpointName"] = json!("someone-elses-endpoint");
+        let cases = [
+            (
+                scaling_config(),
+                sample("endpoint-updating.json"),
+                "endpoint status UPDATING",
+            ),
+            (
+                scaling_config(),
+                other_endpoint,
+                "endpoint someone-elses-endpoint is not the configured",
+            ),
+            (
+                config(&[]),
+                sample("endpoint-in-service.json"),
+                "autoscaling is not configured",
+            ),
+        ];
+        for (config, payload, expected) in cases {
+            let rules = Rules::ok();
+            let outcome = rules.run(&config, payload).await.unwrap();
+            assert!(
+                matches!(&outcome, DeployOutcome::Skipped { reason, model_package_version: None, .. } if reason.starts_with(expected)),
+                "{outcome:?}"
+            );
+            assert_eq!(rules.register.num_calls() + rules.policy.num_calls(), 0);
+        }
+    }
+
+    #[tokio::test]
+    async fn throttled_registration_is_retried_then_retryable() {
+        let rules = Rules {
+            register: mock!(AutoScaling::register_scalable_target)
+                .sequence()
+                .http_response(|| aws_error(400, "ThrottlingException", "Rate exceeded"))
+                .times(3)
+                .build(),
+            policy: Rules::ok().policy,
+        };
+        let err = rules
+            .run(&scaling_config(), sample("endpoint-in-service.json"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "Retryable.AwsTransient");
+        assert_eq!(
+            (rules.register.num_calls(), rules.policy.num_calls()),
+            (3, 0)
+        );
     }
 }
