@@ -202,6 +202,10 @@ Rules added here:
     ``DestinationS3Uri``, ``KmsKeyId`` when set), or none.
 14. A variant's ``InstanceType`` is checked against the API model's list of
     the pinned botocore (moto's message, a longer list).
+15. ``AddTags`` overwrites the value of a key the resource already has, as
+    SageMaker does ("adds or overwrites"); stock moto appends a second tag
+    with the same key. The deploy stage re-tags its endpoint with the version
+    it serves after every update.
 
 The check and the insert of rules 1-4 and 6-7, and rule 10's checks and
 update, run under one lock: moto's server is threaded, and two concurrent
@@ -764,6 +768,14 @@ def _validate_instance_type(self: Any, instance_type: str) -> None:
         )
 
 
+def _add_tags_overwrites(self: SageMakerModelBackend, arn: str, tags: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Rule 15: a key that is already there gets the new value."""
+    resource = self._get_resource_from_arn(arn)
+    keys = {tag["Key"] for tag in tags}
+    resource.tags = [tag for tag in resource.tags if tag["Key"] not in keys] + list(tags)
+    return resource.tags
+
+
 def install() -> None:
     """Applies the rules to moto's SageMaker backend class. Idempotent."""
     backend = SageMakerModelBackend
@@ -828,5 +840,7 @@ def install() -> None:
     responses.describe_endpoint = _data_capture_summary(  # type: ignore[method-assign]
         responses.describe_endpoint
     )
+    # Rule 15: AddTags overwrites.
+    backend.add_tags = _add_tags_overwrites  # type: ignore[method-assign]
     # Rule 14: today's instance types.
     FakeEndpointConfig.validate_instance_type = _validate_instance_type  # type: ignore[method-assign]

@@ -771,3 +771,16 @@ def test_create_reuse_update_flow(shared_emulator, sagemaker):
     )
     model = sagemaker.describe_model(ModelName="flow-model-v2")
     assert model["Containers"] == [{"ModelPackageName": v2}]
+
+
+def test_add_tags_overwrites_an_existing_key(sagemaker):
+    """Rule 15: SageMaker's AddTags replaces the value of a key already there."""
+    endpoint_on(sagemaker, "retagged", "retagged-config")
+    endpoint = arn("endpoint", "retagged")
+    sagemaker.add_tags(ResourceArn=endpoint, Tags=[{"Key": "version", "Value": "1"}])
+    sagemaker.add_tags(
+        ResourceArn=endpoint,
+        Tags=[{"Key": "version", "Value": "2"}, {"Key": "pipeline", "Value": "mlops"}],
+    )
+    tags = sagemaker.list_tags(ResourceArn=endpoint)["Tags"]
+    assert sorted((t["Key"], t["Value"]) for t in tags) == [("pipeline", "mlops"), ("version", "2")]

@@ -199,6 +199,30 @@ async fn approved_versions_go_live_and_a_rejected_live_version_rolls_back() {
         deployment["AutoRollbackConfiguration"]["Alarms"][0]["AlarmName"],
         "mlops-endpoint-errors"
     );
+    // The endpoint's tags name the version it now serves.
+    let endpoint_arn = sagemaker
+        .describe_endpoint()
+        .endpoint_name(ENDPOINT)
+        .send()
+        .await
+        .unwrap()
+        .endpoint_arn()
+        .unwrap()
+        .to_string();
+    let tags = sagemaker
+        .list_tags()
+        .resource_arn(endpoint_arn)
+        .send()
+        .await
+        .unwrap();
+    let version_tag = tags
+        .tags()
+        .iter()
+        .find(|t| t.key() == Some("mlops:model-package-version"));
+    assert_eq!(
+        version_tag.and_then(|t| t.value()),
+        Some(n2.to_string().as_str())
+    );
 
     // Rejecting the live version rolls back to the newest other approved one.
     sagemaker

@@ -16,7 +16,7 @@ use shared::PipelineError;
 use tracing::{info, instrument};
 
 use crate::requests::{
-    create_endpoint_config_request, create_model_request, endpoint_config_name,
+    create_endpoint_config_request, create_model_request, endpoint_config_name, tags,
     update_endpoint_request, VARIANT_NAME,
 };
 use crate::DeployConfig;
@@ -357,10 +357,7 @@ async fn go_live(
             .create_endpoint()
             .endpoint_name(name)
             .endpoint_config_name(&endpoint_config)
-            .set_tags(Some(vec![shared::training::tag(
-                shared::tag_keys::PIPELINE,
-                config.pipeline.as_str(),
-            )]))
+            .set_tags(Some(tags(config, package_arn, version)))
             .send()
             .await;
         match created {
@@ -384,15 +381,23 @@ async fn go_live(
     let updated = update_endpoint_request(config, &endpoint_config)
         .send_with(sagemaker)
         .await;
-    match updated {
-        Ok(_) => {}
+    let endpoint_arn = match updated {
+        Ok(output) => output.endpoint_arn().unwrap_or_default().to_string(),
         Err(err) if is_validation(&err, "Cannot update in-progress endpoint") => {
             return Err(PipelineError::ResourceBusy(format!(
                 "endpoint {name} is busy"
             )));
         }
         Err(err) => return Err(PipelineError::from_sdk("UpdateEndpoint", err)),
-    }
+    };
+    // The endpoint's tags say which version it serves; AddTags overwrites.
+    sagemaker
+        .add_tags()
+        .resource_arn(&endpoint_arn)
+        .set_tags(Some(tags(config, package_arn, version)))
+        .send()
+        .await
+        .map_err(|err| PipelineError::from_sdk("AddTags", err))?;
     info!(%endpoint_config, "endpoint update started");
     Ok(DeployOutcome::Updated {
         endpoint: name.clone(),

@@ -44,7 +44,8 @@ pub fn endpoint_config_name(config: &DeployConfig, package_arn: &str, version: i
         .into()
 }
 
-fn tags(config: &DeployConfig, package_arn: &str, version: i64) -> Vec<Tag> {
+/// What the pipeline tags its models, configs and endpoint with.
+pub fn tags(config: &DeployConfig, package_arn: &str, version: i64) -> Vec<Tag> {
     vec![
         tag(tag_keys::PIPELINE, config.pipeline.as_str()),
         tag(tag_keys::MODEL_PACKAGE_ARN, package_arn),

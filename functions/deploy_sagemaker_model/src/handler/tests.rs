@@ -54,6 +54,7 @@ struct Sagemaker {
     update: Rule,
     delete: Rule,
     list: Rule,
+    add_tags: Rule,
 }
 
 impl Default for Sagemaker {
@@ -102,6 +103,18 @@ impl Default for Sagemaker {
                 .output(|| ListModelPackagesOutput::builder().build())
                 .repeatedly()
                 .build(),
+            add_tags: mock!(Client::add_tags)
+                .match_requests(|req| {
+                    req.resource_arn() == Some(ENDPOINT_ARN)
+                        && req
+                            .tags()
+                            .iter()
+                            .any(|t| t.key() == Some("mlops:model-package-version"))
+                })
+                .sequence()
+                .output(|| aws_sdk_sagemaker::operation::add_tags::AddTagsOutput::builder().build())
+                .repeatedly()
+                .build(),
         }
     }
 }
@@ -116,6 +129,7 @@ impl Sagemaker {
             &self.update,
             &self.delete,
             &self.list,
+            &self.add_tags,
         ];
         mock_client!(aws_sdk_sagemaker, RuleMode::MatchAny, rules, |c| c
             .retry_config(RetryConfig::standard().with_max_attempts(3)))
@@ -204,6 +218,9 @@ async fn approved_without_an_endpoint_creates_it() {
             .match_requests(move |req| {
                 req.endpoint_name() == Some("mlops--endpoint")
                     && req.endpoint_config_name() == Some(expected_config.as_str())
+                    && req.tags().iter().any(|t| {
+                        t.key() == Some("mlops:model-package-arn") && t.value() == Some(V3)
+                    })
             })
             .then_output(|| {
                 CreateEndpointOutput::builder()
@@ -278,6 +295,8 @@ async fn approved_with_a_live_endpoint_updates_it_blue_green() {
         "{outcome:?}"
     );
     assert_eq!(sagemaker.calls(), [1, 1, 1, 0, 1, 0, 0]);
+    // The endpoint's tags now name the version it serves.
+    assert_eq!(sagemaker.add_tags.num_calls(), 1);
 }
 
 #[tokio::test]
