@@ -8,6 +8,7 @@ use aws_sdk_sagemaker::types::{
 use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 use serde_json::Value;
+use shared::error::is_validation_error;
 use shared::events::{
     parse_event, EndpointStateChange, EventBridgeEvent, ModelPackageStateChange,
     ENDPOINT_STATE_CHANGE, MODEL_PACKAGE_STATE_CHANGE, SAGEMAKER_SOURCE,
@@ -363,7 +364,7 @@ async fn go_live(
         match created {
             Ok(_) => {}
             // Another invocation created it a moment ago; a retry updates it.
-            Err(err) if is_validation(&err, "Cannot create already existing endpoint") => {
+            Err(err) if is_validation_error(&err, "Cannot create already existing endpoint") => {
                 return Err(PipelineError::ResourceBusy(format!(
                     "endpoint {name} is being created"
                 )));
@@ -383,7 +384,7 @@ async fn go_live(
         .await;
     let endpoint_arn = match updated {
         Ok(output) => output.endpoint_arn().unwrap_or_default().to_string(),
-        Err(err) if is_validation(&err, "Cannot update in-progress endpoint") => {
+        Err(err) if is_validation_error(&err, "Cannot update in-progress endpoint") => {
             return Err(PipelineError::ResourceBusy(format!(
                 "endpoint {name} is busy"
             )));
@@ -427,7 +428,7 @@ async fn describe_endpoint(
                 .to_string(),
             failure_reason: endpoint.failure_reason().map(str::to_string),
         }),
-        Err(err) if is_validation(&err, "Could not find endpoint") => Ok(Endpoint::Missing),
+        Err(err) if is_validation_error(&err, "Could not find endpoint") => Ok(Endpoint::Missing),
         Err(err) => Err(PipelineError::from_sdk("DescribeEndpoint", err)),
     }
 }
@@ -472,16 +473,9 @@ fn ensure_created<O, E: ProvideErrorMetadata + std::error::Error + Send + Sync +
 ) -> Result<(), PipelineError> {
     match result {
         Ok(_) => Ok(()),
-        Err(err) if is_validation(&err, already_exists) => Ok(()),
+        Err(err) if is_validation_error(&err, already_exists) => Ok(()),
         Err(err) => Err(PipelineError::from_sdk(operation, err)),
     }
-}
-
-fn is_validation<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>, message_part: &str) -> bool {
-    err.as_service_error().is_some_and(|e| {
-        e.code() == Some("ValidationException")
-            && e.message().is_some_and(|m| m.contains(message_part))
-    })
 }
 
 #[cfg(test)]

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_sagemaker::error::ProvideErrorMetadata;
 use aws_sdk_sagemaker::operation::create_model_package::builders::CreateModelPackageInputBuilder;
 use aws_sdk_sagemaker::operation::create_model_package::CreateModelPackageInput;
 use aws_sdk_sagemaker::types::{
@@ -13,6 +12,7 @@ use aws_sdk_sagemaker::types::{
 use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 use serde_json::Value;
+use shared::error::is_validation_error;
 use shared::evaluation::{ModelEvaluation, MODEL_EVALUATION_COMPLETED};
 use shared::events::{parse_event, EventBridgeEvent};
 use shared::names::idempotency_token;
@@ -117,7 +117,7 @@ async fn ensure_group(
         .await;
     match described {
         Ok(_) => return Ok(()),
-        Err(err) if is_validation(&err, "does not exist") => {}
+        Err(err) if is_validation_error(&err, "does not exist") => {}
         Err(err) => return Err(PipelineError::from_sdk("DescribeModelPackageGroup", err)),
     }
     let created = sagemaker
@@ -135,21 +135,9 @@ async fn ensure_group(
             info!("model package group created");
             Ok(())
         }
-        Err(err) if is_validation(&err, "already exists") => Ok(()),
+        Err(err) if is_validation_error(&err, "already exists") => Ok(()),
         Err(err) => Err(PipelineError::from_sdk("CreateModelPackageGroup", err)),
     }
-}
-
-/// SageMaker reports a missing or existing group as a `ValidationException`
-/// with a message; it has no dedicated error code for either.
-fn is_validation<E: ProvideErrorMetadata, R>(
-    err: &aws_sdk_sagemaker::error::SdkError<E, R>,
-    message_part: &str,
-) -> bool {
-    err.as_service_error().is_some_and(|e| {
-        e.code() == Some("ValidationException")
-            && e.message().is_some_and(|m| m.contains(message_part))
-    })
 }
 
 /// The `CreateModelPackage` request for a passed evaluation. Pure.
