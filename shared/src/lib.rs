@@ -11,6 +11,8 @@ pub mod image;
 pub mod logging;
 pub mod names;
 pub mod s3;
+#[cfg(feature = "test-util")]
+pub mod test_support;
 pub mod training;
 
 pub use error::PipelineError;

@@ -9,11 +9,11 @@ use std::io::Write;
 
 use aws_sdk_sagemaker::types::ModelApprovalStatus;
 use evaluate_model_function::{EvaluateConfig, EvaluateOutcome};
-use integration::{repo_root, Emulator};
-use lambda_runtime::{Context, LambdaEvent};
+use integration::Emulator;
 use register_model_in_registry::{RegisterConfig, RegisterOutcome};
 use serde_json::{json, Value};
 use shared::config::EnvReader;
+use shared::test_support::{invocation, sample};
 use trigger_model_training::{TriggerConfig, TriggerOutcome};
 
 const BUCKET: &str = "mlops-data";
@@ -90,15 +90,6 @@ async fn pipeline() -> Pipeline {
         queue_url,
         _emulator: emulator,
     }
-}
-
-fn invocation(payload: Value) -> LambdaEvent<Value> {
-    LambdaEvent::new(payload, Context::default())
-}
-
-fn sample(name: &str) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(repo_root().join("events").join(name)).unwrap())
-        .unwrap()
 }
 
 async fn start_training(p: &Pipeline) -> (String, String) {

@@ -161,10 +161,11 @@ pub async fn store_copy(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn archive(files: &[(&str, &[u8])]) -> Vec<u8> {
+    /// A gzip'd tar archive of `files`, as a job's output.tar.gz.
+    pub(crate) fn archive(files: &[(&str, &[u8])]) -> Vec<u8> {
         let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
             Vec::new(),
             flate2::Compression::fast(),

@@ -13,11 +13,9 @@ use aws_sdk_sagemaker::operation::update_endpoint::UpdateEndpointOutput;
 use aws_sdk_sagemaker::types::{ModelPackageSummary, TrafficRoutingConfigType};
 use aws_sdk_sagemaker::Client;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
-use aws_smithy_runtime_api::http::StatusCode;
-use aws_smithy_types::body::SdkBody;
-use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{json, Value};
 use shared::config::EnvReader;
+use shared::test_support::{aws_error, invocation, sample};
 
 use super::*;
 use crate::requests::model_name;
@@ -30,18 +28,6 @@ fn config(extra: &[(&'static str, &'static str)]) -> DeployConfig {
     let mut vars = crate::config::test_vars();
     vars.extend_from_slice(extra);
     DeployConfig::from_reader(EnvReader::from_vars(vars)).unwrap()
-}
-
-fn sample(name: &str) -> Value {
-    let path = format!("{}/../../events/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-}
-
-fn aws_error(status: u16, code: &str, message: &str) -> aws_smithy_runtime_api::http::Response {
-    aws_smithy_runtime_api::http::Response::new(
-        StatusCode::try_from(status).unwrap(),
-        SdkBody::from(json!({"__type": code, "message": message}).to_string()),
-    )
 }
 
 /// Every SageMaker call the handler can make, each answered the usual way
@@ -162,12 +148,7 @@ impl Sagemaker {
                 Vec::<&Rule>::new()
             ),
         };
-        handle(
-            &clients,
-            config,
-            LambdaEvent::new(payload, Context::default()),
-        )
-        .await
+        handle(&clients, config, invocation(payload)).await
     }
 }
 
@@ -708,12 +689,7 @@ mod autoscaling {
                     )
                 ),
             };
-            handle(
-                &clients,
-                config,
-                LambdaEvent::new(payload, Context::default()),
-            )
-            .await
+            handle(&clients, config, invocation(payload)).await
         }
     }
 

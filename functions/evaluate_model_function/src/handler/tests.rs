@@ -14,11 +14,9 @@ use aws_sdk_sagemaker::types::{
     AlgorithmSpecification, MetricData, ModelArtifacts, OutputDataConfig,
 };
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
-use aws_smithy_runtime_api::http::StatusCode;
-use aws_smithy_types::body::SdkBody;
-use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{json, Value};
 use shared::config::EnvReader;
+use shared::test_support::{aws_error, invocation, sample};
 
 use super::*;
 
@@ -32,15 +30,6 @@ fn config(extra: &[(&'static str, &'static str)]) -> EvaluateConfig {
     let mut vars = crate::config::test_vars();
     vars.extend_from_slice(extra);
     EvaluateConfig::from_reader(EnvReader::from_vars(vars)).unwrap()
-}
-
-fn sample(name: &str) -> Value {
-    let path = format!("{}/../../events/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-}
-
-fn invocation(payload: Value) -> LambdaEvent<Value> {
-    LambdaEvent::new(payload, Context::default())
 }
 
 /// The mocked AWS side of one test.
@@ -126,18 +115,7 @@ fn described(metrics: &[(&str, f32)]) -> Rule {
 }
 
 fn archive_with_report(report: &str) -> Vec<u8> {
-    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
-        Vec::new(),
-        flate2::Compression::fast(),
-    ));
-    let mut header = tar::Header::new_gnu();
-    header.set_size(report.len() as u64);
-    header.set_mode(0o644);
-    header.set_cksum();
-    builder
-        .append_data(&mut header, "evaluation.json", report.as_bytes())
-        .unwrap();
-    builder.into_inner().unwrap().finish().unwrap()
+    crate::report::tests::archive(&[("evaluation.json", report.as_bytes())])
 }
 
 fn archive_found(report: &'static str) -> Rule {
@@ -200,13 +178,6 @@ fn published(check: impl Fn(&Value) -> bool + Send + Sync + 'static) -> Rule {
         })
         .repeatedly()
         .build()
-}
-
-fn aws_error(status: u16, code: &str) -> aws_smithy_runtime_api::http::Response {
-    aws_smithy_runtime_api::http::Response::new(
-        StatusCode::try_from(status).unwrap(),
-        SdkBody::from(json!({"__type": code, "message": "injected"}).to_string()),
-    )
 }
 
 async fn run(
@@ -466,7 +437,7 @@ async fn throttled_describe_is_retried_then_a_retryable_error() {
     let aws = Aws {
         describe: mock!(aws_sdk_sagemaker::Client::describe_training_job)
             .sequence()
-            .http_response(|| aws_error(400, "ThrottlingException"))
+            .http_response(|| aws_error(400, "ThrottlingException", "injected"))
             .times(3)
             .build(),
         get_report: no_object(),

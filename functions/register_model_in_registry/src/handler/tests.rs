@@ -9,11 +9,9 @@ use aws_sdk_sagemaker::operation::describe_model_package_group::DescribeModelPac
 use aws_sdk_sagemaker::types::ModelApprovalStatus;
 use aws_sdk_sagemaker::Client;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
-use aws_smithy_runtime_api::http::StatusCode;
-use aws_smithy_types::body::SdkBody;
-use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{json, Value};
 use shared::config::EnvReader;
+use shared::test_support::{aws_error, invocation, sample};
 
 use super::*;
 
@@ -29,11 +27,6 @@ fn config(extra: &[(&'static str, &'static str)]) -> RegisterConfig {
     RegisterConfig::from_reader(EnvReader::from_vars(vars)).unwrap()
 }
 
-fn sample(name: &str) -> Value {
-    let path = format!("{}/../../events/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-}
-
 fn client(rules: &[&Rule]) -> Client {
     mock_client!(aws_sdk_sagemaker, RuleMode::MatchAny, rules, |c| c
         .retry_config(RetryConfig::standard().with_max_attempts(3)))
@@ -44,19 +37,7 @@ async fn run(
     config: &RegisterConfig,
     payload: Value,
 ) -> Result<RegisterOutcome, PipelineError> {
-    handle(
-        sagemaker,
-        config,
-        LambdaEvent::new(payload, Context::default()),
-    )
-    .await
-}
-
-fn aws_error(status: u16, code: &str, message: &str) -> aws_smithy_runtime_api::http::Response {
-    aws_smithy_runtime_api::http::Response::new(
-        StatusCode::try_from(status).unwrap(),
-        SdkBody::from(json!({"__type": code, "message": message}).to_string()),
-    )
+    handle(sagemaker, config, invocation(payload)).await
 }
 
 fn group_exists() -> Rule {

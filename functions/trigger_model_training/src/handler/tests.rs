@@ -8,11 +8,9 @@ use aws_sdk_sagemaker::operation::create_training_job::{
 use aws_sdk_sagemaker::types::error::ResourceInUse;
 use aws_sdk_sagemaker::Client;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
-use aws_smithy_runtime_api::http::StatusCode;
-use aws_smithy_types::body::SdkBody;
-use lambda_runtime::{Context, LambdaEvent};
-use serde_json::{json, Value};
+use serde_json::json;
 use shared::config::EnvReader;
+use shared::test_support::{aws_error, invocation, sample};
 
 use super::*;
 
@@ -23,15 +21,6 @@ fn config(extra: &[(&'static str, &'static str)]) -> TriggerConfig {
     let mut vars = crate::config::test_vars();
     vars.extend_from_slice(extra);
     TriggerConfig::from_reader(EnvReader::from_vars(vars)).unwrap()
-}
-
-fn sample(name: &str) -> Value {
-    let path = format!("{}/../../events/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-}
-
-fn invocation(payload: Value) -> LambdaEvent<Value> {
-    LambdaEvent::new(payload, Context::default())
 }
 
 fn client(rules: &[&Rule]) -> Client {
@@ -51,13 +40,6 @@ fn started() -> Rule {
         })
         .repeatedly()
         .build()
-}
-
-fn aws_error(status: u16, code: &str, message: &str) -> aws_smithy_runtime_api::http::Response {
-    aws_smithy_runtime_api::http::Response::new(
-        StatusCode::try_from(status).unwrap(),
-        SdkBody::from(json!({"__type": code, "message": message}).to_string()),
-    )
 }
 
 #[tokio::test]
