@@ -1,13 +1,27 @@
 # The two commands a newcomer needs: `make demo` and `make test`.
 # Everything they need beyond the Rust toolchain and python3 (moto, cfn-lint,
-# cargo-lambda, pytest) is pinned in tests/emulator/requirements.txt and
-# installed into the git-ignored .venv on first use.
+# cargo-lambda, zig, pytest) is pinned in tests/emulator/requirements.txt and
+# installed into the git-ignored .venv on first use; checkov, pinned in
+# tests/emulator/requirements-checkov.txt, gets a venv of its own (.venv-checkov).
+# `make build` and `make deploy` are for deploying to AWS (README).
 
 SHELL := /bin/bash
 VENV  := .venv
 PY    := $(VENV)/bin/python
 
-.PHONY: test demo venv fmt-check clippy rust-tests emulator-tests lint fmt
+CHECKOV_VENV         := .venv-checkov
+CHECKOV_REQUIREMENTS := tests/emulator/requirements-checkov.txt
+CHECKOV_STAMP        := $(CHECKOV_VENV)/.requirements.stamp
+
+# Every function crate: `make build` picks up a new functions/<name>/ by itself.
+FUNCTIONS := $(notdir $(patsubst %/Cargo.toml,%,$(wildcard functions/*/Cargo.toml)))
+
+# cargo lambda (and SAM's cargo-lambda builder) from the venv; cargo lambda runs
+# zig as `python3 -m ziglang`, which must be the venv's python3 to find the pinned
+# ziglang. Only for the recipes that build, not for the tests.
+WITH_VENV_PATH := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
+
+.PHONY: test demo venv fmt-check clippy rust-tests emulator-tests lint cfn-lint checkov checkov-venv fmt build deploy
 
 ## test: everything CI runs: formatting, clippy, unit + integration tests, emulator tests, template lint
 test: fmt-check clippy lint emulator-tests rust-tests
@@ -35,5 +49,41 @@ rust-tests: venv
 emulator-tests: venv
 	$(PY) -m pytest tests/emulator -q
 
-lint: venv
+## lint: template.yaml through cfn-lint (no error, no warning) and checkov (no failed check; skips are in the template, each with its reason)
+lint: cfn-lint checkov
+
+cfn-lint: venv
 	$(VENV)/bin/cfn-lint template.yaml
+
+# --skip-download: no Prisma Cloud look-ups (guidelines, severities); the
+# checks themselves ship in the package. Exits non-zero on any failed check.
+checkov: checkov-venv
+	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation \
+		--quiet --compact --skip-download
+
+checkov-venv: $(CHECKOV_STAMP)
+
+# Re-installed whenever the requirements file is newer than the stamp.
+$(CHECKOV_STAMP): $(CHECKOV_REQUIREMENTS)
+	@echo "checkov-venv: installing $< into $(CHECKOV_VENV) ..." >&2
+	@rm -f $@
+	@test -x $(CHECKOV_VENV)/bin/python || $${PYTHON:-python3} -m venv $(CHECKOV_VENV) >&2
+	@printf '*\n' >$(CHECKOV_VENV)/.gitignore
+	@$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+		--requirement $< >&2
+	@touch $@
+
+## build: release arm64 Lambda binaries of every function, target/lambda/<function>/bootstrap (cargo lambda, zig from the venv)
+build: venv
+	$(WITH_VENV_PATH) cargo lambda build --release --arm64 $(addprefix --package ,$(FUNCTIONS))
+	@for f in $(FUNCTIONS); do ls -l target/lambda/$$f/bootstrap; done
+
+## deploy: sam build, then sam deploy (--guided when there is no samconfig.toml yet; it writes one). Needs the AWS SAM CLI and AWS credentials
+deploy: venv
+	@command -v sam >/dev/null || { echo "make deploy: the AWS SAM CLI (sam) is not installed; see README, Deploying to AWS" >&2; exit 1; }
+	$(WITH_VENV_PATH) sam build
+	@if [[ -f samconfig.toml ]]; then \
+		echo "sam deploy (settings from samconfig.toml)"; $(WITH_VENV_PATH) sam deploy; \
+	else \
+		echo "sam deploy --guided (no samconfig.toml yet: answers are saved to it)"; $(WITH_VENV_PATH) sam deploy --guided; \
+	fi
