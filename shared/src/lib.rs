@@ -27,4 +27,8 @@ pub mod tag_keys {
     pub const IMAGE_TAG: &str = "mlops:image-tag";
     pub const MODEL_PACKAGE_ARN: &str = "mlops:model-package-arn";
     pub const MODEL_PACKAGE_VERSION: &str = "mlops:model-package-version";
+    pub const S3_BUCKET: &str = "mlops:s3-bucket";
+    pub const S3_KEY: &str = "mlops:s3-key";
+    /// The debounce window a retraining job stands for: `<start>/PT<seconds>S`.
+    pub const WINDOW: &str = "mlops:window";
 }

@@ -78,6 +78,14 @@ fn every_sample_in_events_parses_as_its_functions_input() {
             parse_event::<EventBridgeEvent<ModelPackageStateChange>>(payload).map(drop)
         } else if name.starts_with("endpoint-") {
             parse_event::<EventBridgeEvent<EndpointStateChange>>(payload).map(drop)
+        } else if name == "s3-test-event.json" {
+            // What S3 sends when a notification configuration is saved.
+            assert_eq!(payload["Event"], "s3:TestEvent");
+            Ok(())
+        } else if name.starts_with("s3-notification-") {
+            parse_event::<S3Notification>(payload).map(drop)
+        } else if name.starts_with("s3-object-") {
+            parse_event::<EventBridgeEvent<S3ObjectCreated>>(payload).map(drop)
         } else if name.starts_with("evaluation-") {
             parse_event::<EventBridgeEvent<shared::evaluation::ModelEvaluation>>(payload).map(drop)
         } else {

@@ -1,0 +1,260 @@
+//! The function's configuration, read once at cold start.
+
+use shared::config::EnvReader;
+use shared::s3::S3Uri;
+use shared::training::TrainingJobSettings;
+use shared::{PipelineError, PipelineName};
+
+/// What the new data's training channel points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataChannel {
+    /// The whole dataset prefix (`RETRAIN_DATA_S3_URI`).
+    Dataset,
+    /// The prefix ("folder") of the object that arrived.
+    ObjectPrefix,
+    /// The object that arrived, read as a SageMaker manifest file.
+    Manifest,
+}
+
+impl DataChannel {
+    fn parse(value: &str) -> Option<DataChannel> {
+        match value {
+            "dataset" => Some(DataChannel::Dataset),
+            "object-prefix" => Some(DataChannel::ObjectPrefix),
+            "manifest" => Some(DataChannel::Manifest),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RetrainConfig {
+    pub pipeline: PipelineName,
+    /// The bucket and prefix whose new objects retrain the model.
+    pub data: S3Uri,
+    /// When set, only keys ending with it (a `_SUCCESS` or manifest marker).
+    pub key_suffix: Option<String>,
+    pub data_channel: DataChannel,
+    /// The training channel the new data fills (replacing the one of that
+    /// name in `TRAINING_CHANNELS`, or added to them).
+    pub channel_name: String,
+    /// Every object whose event time falls in the same window of this many
+    /// seconds belongs to one training job.
+    pub window_seconds: i64,
+    /// Where the image in production comes from.
+    pub model_package_group: String,
+    /// The image when the group has no approved version yet.
+    pub fallback_image: Option<String>,
+    /// Skip while any training job of this pipeline is in progress.
+    pub skip_if_training: bool,
+    pub training: TrainingJobSettings,
+}
+
+pub mod vars {
+    pub const DATA_S3_URI: &str = "RETRAIN_DATA_S3_URI";
+    pub const KEY_SUFFIX: &str = "RETRAIN_KEY_SUFFIX";
+    pub const DATA_CHANNEL: &str = "RETRAIN_DATA_CHANNEL";
+    pub const CHANNEL_NAME: &str = "RETRAIN_CHANNEL_NAME";
+    pub const WINDOW_SECONDS: &str = "RETRAIN_WINDOW_SECONDS";
+    pub const FALLBACK_IMAGE: &str = "RETRAIN_FALLBACK_IMAGE";
+    pub const SKIP_IF_TRAINING: &str = "RETRAIN_SKIP_IF_TRAINING";
+}
+
+impl RetrainConfig {
+    pub fn from_env() -> Result<RetrainConfig, PipelineError> {
+        Self::from_reader(EnvReader::from_process())
+    }
+
+    pub fn from_reader(mut env: EnvReader) -> Result<RetrainConfig, PipelineError> {
+        use vars::*;
+
+        let pipeline = env.pipeline_name();
+        let model_package_group = env.model_package_group(pipeline.as_ref());
+        let data = env
+            .s3_uri(DATA_S3_URI, true)
+            .and_then(|uri| S3Uri::parse(&uri).ok());
+        let key_suffix = env.optional(KEY_SUFFIX);
+
+        let data_channel = match env.optional(DATA_CHANNEL) {
+            None => Some(DataChannel::Dataset),
+            Some(value) => {
+                let parsed = DataChannel::parse(&value);
+                if parsed.is_none() {
+                    env.problem(
+                        DATA_CHANNEL,
+                        format!("must be dataset, object-prefix or manifest, got {value:?}"),
+                    );
+                }
+                parsed
+            }
+        };
+        if data_channel == Some(DataChannel::Manifest) && key_suffix.is_none() {
+            // Otherwise every data file would be handed to SageMaker as a manifest.
+            env.problem(
+                KEY_SUFFIX,
+                "is required with RETRAIN_DATA_CHANNEL=manifest (e.g. manifest.json), \
+                 so that only manifests start training",
+            );
+        }
+
+        let channel_name = env
+            .optional(CHANNEL_NAME)
+            .unwrap_or_else(|| "train".to_string());
+        let window_seconds = env.number_or(WINDOW_SECONDS, 3600, 60..=86_400);
+
+        let fallback_image = env.optional(FALLBACK_IMAGE);
+        if let Some(image) = &fallback_image {
+            let pinned = image.split_once('@').is_some_and(|(repo, digest)| {
+                !repo.is_empty() && shared::image::is_sha256_digest(digest)
+            });
+            if !pinned {
+                env.problem(
+                    FALLBACK_IMAGE,
+                    format!(
+                        "must be an image pinned by digest (<registry>/<repository>@sha256:<64 hex>), \
+                         got {image:?}"
+                    ),
+                );
+            }
+        }
+        let skip_if_training = env.flag_or(SKIP_IF_TRAINING, false);
+
+        let training = TrainingJobSettings::from_env(&mut env);
+        // The channel name rules are TRAINING_CHANNELS' own: check ours the same way.
+        let valid_channel_name = !channel_name.is_empty()
+            && channel_name.len() <= 64
+            && channel_name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+        if !valid_channel_name {
+            env.problem(
+                CHANNEL_NAME,
+                format!("{channel_name:?} must be 1-64 of letters, digits, '.', '_', '-'"),
+            );
+        }
+
+        let config = (|| {
+            Some(RetrainConfig {
+                pipeline: pipeline?,
+                data: data?,
+                key_suffix,
+                data_channel: data_channel?,
+                channel_name,
+                window_seconds: i64::from(window_seconds),
+                model_package_group: model_package_group?,
+                fallback_image,
+                skip_if_training,
+                training: training?,
+            })
+        })();
+        env.finish(config)
+    }
+}
+
+/// A minimal valid environment, for the crate's tests.
+#[cfg(test)]
+pub(crate) fn test_vars() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("PIPELINE_NAME", "mlops"),
+        (
+            "SAGEMAKER_ROLE_ARN",
+            "arn:aws:iam::123456789012:role/SageMakerExecution",
+        ),
+        (
+            "TRAINING_CHANNELS",
+            r#"[{"name":"train","s3_uri":"s3://mlops-data-123456789012-us-east-1/data/train/","content_type":"text/csv"},
+                {"name":"validation","s3_uri":"s3://mlops-data-123456789012-us-east-1/data/validation/"}]"#,
+        ),
+        ("TRAINING_OUTPUT_S3_URI", "s3://mlops-artifacts/output/"),
+        (
+            "RETRAIN_DATA_S3_URI",
+            "s3://mlops-data-123456789012-us-east-1/data/train/",
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loads_defaults() {
+        let config = RetrainConfig::from_reader(EnvReader::from_vars(test_vars())).unwrap();
+        assert_eq!(config.data.bucket, "mlops-data-123456789012-us-east-1");
+        assert_eq!(config.data.key, "data/train/");
+        assert_eq!(config.data_channel, DataChannel::Dataset);
+        assert_eq!(config.channel_name, "train");
+        assert_eq!(config.window_seconds, 3600);
+        assert_eq!(config.model_package_group, "mlops--models");
+        assert_eq!(config.key_suffix, None);
+        assert!(!config.skip_if_training);
+    }
+
+    #[test]
+    fn reads_every_setting() {
+        let mut vars = test_vars();
+        vars.extend([
+            ("RETRAIN_KEY_SUFFIX", "manifest.json"),
+            ("RETRAIN_DATA_CHANNEL", "manifest"),
+            ("RETRAIN_CHANNEL_NAME", "training"),
+            ("RETRAIN_WINDOW_SECONDS", "900"),
+            ("RETRAIN_SKIP_IF_TRAINING", "true"),
+            ("MODEL_PACKAGE_GROUP_NAME", "churn-models"),
+            (
+                "RETRAIN_FALLBACK_IMAGE",
+                "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-training@sha256:9f3ada942312fb3afdeab834233daeebd2e9753f943b623b9197f378176470a6",
+            ),
+        ]);
+        let config = RetrainConfig::from_reader(EnvReader::from_vars(vars)).unwrap();
+        assert_eq!(config.key_suffix.as_deref(), Some("manifest.json"));
+        assert_eq!(config.data_channel, DataChannel::Manifest);
+        assert_eq!(config.channel_name, "training");
+        assert_eq!(config.window_seconds, 900);
+        assert!(config.skip_if_training);
+        assert_eq!(config.model_package_group, "churn-models");
+        assert!(config.fallback_image.is_some());
+    }
+
+    #[test]
+    fn reports_every_problem_naming_the_variable() {
+        let err = RetrainConfig::from_reader(EnvReader::from_vars([
+            ("PIPELINE_NAME", "mlops"),
+            ("RETRAIN_DATA_S3_URI", "mlops-data/data/"),
+            ("RETRAIN_DATA_CHANNEL", "everything"),
+            ("RETRAIN_WINDOW_SECONDS", "5"),
+            ("RETRAIN_FALLBACK_IMAGE", "mlops-training:latest"),
+            ("RETRAIN_CHANNEL_NAME", "train data"),
+            ("RETRAIN_SKIP_IF_TRAINING", "maybe"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.error_type(), "NonRetryable.InvalidConfig");
+        let message = err.to_string();
+        for expected in [
+            "RETRAIN_DATA_S3_URI: must be an s3:// URI",
+            "RETRAIN_DATA_CHANNEL: must be dataset, object-prefix or manifest",
+            "RETRAIN_WINDOW_SECONDS: must be between 60 and 86400, got 5",
+            "RETRAIN_FALLBACK_IMAGE: must be an image pinned by digest",
+            "RETRAIN_CHANNEL_NAME: \"train data\"",
+            "RETRAIN_SKIP_IF_TRAINING:",
+            "SAGEMAKER_ROLE_ARN: is required",
+        ] {
+            assert!(
+                message.contains(expected),
+                "missing {expected:?} in {message}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_manifest_channel_needs_a_marker_suffix() {
+        let mut vars = test_vars();
+        vars.push(("RETRAIN_DATA_CHANNEL", "manifest"));
+        let message = RetrainConfig::from_reader(EnvReader::from_vars(vars))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("RETRAIN_KEY_SUFFIX: is required with RETRAIN_DATA_CHANNEL=manifest"),
+            "{message}"
+        );
+    }
+}

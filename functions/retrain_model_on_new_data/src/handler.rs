@@ -1,0 +1,442 @@
+//! S3 new-object events in; at most one `CreateTrainingJob` per data channel
+//! and debounce window out, however many objects and invocations there are.
+//!
+//! The debounce needs no state store: the job name is derived from the data
+//! channel and the window the object's event time falls in, so every
+//! invocation for that window asks SageMaker for the same name, and SageMaker
+//! lets only the first one create it (`ResourceInUse` for the rest).
+
+use aws_sdk_sagemaker::operation::create_training_job::CreateTrainingJobError;
+use aws_sdk_sagemaker::operation::describe_training_job::DescribeTrainingJobError;
+use aws_sdk_sagemaker::types::TrainingJobStatus;
+use lambda_runtime::LambdaEvent;
+use serde::Serialize;
+use serde_json::Value;
+use shared::error::is_validation_error;
+use shared::training::{
+    create_training_job_request, ChannelDataType, InputChannel, TrainingJobSpec,
+};
+use shared::{tag_keys, PipelineError, ResourceName};
+use tracing::{info, instrument};
+
+use crate::objects::{objects_in, Delivery, NewObject};
+use crate::{DataChannel, RetrainConfig, Window};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Started,
+    Skipped,
+}
+
+/// What one invocation did; Lambda returns it as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RetrainOutcome {
+    /// `started` when this invocation started a training job.
+    pub action: Action,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// One per data channel and window the event's objects fell in.
+    pub training_jobs: Vec<JobOutcome>,
+    /// What happened to each object, in the event's order.
+    pub records: Vec<RecordOutcome>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JobOutcome {
+    pub action: Action,
+    pub training_job_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub training_job_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// The new data's channel: the S3 prefix or manifest the job reads.
+    pub data: String,
+    pub window_start: String,
+    /// How many of the event's objects fell in this job's window.
+    pub objects: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordOutcome {
+    pub bucket: String,
+    pub key: String,
+    pub action: Action,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub training_job_name: Option<String>,
+}
+
+/// The Lambda entry point: reads the objects from either S3 form, then
+/// [`retrain`].
+pub async fn handle(
+    sagemaker: &aws_sdk_sagemaker::Client,
+    config: &RetrainConfig,
+    event: LambdaEvent<Value>,
+) -> Result<RetrainOutcome, PipelineError> {
+    match objects_in(event.payload)? {
+        Delivery::Objects(objects) => retrain(sagemaker, config, &objects).await,
+        Delivery::TestEvent => {
+            info!("s3:TestEvent skipped");
+            Ok(RetrainOutcome {
+                action: Action::Skipped,
+                reason: Some("s3:TestEvent (S3 checking the notification configuration)".into()),
+                training_jobs: Vec::new(),
+                records: Vec::new(),
+            })
+        }
+    }
+}
+
+/// The objects that count, grouped by what they would train on.
+struct Batch<'a> {
+    channel: InputChannel,
+    window: Window,
+    /// The object that opened the batch in this event: named in the tags.
+    first: &'a NewObject,
+    objects: usize,
+}
+
+#[instrument(skip_all, fields(objects = objects.len()))]
+pub async fn retrain(
+    sagemaker: &aws_sdk_sagemaker::Client,
+    config: &RetrainConfig,
+    objects: &[NewObject],
+) -> Result<RetrainOutcome, PipelineError> {
+    let mut batches: Vec<Batch> = Vec::new();
+    // Per object: the index of its batch, or why it does not count.
+    let mut decisions: Vec<Result<usize, String>> = Vec::with_capacity(objects.len());
+    for object in objects {
+        if let Some(reason) = skip_reason(config, object) {
+            decisions.push(Err(reason));
+            continue;
+        }
+        let channel = data_channel(config, object);
+        let window = Window::containing(object.time, config.window_seconds);
+        let index = match batches
+            .iter()
+            .position(|b| b.window == window && b.channel == channel)
+        {
+            Some(index) => index,
+            None => {
+                batches.push(Batch {
+                    channel,
+                    window,
+                    first: object,
+                    objects: 0,
+                });
+                batches.len() - 1
+            }
+        };
+        batches[index].objects += 1;
+        decisions.push(Ok(index));
+    }
+
+    let mut lookups = Lookups::default();
+    let mut jobs = Vec::with_capacity(batches.len());
+    // An error part-way leaves the jobs already started in place: the
+    // re-delivered event finds them by name and starts only the rest.
+    for batch in &batches {
+        // Boxed: the SDK calls nested inside make a future too deep for the
+        // compiler's layout limit, and too big to keep on the stack.
+        jobs.push(Box::pin(start(sagemaker, config, batch, &mut lookups)).await?);
+    }
+
+    let records: Vec<RecordOutcome> = objects
+        .iter()
+        .zip(decisions)
+        .map(|(object, decision)| match decision {
+            Ok(index) => RecordOutcome {
+                bucket: object.bucket.clone(),
+                key: object.key.clone(),
+                action: jobs[index].action,
+                reason: jobs[index].reason.clone(),
+                training_job_name: Some(jobs[index].training_job_name.clone()),
+            },
+            Err(reason) => RecordOutcome {
+                bucket: object.bucket.clone(),
+                key: object.key.clone(),
+                action: Action::Skipped,
+                reason: Some(reason),
+                training_job_name: None,
+            },
+        })
+        .collect();
+
+    let started = jobs.iter().filter(|j| j.action == Action::Started).count();
+    info!(
+        started,
+        skipped_jobs = jobs.len() - started,
+        skipped_objects = records
+            .iter()
+            .filter(|r| r.training_job_name.is_none())
+            .count(),
+        "done"
+    );
+    let (action, reason) = if started > 0 {
+        (Action::Started, None)
+    } else {
+        (Action::Skipped, Some(summary_reason(&records)))
+    };
+    Ok(RetrainOutcome {
+        action,
+        reason,
+        training_jobs: jobs,
+        records,
+    })
+}
+
+/// The one reason every record shares, or a pointer to the records.
+fn summary_reason(records: &[RecordOutcome]) -> String {
+    let mut reasons = records.iter().filter_map(|r| r.reason.as_deref());
+    match reasons.next() {
+        Some(first) if reasons.all(|r| r == first) => first.to_string(),
+        _ => "nothing to start; each record says why".to_string(),
+    }
+}
+
+fn skip_reason(config: &RetrainConfig, object: &NewObject) -> Option<String> {
+    if !object.created {
+        return Some(format!("{} is not an object creation", object.event_name));
+    }
+    if object.bucket != config.data.bucket {
+        return Some(format!(
+            "bucket {} is not the data bucket {}",
+            object.bucket, config.data.bucket
+        ));
+    }
+    if !object.key.starts_with(&config.data.key) {
+        return Some(format!("key is not under the data prefix {}", config.data));
+    }
+    if object.key.ends_with('/') {
+        return Some("folder marker (key ends with /)".to_string());
+    }
+    if let Some(suffix) = &config.key_suffix {
+        if !object.key.ends_with(suffix.as_str()) {
+            return Some(format!("key does not end with RETRAIN_KEY_SUFFIX {suffix}"));
+        }
+    }
+    None
+}
+
+/// The channel the new data goes into, keeping the content type, input mode
+/// and distribution `TRAINING_CHANNELS` gives a channel of that name.
+fn data_channel(config: &RetrainConfig, object: &NewObject) -> InputChannel {
+    let bucket = &config.data.bucket;
+    let (s3_uri, s3_data_type) = match config.data_channel {
+        DataChannel::Dataset => (config.data.to_string(), ChannelDataType::S3Prefix),
+        DataChannel::ObjectPrefix => {
+            let folder = object.key.rfind('/').map_or("", |end| &object.key[..=end]);
+            (format!("s3://{bucket}/{folder}"), ChannelDataType::S3Prefix)
+        }
+        DataChannel::Manifest => (
+            format!("s3://{bucket}/{}", object.key),
+            ChannelDataType::ManifestFile,
+        ),
+    };
+    let configured = config
+        .training
+        .channels
+        .iter()
+        .find(|c| c.name == config.channel_name);
+    InputChannel {
+        name: config.channel_name.clone(),
+        s3_uri,
+        s3_data_type,
+        content_type: configured.and_then(|c| c.content_type.clone()),
+        input_mode: configured.map(|c| c.input_mode).unwrap_or_default(),
+        distribution: configured.map(|c| c.distribution).unwrap_or_default(),
+    }
+}
+
+/// `TRAINING_CHANNELS` with the new data in place of the channel of its name.
+fn channels_with(config: &RetrainConfig, data: &InputChannel) -> Vec<InputChannel> {
+    let mut channels: Vec<InputChannel> = config
+        .training
+        .channels
+        .iter()
+        .filter(|c| c.name != data.name)
+        .cloned()
+        .collect();
+    channels.insert(0, data.clone());
+    channels
+}
+
+fn job_name(config: &RetrainConfig, channel: &InputChannel, window: &Window) -> ResourceName {
+    config.pipeline.derive_name(
+        "s3",
+        &window.label(),
+        &["retrain", &channel.s3_uri, &window.start_text()],
+    )
+}
+
+/// Lookups made at most once per invocation, and only when a job is to start.
+#[derive(Default)]
+struct Lookups {
+    image: Option<String>,
+    running: Option<Option<String>>,
+}
+
+impl Lookups {
+    async fn image(
+        &mut self,
+        sagemaker: &aws_sdk_sagemaker::Client,
+        config: &RetrainConfig,
+    ) -> Result<String, PipelineError> {
+        if self.image.is_none() {
+            self.image = Some(crate::image::current_image(sagemaker, config).await?);
+        }
+        Ok(self.image.clone().unwrap_or_default())
+    }
+
+    /// A training job of this pipeline that is in progress, if any.
+    async fn running_job(
+        &mut self,
+        sagemaker: &aws_sdk_sagemaker::Client,
+        config: &RetrainConfig,
+    ) -> Result<Option<String>, PipelineError> {
+        if let Some(running) = &self.running {
+            return Ok(running.clone());
+        }
+        let mut next_token = None;
+        let running = loop {
+            let page = sagemaker
+                .list_training_jobs()
+                .status_equals(TrainingJobStatus::InProgress)
+                .name_contains(config.pipeline.resource_prefix())
+                .max_results(100)
+                .set_next_token(next_token)
+                .send()
+                .await
+                .map_err(|err| PipelineError::from_sdk("ListTrainingJobs", err))?;
+            let ours = page
+                .training_job_summaries()
+                .iter()
+                .map(|job| job.training_job_name().unwrap_or_default())
+                .find(|name| config.pipeline.owns(name));
+            if let Some(name) = ours {
+                break Some(name.to_string());
+            }
+            match page.next_token {
+                Some(token) if !token.is_empty() => next_token = Some(token),
+                _ => break None,
+            }
+        };
+        self.running = Some(running.clone());
+        Ok(running)
+    }
+}
+
+#[instrument(skip_all, fields(data = %batch.channel.s3_uri, window = %batch.window.start_text(), training_job = tracing::field::Empty))]
+async fn start(
+    sagemaker: &aws_sdk_sagemaker::Client,
+    config: &RetrainConfig,
+    batch: &Batch<'_>,
+    lookups: &mut Lookups,
+) -> Result<JobOutcome, PipelineError> {
+    let name = job_name(config, &batch.channel, &batch.window);
+    tracing::Span::current().record("training_job", name.as_str());
+    let skipped = |reason: String, image: Option<String>| JobOutcome {
+        action: Action::Skipped,
+        training_job_name: name.to_string(),
+        training_job_arn: None,
+        reason: Some(reason),
+        image,
+        data: batch.channel.s3_uri.clone(),
+        window_start: batch.window.start_text(),
+        objects: batch.objects,
+    };
+
+    // In a burst nearly every invocation finds the window's job started:
+    // one Describe tells it, before any lookup for a job we would not start.
+    if job_exists(sagemaker, &name).await? {
+        info!("training job already started");
+        return Ok(skipped("already started".into(), None));
+    }
+    if config.skip_if_training {
+        if let Some(running) = lookups.running_job(sagemaker, config).await? {
+            info!(%running, "skipped: a training job of this pipeline is in progress");
+            return Ok(skipped(
+                format!("training job {running} of this pipeline is in progress"),
+                None,
+            ));
+        }
+    }
+
+    let image = lookups.image(sagemaker, config).await?;
+    let channels = channels_with(config, &batch.channel);
+    let window_tag = format!("{}/PT{}S", batch.window.start_text(), batch.window.seconds);
+    let tags = vec![
+        (tag_keys::PIPELINE.to_string(), config.pipeline.to_string()),
+        (tag_keys::TRIGGER.to_string(), "s3".to_string()),
+        (tag_keys::S3_BUCKET.to_string(), batch.first.bucket.clone()),
+        (tag_keys::S3_KEY.to_string(), batch.first.key.clone()),
+        (tag_keys::WINDOW.to_string(), window_tag),
+    ];
+    let request = create_training_job_request(
+        &config.training,
+        &TrainingJobSpec {
+            name: &name,
+            image: &image,
+            channels: &channels,
+            tags: &tags,
+        },
+    );
+    match request.send_with(sagemaker).await {
+        Ok(output) => {
+            let arn = output.training_job_arn().unwrap_or_default().to_string();
+            info!(training_job_arn = %arn, %image, "training job started");
+            Ok(JobOutcome {
+                action: Action::Started,
+                training_job_arn: Some(arn),
+                reason: None,
+                image: Some(image),
+                ..skipped(String::new(), None)
+            })
+        }
+        // Another invocation for the same window got there first.
+        Err(err)
+            if matches!(
+                err.as_service_error(),
+                Some(CreateTrainingJobError::ResourceInUse(_))
+            ) =>
+        {
+            info!("training job already started");
+            Ok(skipped("already started".into(), Some(image)))
+        }
+        Err(err) => Err(PipelineError::from_sdk("CreateTrainingJob", err)),
+    }
+}
+
+async fn job_exists(
+    sagemaker: &aws_sdk_sagemaker::Client,
+    name: &ResourceName,
+) -> Result<bool, PipelineError> {
+    match sagemaker
+        .describe_training_job()
+        .training_job_name(name.as_str())
+        .send()
+        .await
+    {
+        Ok(_) => Ok(true),
+        // SageMaker answers a missing job with ValidationException "Requested
+        // resource not found."; the model declares ResourceNotFound; the
+        // emulator (moto) says "Could not find training job".
+        Err(err)
+            if matches!(
+                err.as_service_error(),
+                Some(DescribeTrainingJobError::ResourceNotFound(_))
+            ) || is_validation_error(&err, "not found")
+                || is_validation_error(&err, "Could not find") =>
+        {
+            Ok(false)
+        }
+        Err(err) => Err(PipelineError::from_sdk("DescribeTrainingJob", err)),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,13 @@
+use lambda_runtime::{run, service_fn, Error};
+use retrain_model_on_new_data::{handle, RetrainConfig};
+
+// One event at a time per Lambda sandbox: a single-threaded runtime is all
+// the handler needs and starts faster.
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    shared::logging::init();
+    // A bad configuration fails the cold start, not every invocation.
+    let config = RetrainConfig::from_env().inspect_err(|err| tracing::error!(%err))?;
+    let sagemaker = aws_sdk_sagemaker::Client::new(&shared::aws::sdk_config().await);
+    run(service_fn(|event| handle(&sagemaker, &config, event))).await
+}
