@@ -35,6 +35,9 @@ impl fmt::Display for ConfigProblems {
     }
 }
 
+/// How much of a malformed event's error message is kept.
+pub const MAX_EVENT_ERROR_CHARS: usize = 1000;
+
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
     /// The event is not what the handler accepts: not retryable.
@@ -118,8 +121,19 @@ impl PipelineError {
         }
     }
 
+    /// A malformed event. The message is cut to [`MAX_EVENT_ERROR_CHARS`]: it
+    /// may quote the event, and a megabyte field quoted whole would flood the
+    /// logs and the dead-letter queue's error attributes.
     pub fn invalid_event(what: impl Into<String>) -> Self {
-        PipelineError::InvalidEvent(what.into())
+        let what = what.into();
+        match what.char_indices().nth(MAX_EVENT_ERROR_CHARS) {
+            Some((cut, _)) => PipelineError::InvalidEvent(format!(
+                "{}… ({} bytes in all)",
+                &what[..cut],
+                what.len()
+            )),
+            None => PipelineError::InvalidEvent(what),
+        }
     }
 
     /// Classifies an SDK error of `operation`, keeping the service's own code
@@ -229,6 +243,23 @@ impl From<PipelineError> for Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn event_errors_are_cut_to_a_readable_length() {
+        let short = PipelineError::invalid_event("detail.image-digest is missing");
+        assert_eq!(
+            short.to_string(),
+            "invalid event: detail.image-digest is missing"
+        );
+        let huge = PipelineError::invalid_event(format!("key {:?}", "é".repeat(50_000)));
+        let message = huge.to_string();
+        assert!(
+            message.chars().count() < MAX_EVENT_ERROR_CHARS + 50,
+            "{}",
+            message.len()
+        );
+        assert!(message.ends_with("… (100006 bytes in all)"), "{message}");
+    }
 
     #[test]
     fn error_types_are_stable_and_say_retryable() {

@@ -88,7 +88,7 @@ pub async fn trigger(
         .ok_or_else(|| PipelineError::invalid_event("region is missing"))?;
     let image =
         shared::image::ecr_image_by_digest(account, region, &detail.repository_name, digest)
-            .map_err(PipelineError::InvalidEvent)?;
+            .map_err(PipelineError::invalid_event)?;
 
     // The image by digest is the identity of the work: the same push
     // delivered twice, or the same digest pushed under two tags, is one job.
