@@ -26,7 +26,7 @@ WITH_VENV_PATH := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 ## test: everything CI runs: formatting, clippy, unit + integration tests, emulator tests, template lint
 test: fmt-check clippy lint emulator-tests rust-tests
 
-## demo: the chain push -> train -> evaluate -> register -> approve -> deploy, each function a real Lambda binary, against the local emulator
+## demo: the chain push -> train -> evaluate -> register -> approve -> deploy (twice), then new data -> retrain; each function a real Lambda binary, routed by template.yaml's EventBridge rules, against the local emulator
 demo: venv
 	bash scripts/demo.sh
 

@@ -6,28 +6,52 @@ Usage: .venv/bin/python scripts/demo_aws.py <command> [arguments]
 Every command talks to whatever AWS_ENDPOINT_URL points at (the local emulator
 in scripts/demo.sh), prints a few indented lines for the demo's output, and
 exits non-zero with a one-line reason on stderr when something is not as
-expected. Commands, in the order the demo uses them:
+expected.
 
-  seed-data BUCKET PREFIX          upload a small CSV training set (creates the bucket)
-  subscribe QUEUE RULE             SQS queue + EventBridge rule (default bus) for passed evaluations
+Routing between the stages is template.yaml's: `rules` reads every EventBridge
+rule from the template (scripts/template_rules.py), creates it in the
+emulator's EventBridge with the template's pattern and one SQS queue per rule
+standing in for its target, and records them in a state file. An AWS-side
+event is then put on the bus (`route`) or made by the emulator itself (S3's
+"Object Created" on `upload`, a function's PutEvents for `delivered`); every
+rule queue is drained, and the event must have been delivered by exactly the
+rules that target the expected function (or by none), nothing else may have
+arrived anywhere, and what the rule delivered is written out: that is what
+the function is invoked with.
+
+Commands, in the order the demo uses them:
+
+  data-bucket BUCKET PREFIX        create the data bucket (versioned, EventBridge notifications
+                                   on) and upload a small CSV training set under PREFIX
+  rules TEMPLATE STATE NAME=VALUE...  the template's rules, for these parameter values, created
+                                   in the emulator (one SQS queue each); STATE records them
+  route STATE EVENT EXPECT OUT     put EVENT (a JSON file) on its bus as AWS would; EXPECT is the
+                                   function whose rule must deliver it, or "none"; OUT gets what
+                                   the rule delivered
+  delivered STATE EVENT_ID EXPECT OUT  the same for an event a function put on the bus itself
+  upload STATE BUCKET KEY EXPECT OUT  put a CSV object; S3 sends "Object Created" to EventBridge
   push-event SOURCE OUT TAG        an ECR push event like SOURCE, for another image (new digest, TAG)
   training-job NAME JOBS           show a training job; check that JOBS jobs exist in all
   job-output NAME RMSE R2          upload what the job would have written: model.tar.gz, output.tar.gz
-  training-event NAME TEMPLATE OUT SageMaker's "Training Job State Change" for the job (Completed)
-  receive QUEUE EVENT_ID OUT       take the event EVENT_ID off the queue, write it to OUT
+  training-event NAME TEMPLATE OUT [STATUS]  SageMaker's "Training Job State Change" for the job
+                                   (its status, or STATUS as an earlier state)
+  evaluation EVENT                 show the "Model Evaluation Completed" event in the file EVENT
   model-package ARN                show a model package version
   approve ARN                      UpdateModelPackage ModelApprovalStatus=Approved, as a user does
   package-event ARN TEMPLATE OUT   SageMaker's "Model Package State Change" for the version
+  endpoint-event NAME TEMPLATE OUT SageMaker's "Endpoint State Change" for the endpoint (IN_SERVICE)
   endpoint NAME PACKAGE_ARN        show the endpoint; check it is InService and serves PACKAGE_ARN
   deployment NAME UPDATES [SUMMARY] the last blue/green deployment UpdateEndpoint asked for (emulator
                                    control endpoint); check there were UPDATES updates; a one-line
                                    summary of it into the file SUMMARY
+  autoscaling NAME                 show the endpoint variant's scalable target and policy
   census                           one line: how many jobs, package versions, endpoints exist
 
 and two that read a function's JSON answer (no AWS calls):
 
-  expect ANSWER KEY=VALUE...       check fields of ANSWER (VALUE read as JSON when it parses)
-  field ANSWER KEY                 print one field of ANSWER
+  expect ANSWER KEY=VALUE...       check fields of ANSWER (VALUE read as JSON when it parses;
+                                   KEY may be a dotted path, e.g. training_jobs.0.action)
+  field ANSWER KEY                 print one field of ANSWER (a dotted path too)
 """
 
 from __future__ import annotations
@@ -40,6 +64,7 @@ import io
 import json
 import os
 import random
+import re
 import sys
 import tarfile
 import time
@@ -110,38 +135,26 @@ def sample_csv(rows_wanted: int = 200, seed: int = 7) -> str:
     return "\n".join(lines) + "\n"
 
 
-def seed_data(bucket: str, prefix: str) -> None:
+def data_bucket(bucket: str, prefix: str) -> None:
+    """The training data bucket as template.yaml's DataBucket has it (versioned,
+    EventBridge notifications on), holding the first data set. Uploaded before
+    the rules exist, as data that was there before the pipeline was deployed."""
     s3 = client("s3")
     s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket, NotificationConfiguration={"EventBridgeConfiguration": {}}
+    )
     key = f"{prefix.strip('/')}/train.csv"
     body = sample_csv().encode()
     s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="text/csv")
     lines = body.count(b"\n")
-    say(f"s3://{bucket}/{key} ({lines} rows, {len(body)} bytes)")
-
-
-# What a user's infrastructure subscribes to: this pipeline's passed evaluations.
-PASSED_EVALUATIONS = {
-    "source": ["mlops.pipeline"],
-    "detail-type": ["Model Evaluation Completed"],
-    "detail": {"passed": [True]},
-}
-
-
-def subscribe(queue: str, rule: str) -> None:
-    sqs, events = client("sqs"), client("events")
-    queue_url = sqs.create_queue(QueueName=queue)["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
-    pattern = json.dumps(PASSED_EVALUATIONS, separators=(",", ":"))
-    events.put_rule(Name=rule, EventBusName="default", EventPattern=pattern, State="ENABLED")
-    answer = events.put_targets(
-        Rule=rule, EventBusName="default", Targets=[{"Id": "queue", "Arn": queue_arn}]
+    rows(
+        [
+            ("bucket", f"s3://{bucket}: versioned, EventBridge notifications on (S3 -> default bus)"),
+            ("data", f"s3://{bucket}/{key} ({lines} rows, {len(body)} bytes)"),
+        ]
     )
-    if answer.get("FailedEntryCount"):
-        raise Problem(f"PutTargets failed: {answer['FailedEntryEntries']}")
-    rows([("rule", f"{rule} on the default bus: {pattern}"), ("target", f"SQS {queue_arn}")])
 
 
 def push_event(source: str, out: str, tag: str) -> None:
@@ -153,6 +166,258 @@ def push_event(source: str, out: str, tag: str) -> None:
     event["detail"]["image-tag"] = tag
     write_json(out, event)
     say(f"{out}: {event['detail']['repository-name']}:{tag} pushed, digest {digest}")
+
+
+# ---------------------------------------------------------------------------
+# routing: template.yaml's EventBridge rules in the emulator
+
+# How the demo reads a rule's target: the function by its binary, or what else it is.
+TARGET_KINDS = {"AWS::SNS::Topic": "SNS topic", "AWS::SQS::Queue": "SQS queue"}
+
+
+def target_label(target: dict) -> str:
+    if target["function"]:
+        return target["function"]
+    return f"{TARGET_KINDS.get(target['kind'], target['kind'])} {target['resource']}"
+
+
+def create_rules(template: str, state: str, *assignments: str) -> None:
+    """Creates template.yaml's rules, resolved for these parameter values, in the
+    emulator's EventBridge. Each rule's target is an SQS queue of its own that
+    stands in for the function (or topic) the template names; `route` and
+    `delivered` drain them. A disabled rule gets no target: moto would deliver
+    through it anyway."""
+    sys.dont_write_bytecode = True  # no scripts/__pycache__ in the tree
+    import template_rules
+
+    parameters = {}
+    for assignment in assignments:
+        name, sep, value = assignment.partition("=")
+        if not sep:
+            raise Problem(f"rules: {assignment!r} is not NAME=VALUE")
+        parameters[name] = value
+    try:
+        raw = template_rules.decode(template)
+        rules = template_rules.load(template, parameters, template=raw)
+        operators = template_rules.operators_in_template(raw)
+    except template_rules.TemplateError as err:
+        raise Problem(f"{template}: {err}") from None
+    if not rules:
+        raise Problem(f"{template} declares no EventBridge rule")
+
+    sqs, events = client("sqs"), client("events")
+    say(f"parameters: {' '.join(assignments)} (the rest: the template's defaults)")
+    records = []
+    for rule in rules:
+        if rule.bus != "default":
+            try:
+                events.create_event_bus(Name=rule.bus)
+            except events.exceptions.ResourceAlreadyExistsException:
+                pass
+        events.put_rule(
+            Name=rule.name,
+            EventBusName=rule.bus,
+            EventPattern=json.dumps(rule.pattern, separators=(",", ":")),
+            State=rule.state,
+        )
+        record = rule.to_json()
+        queue_name = f"demo-rule-{rule.name}"[:80]
+        queue_url = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
+        record["queue_url"] = queue_url
+        if rule.state == "ENABLED":
+            queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+                "QueueArn"
+            ]
+            targets = []
+            for target in rule.targets:
+                entry = {"Id": target.id[:64], "Arn": queue_arn}
+                if target.input_transformer:
+                    entry["InputTransformer"] = target.input_transformer
+                targets.append(entry)
+            answer = events.put_targets(Rule=rule.name, EventBusName=rule.bus, Targets=targets)
+            if answer.get("FailedEntryCount"):
+                raise Problem(f"PutTargets for {rule.name} failed: {answer['FailedEntries']}")
+        records.append(record)
+        targets_text = ", ".join(target_label(t) for t in record["targets"])
+        stand_in = "" if all(t["function"] for t in record["targets"]) else " (an SQS queue stands in)"
+        disabled = "" if rule.state == "ENABLED" else " DISABLED"
+        say(f"{rule.name}{disabled} -> {targets_text}{stand_in}")
+        say(f"    {json.dumps(rule.pattern, separators=(',', ':'))}")
+    unverified = sorted(operators - template_rules.EMULATOR_VERIFIED)
+    say(
+        f"(pattern operators in template.yaml: {', '.join(sorted(operators))}; the emulator's EventBridge, moto "
+        f"5.2.5, matches {'each' if not unverified else 'the others'} as EventBridge does, "
+        f"see tests/emulator/test_demo_chain.py)"
+    )
+    for operator in unverified:
+        say(f"NOTE: moto's matching of {operator!r} is not checked against EventBridge's: the rules using it are not proven here")
+    write_json(state, {"rules": records, "parameters": parameters, "template": template})
+
+
+def _load_state(state: str) -> dict:
+    try:
+        return json.loads(Path(state).read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise Problem(f"cannot read the rules' state {state} ({err}): run the rules command first") from None
+
+
+def _drain(sqs, queue_url: str) -> list[dict]:
+    bodies = []
+    while True:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+            "Messages", []
+        )
+        if not messages:
+            return bodies
+        for message in messages:
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            try:
+                bodies.append(json.loads(message["Body"]))
+            except json.JSONDecodeError:
+                bodies.append({"(not JSON)": message["Body"]})
+
+
+def _describe(event: dict) -> str:
+    """One short phrase for an event: its type and what it is about."""
+    detail = event.get("detail") if isinstance(event.get("detail"), dict) else {}
+    about = (
+        detail.get("repository-name") and f"{detail['repository-name']}:{detail.get('image-tag', '(untagged)')}"
+        or detail.get("TrainingJobName") and f"{detail['TrainingJobName']} {detail.get('TrainingJobStatus')}"
+        or detail.get("training_job_name") and f"{detail['training_job_name']} passed={json.dumps(detail.get('passed'))}"
+        or detail.get("ModelPackageArn") and f"{detail.get('ModelPackageName')} {detail.get('ModelApprovalStatus')}"
+        or detail.get("EndpointName") and f"{detail['EndpointName']} {detail.get('EndpointStatus')}"
+        or (detail.get("object") or {}).get("key") and f"s3://{detail['bucket']['name']}/{detail['object']['key']}"
+        or ""
+    )
+    kind = f"\"{event.get('detail-type')}\" from {event.get('source')}" if "detail-type" in event else "an event"
+    return f"{kind} ({about})" if about else kind
+
+
+def _check_delivery(
+    state_file: str,
+    ours: Callable[[dict], bool],
+    expect: str,
+    out: str,
+    what: str,
+    kind: tuple[str, str] | None = None,
+) -> None:
+    """Drains every rule's queue: the event `ours` picks must have been delivered
+    exactly by the rule(s) targeting `expect` (a function binary, or "none"), and
+    nothing else may have arrived anywhere. Writes the delivered event to `out`."""
+    state = _load_state(state_file)
+    sqs = client("sqs")
+    hits: list[tuple[dict, dict]] = []  # (rule, delivered body)
+    strays: list[tuple[dict, dict]] = []
+    for rule in state["rules"]:
+        for body in _drain(sqs, rule["queue_url"]):
+            (hits if ours(body) else strays).append((rule, body))
+    problems = []
+    for rule in state["rules"]:
+        unexpected = [body for stray_rule, body in strays if stray_rule is rule]
+        if unexpected:
+            more = f" and {len(unexpected) - 1} more" if len(unexpected) > 1 else ""
+            problems.append(
+                f"rule {rule['name']} ({rule['where']}) delivered {_describe(unexpected[0])}{more} to "
+                f"{', '.join(target_label(t) for t in rule['targets'])}, which no stage expects; "
+                f"pattern {json.dumps(rule['pattern'], separators=(',', ':'))}"
+            )
+    expected_rules = [r for r in state["rules"] if expect != "none" and expect in [t["function"] for t in r["targets"]]]
+    for rule, body in hits:
+        if rule not in expected_rules:
+            problems.append(
+                f"rule {rule['name']} ({rule['where']}) delivered it to "
+                f"{', '.join(target_label(t) for t in rule['targets'])}, "
+                + ("where no rule should take it" if expect == "none" else f"and only {expect} should get it")
+                + f"; pattern {json.dumps(rule['pattern'], separators=(',', ':'))}"
+            )
+    to_expected = [(rule, body) for rule, body in hits if rule in expected_rules]
+    if expect != "none" and not to_expected:
+        candidates = expected_rules or []
+        detail = "; ".join(
+            f"rule {r['name']} ({r['where']}), pattern {json.dumps(r['pattern'], separators=(',', ':'))}"
+            for r in candidates
+        ) or f"no rule of {state['template']} targets {expect}"
+        problems.append(f"no rule delivered {what} to {expect}: {detail}")
+    if len(to_expected) > 1:
+        problems.append(
+            f"{expect} got it {len(to_expected)} times, from {', '.join(r['name'] for r, _ in to_expected)}"
+        )
+    if problems:
+        raise Problem(" | ".join(problems))
+
+    log = Path(state_file).with_name("routes.jsonl")
+    with log.open("a") as routes:
+        routes.write(
+            json.dumps(
+                {"event": what, "expect": expect, "rules": [rule["name"] for rule, _ in to_expected], "out": out}
+            )
+            + "\n"
+        )
+    if expect == "none":
+        # Which rules it was up against: those listening for this source and
+        # detail-type (read off their patterns, for the message only).
+        nearest = [
+            r["name"]
+            for r in state["rules"]
+            if kind
+            and kind[0] in (r["pattern"].get("source") or [])
+            and kind[1] in (r["pattern"].get("detail-type") or [])
+        ]
+        say(f"no rule delivered it: {', '.join(nearest) or 'no rule'} filtered it out (as intended)")
+        return
+    (rule, body), = to_expected
+    write_json(out, body)
+    say(f"rule {rule['name']} -> {expect}: {out}")
+
+
+def _put(event: dict) -> str:
+    """Puts the event on the default bus as its AWS service would; its new id."""
+    events = client("events")
+    answer = events.put_events(
+        Entries=[
+            {
+                "Source": event["source"],
+                "DetailType": event["detail-type"],
+                "Detail": json.dumps(event["detail"]),
+                "Resources": event.get("resources", []),
+            }
+        ]
+    )
+    result = answer["Entries"][0]
+    if answer.get("FailedEntryCount") or "EventId" not in result:
+        raise Problem(f"PutEvents refused {_describe(event)}: {result}")
+    return result["EventId"]
+
+
+def route(state: str, event_file: str, expect: str, out: str) -> None:
+    """AWS's side: the event in event_file happens (put on the default bus, where
+    AWS services send theirs); the template's rules route it."""
+    event = json.loads(Path(event_file).read_text())
+    what = _describe(event)
+    say(f"{what} -> EventBridge (default bus)")
+    event_id = _put(event)
+    _check_delivery(
+        state, lambda body: body.get("id") == event_id, expect, out, what, (event["source"], event["detail-type"])
+    )
+
+
+def delivered(state: str, event_id: str, expect: str, out: str) -> None:
+    """An event a function put on the bus (PutEvents) itself: where did it go?"""
+    _check_delivery(state, lambda body: body.get("id") == event_id, expect, out, f"event {event_id}")
+
+
+def upload(state: str, bucket: str, key: str, expect: str, out: str) -> None:
+    """New data: PutObject; S3 sends "Object Created" to EventBridge itself."""
+    s3 = client("s3")
+    body = sample_csv(rows_wanted=100, seed=int(hashlib.sha256(key.encode()).hexdigest()[:8], 16)).encode()
+    put = s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="text/csv")
+    say(f"PutObject s3://{bucket}/{key} ({len(body)} bytes, version {put.get('VersionId', '-')}) -> S3 -> EventBridge")
+
+    def ours(event: dict) -> bool:
+        detail = event.get("detail") if isinstance(event.get("detail"), dict) else {}
+        return (detail.get("object") or {}).get("key") == key and (detail.get("bucket") or {}).get("name") == bucket
+
+    _check_delivery(state, ours, expect, out, f"\"Object Created\" s3://{bucket}/{key}", ("aws.s3", "Object Created"))
 
 
 # ---------------------------------------------------------------------------
@@ -255,9 +520,10 @@ def job_output(name: str, rmse: str, r2: str) -> None:
     )
 
 
-def training_event(name: str, template: str, out: str) -> None:
+def training_event(name: str, template: str, out: str, status: str | None = None) -> None:
     """SageMaker's event for the job, from the sample: the real job's name,
-    ARN and resources, and the fields SageMaker copies from the job."""
+    ARN and resources, and the fields SageMaker copies from the job. STATUS
+    makes it the event of an earlier state (InProgress: no end, no model yet)."""
     sagemaker = client("sagemaker")
     job = sagemaker.describe_training_job(TrainingJobName=name)
     event = json.loads(Path(template).read_text())
@@ -272,6 +538,11 @@ def training_event(name: str, template: str, out: str) -> None:
     detail["InputDataConfig"] = job.get("InputDataConfig", [])
     detail["OutputDataConfig"] = {"KmsKeyId": "", **job["OutputDataConfig"]}
     detail["ModelArtifacts"] = job["ModelArtifacts"]
+    if status and status != detail["TrainingJobStatus"]:
+        detail["TrainingJobStatus"] = status
+        detail["SecondaryStatus"] = "Training" if status == "InProgress" else status
+        for later in ("ModelArtifacts", "TrainingEndTime", "FinalMetricDataList"):
+            detail.pop(later, None)
     tags = sagemaker.list_tags(ResourceArn=job["TrainingJobArn"])["Tags"]
     detail["Tags"] = {t["Key"]: t["Value"] for t in tags}
     write_json(out, event)
@@ -282,36 +553,24 @@ def training_event(name: str, template: str, out: str) -> None:
 # evaluation and registry
 
 
-def receive(queue: str, event_id: str, out: str, seconds: float = 15) -> None:
-    sqs = client("sqs")
-    queue_url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        answer = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
-        for message in answer.get("Messages", []):
-            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-            event = json.loads(message["Body"])
-            if event.get("id") != event_id:
-                say(f"(ignored another event on the queue: {event.get('id')})")
-                continue
-            write_json(out, event)
-            detail = event["detail"]
-            verdicts = [
-                f"{t['metric']} = {t.get('actual')}  {t['comparison']} {t['threshold']}: "
-                f"{'pass' if t['passed'] else 'FAIL'}"
-                for t in detail.get("thresholds", [])
-            ]
-            rows(
-                [
-                    ("event", f"{event['detail-type']} from {event['source']}, id {event['id']} -> {out}"),
-                    ("passed", str(detail["passed"])),
-                    ("thresholds", verdicts),
-                    ("model", detail.get("model_artifacts", "-")),
-                    ("report copy", detail.get("evaluation_report", "-")),
-                ]
-            )
-            return
-    raise Problem(f"no event {event_id} arrived on queue {queue} within {seconds:.0f} s")
+def evaluation(path: str) -> None:
+    """Shows a "Model Evaluation Completed" event as its rule delivered it."""
+    event = json.loads(Path(path).read_text())
+    detail = event["detail"]
+    verdicts = [
+        f"{t['metric']} = {t.get('actual')}  {t['comparison']} {t['threshold']}: "
+        f"{'pass' if t['passed'] else 'FAIL'}"
+        for t in detail.get("thresholds", [])
+    ]
+    rows(
+        [
+            ("event", f"{event['detail-type']} from {event['source']}, id {event['id']}"),
+            ("passed", str(detail["passed"])),
+            ("thresholds", verdicts),
+            ("model", detail.get("model_artifacts", "-")),
+            ("report copy", detail.get("evaluation_report", "-")),
+        ]
+    )
 
 
 def model_package(arn: str) -> None:
@@ -447,6 +706,60 @@ def deployment(name: str, updates: str, summary_file: str | None = None) -> None
         raise Problem(f"the last UpdateEndpoint on {name} carried no DeploymentConfig")
 
 
+def endpoint_event(name: str, template: str, out: str) -> None:
+    """SageMaker's "Endpoint State Change" for the endpoint as it is now (the
+    emulator's endpoints are InService at once), from the sample."""
+    described = client("sagemaker").describe_endpoint(EndpointName=name)
+    event = json.loads(Path(template).read_text())
+    event["id"], event["time"] = str(uuid.uuid4()), event_time()
+    event["resources"] = [described["EndpointArn"]]
+    status = re.sub(r"(?<!^)(?=[A-Z])", "_", described["EndpointStatus"]).upper()  # InService -> IN_SERVICE
+    event["detail"].update(
+        EndpointName=described["EndpointName"],
+        EndpointArn=described["EndpointArn"],
+        EndpointConfigName=described["EndpointConfigName"],
+        EndpointStatus=status,
+        ProductionVariants=[
+            {
+                "VariantName": v["VariantName"],
+                "CurrentWeight": float(v.get("CurrentWeight", 1.0)),
+                "DesiredWeight": float(v.get("DesiredWeight", 1.0)),
+                "CurrentInstanceCount": float(v.get("CurrentInstanceCount", 1)),
+                "DesiredInstanceCount": float(v.get("DesiredInstanceCount", 1)),
+            }
+            for v in described.get("ProductionVariants", [])
+        ],
+        CreationTime=float(epoch_ms(described["CreationTime"])),
+        LastModifiedTime=float(epoch_ms(described["LastModifiedTime"])),
+    )
+    write_json(out, event)
+    say(f"{out}: {described['EndpointName']} {status} on {described['EndpointConfigName']}")
+
+
+def autoscaling(name: str) -> None:
+    scaling = client("application-autoscaling")
+    resource_id = f"endpoint/{name}/variant/AllTraffic"
+    targets = scaling.describe_scalable_targets(ServiceNamespace="sagemaker", ResourceIds=[resource_id])
+    policies = scaling.describe_scaling_policies(ServiceNamespace="sagemaker", ResourceId=resource_id)
+    if not targets["ScalableTargets"]:
+        raise Problem(f"no scalable target {resource_id} in Application Auto Scaling")
+    target = targets["ScalableTargets"][0]
+    rows(
+        [
+            ("scalable target", f"{resource_id}: {target['MinCapacity']}-{target['MaxCapacity']} instances"),
+            (
+                "policies",
+                [
+                    f"{p['PolicyName']}: {p['PolicyType']} "
+                    f"{p['TargetTrackingScalingPolicyConfiguration']['TargetValue']:g} "
+                    f"{p['TargetTrackingScalingPolicyConfiguration']['PredefinedMetricSpecification']['PredefinedMetricType']}"
+                    for p in policies["ScalingPolicies"]
+                ],
+            ),
+        ]
+    )
+
+
 def census() -> None:
     sagemaker = client("sagemaker")
     packages = sum(
@@ -474,6 +787,18 @@ def parse_answer(answer: str) -> dict:
     return document
 
 
+def lookup(document: Any, path: str) -> Any:
+    """document's value at a dotted path (list items by index); None when absent."""
+    for part in path.split("."):
+        if isinstance(document, list) and part.isdigit() and int(part) < len(document):
+            document = document[int(part)]
+        elif isinstance(document, dict):
+            document = document.get(part)
+        else:
+            return None
+    return document
+
+
 def expect(answer: str, *checks: str) -> None:
     document = parse_answer(answer)
     for check in checks:
@@ -482,29 +807,36 @@ def expect(answer: str, *checks: str) -> None:
             wanted = json.loads(raw)
         except json.JSONDecodeError:
             wanted = raw
-        if document.get(key) != wanted:
-            raise Problem(f"expected {key}={json.dumps(wanted)}, the answer has {key}={json.dumps(document.get(key))}")
+        if lookup(document, key) != wanted:
+            raise Problem(
+                f"expected {key}={json.dumps(wanted)}, the answer has {key}={json.dumps(lookup(document, key))}"
+            )
 
 
 def field(answer: str, key: str) -> None:
-    value = parse_answer(answer).get(key)
+    value = lookup(parse_answer(answer), key)
     if value is None:
         raise Problem(f"the answer has no {key}")
-    print(value)
+    print(value if isinstance(value, str) else json.dumps(value))
 
 
 COMMANDS: dict[str, Callable[..., None]] = {
-    "seed-data": seed_data,
-    "subscribe": subscribe,
+    "data-bucket": data_bucket,
+    "rules": create_rules,
+    "route": route,
+    "delivered": delivered,
+    "upload": upload,
     "push-event": push_event,
     "training-job": training_job,
     "job-output": job_output,
     "training-event": training_event,
-    "receive": receive,
+    "evaluation": evaluation,
     "model-package": model_package,
     "approve": approve,
     "package-event": package_event,
+    "endpoint-event": endpoint_event,
     "endpoint": endpoint,
+    "autoscaling": autoscaling,
     "deployment": deployment,
     "census": census,
     "expect": expect,

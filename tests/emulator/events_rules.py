@@ -33,20 +33,51 @@ checked against a running server):
   ``source``/``detail-type`` are pasted without JSON escaping). ``Input`` and
   ``InputPath`` on a target are ignored. The queue's policy is not checked.
 
-Fix added here:
+* S3 with EventBridge notifications turned on for a bucket
+  (``PutBucketNotificationConfiguration`` with ``EventBridgeConfiguration``)
+  sends an event for each new object, but not S3's: ``detail.object.eTag``
+  instead of ``etag``, ``reason`` ``ObjectCreated`` instead of ``PutObject``,
+  ``version-id`` ``null`` in an unversioned bucket, the same fixed ``id`` for
+  every event, and it goes to every bus of the region instead of the default
+  bus only. Its targets get it without the envelope fix below.
+
+Fixes added here:
 
 1. A target without an ``InputTransformer`` receives the whole event, as
    EventBridge sends it: ``{"version": "0", "id", "detail-type", "source",
    "account", "time" ("YYYY-MM-DDTHH:MM:SSZ"), "region", "resources",
    "detail"}`` (the SQS message body is this JSON object; ``detail`` is an
    object, not a string).
+2. S3's "Object Created" event (PutObject, POST, CopyObject,
+   CompleteMultipartUpload into a bucket with EventBridge notifications on)
+   has the shape of AWS's documentation
+   (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html):
+   a fresh ``id``; ``resources`` the bucket ARN; ``detail`` ``{"version":
+   "0", "bucket": {"name"}, "object": {"key", "size", "etag",
+   "version-id" (versioned buckets only), "sequencer"}, "request-id",
+   "requester", "source-ip-address", "reason"}`` with ``reason``
+   ``PutObject``, ``POST Object``, ``CopyObject`` or
+   ``CompleteMultipartUpload``. The key is written as stored (no URL
+   encoding). It goes to the default bus of the bucket's region only, through
+   the rules' targets like a ``PutEvents`` event (fix 1, input transformers).
+   A multipart upload sends one event (moto stores the object with an inner
+   PutObject, which sent a second). Other S3 event types are left to moto
+   (which also sends "Object Tags Added" for every new object, to every bus).
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
+import random
+import string
+import threading
+import time
+import uuid
 from typing import Any
 
+import moto.s3.notifications as s3_notifications
+from moto.core.utils import unix_time
 from moto.events.utils import EventTemplateParser
 
 _MARK = "_project_emulator_rule"
@@ -79,3 +110,83 @@ def install() -> None:
 
     setattr(parse, _MARK, True)
     EventTemplateParser.parse = staticmethod(parse)  # type: ignore[method-assign]
+    _install_s3_object_created()
+
+
+# S3's "reason" for each way an object is created (s3:ObjectCreated:<kind>).
+S3_CREATED_REASONS = {
+    "Put": "PutObject",
+    "Post": "POST Object",
+    "Copy": "CopyObject",
+    "CompleteMultipartUpload": "CompleteMultipartUpload",
+}
+_sequence = itertools.count(1)
+_sequence_lock = threading.Lock()
+
+
+def _sequencer() -> str:
+    # S3's sequencer: hexadecimal, increasing for the events of one key.
+    with _sequence_lock:
+        step = next(_sequence)
+    return f"{time.time_ns() // 1000 + step:018X}"
+
+
+def _event_name(event_name: Any) -> str:
+    # moto passes S3NotificationEvent members (a str Enum: str() is the member's name).
+    return str(getattr(event_name, "value", event_name))
+
+
+def s3_object_created_event(account_id: str, bucket: Any, event_name: str, key: Any) -> dict[str, Any]:
+    """The "Object Created" event S3 sends to EventBridge for ``key``, as EventBridge
+    hands it to rules (``time`` in epoch seconds, as moto's PutEvents has it)."""
+    kind = _event_name(event_name).split(":")[-1]
+    obj: dict[str, Any] = {"key": key.name, "size": key.size, "etag": key.etag.replace('"', "")}
+    if bucket.is_versioned and key.version_id not in (None, "null"):
+        obj["version-id"] = key.version_id
+    obj["sequencer"] = _sequencer()
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": account_id,
+        "time": unix_time(),
+        "region": bucket.region_name,
+        "resources": [bucket.arn],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": bucket.name},
+            "object": obj,
+            "request-id": "".join(random.choices(string.ascii_uppercase + string.digits, k=16)),
+            "requester": account_id,
+            "source-ip-address": "127.0.0.1",
+            "reason": S3_CREATED_REASONS.get(kind, kind),
+        },
+    }
+
+
+def _install_s3_object_created() -> None:
+    original = s3_notifications._send_event_bridge_message
+    if getattr(original, _MARK, False):
+        return
+
+    def send(account_id: str, bucket: Any, event_name: str, key: Any) -> None:
+        name = _event_name(event_name)
+        if not name.startswith("s3:ObjectCreated:"):
+            original(account_id, bucket, event_name, key)
+            return
+        if name == "s3:ObjectCreated:Put" and getattr(key, "multipart", None) is not None:
+            return  # moto's CompleteMultipartUpload stores the object with a PutObject first
+        from moto.events.models import events_backends
+
+        event = s3_object_created_event(account_id, bucket, event_name, key)
+        backend = events_backends[account_id][bucket.region_name]
+        bus = backend.event_buses.get("default")
+        if bus is None:
+            return
+        for rule in list(bus.rules.values()):
+            # Each target gets a copy: moto's SQS delivery rewrites "time" in place.
+            rule.send_to_targets(copy.deepcopy(event))
+
+    setattr(send, _MARK, True)
+    s3_notifications._send_event_bridge_message = send

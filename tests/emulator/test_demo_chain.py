@@ -1,0 +1,415 @@
+"""`make demo`'s chain as a test, and what it relies on.
+
+* scripts/template_rules.py reads template.yaml's EventBridge rules: every
+  function's rule is found, parameters and conditions resolved as a
+  deployment with those values would have them, and a malformed pattern is
+  refused (no emulator).
+* The emulator's EventBridge (moto 5.2.5) matches the operators the
+  template's patterns use as EventBridge does: cases from EventBridge's
+  documentation, put through a rule and an SQS queue. An operator the template
+  starts using without cases here fails `test_template_uses_only_verified_operators`.
+* scripts/demo.sh runs the whole chain (each function its real binary under
+  cargo lambda watch, every event routed by the template's rules) and each
+  stage's answer is checked; and a template with a wrong pattern (too narrow,
+  too broad) fails the demo at that stage.
+
+The demo builds the five functions' debug binaries first (minutes on a cold
+target/, seconds after) and then takes about 30 s; the two broken-template
+runs stop at the first stage.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+sys.dont_write_bytecode = True  # no scripts/__pycache__ in the tree
+
+import template_rules  # noqa: E402  (scripts/, put on the path above)
+
+TEMPLATE = ROOT / "template.yaml"
+DEMO_PARAMETERS = {
+    "PipelineName": "mlops",
+    "EcrRepositoryName": "mlops-training",
+    "DataBucketName": "mlops-demo-data",
+    "DataPrefix": "data/train/",
+    "DataKeySuffix": ".csv",
+    "AutoscalingMinInstances": "1",
+    "AutoscalingMaxInstances": "4",
+    "AutoscalingTargetInvocations": "100",
+}
+FUNCTIONS = [
+    "trigger_model_training",
+    "retrain_model_on_new_data",
+    "evaluate_model_function",
+    "register_model_in_registry",
+    "deploy_sagemaker_model",
+]
+
+
+@pytest.fixture(scope="module")
+def template() -> dict:
+    return template_rules.decode(str(TEMPLATE))
+
+
+def rules_by_name(template: dict, **parameters: str) -> dict[str, template_rules.Rule]:
+    rules = template_rules.load(str(TEMPLATE), {**DEMO_PARAMETERS, **parameters}, template=template)
+    return {rule.name: rule for rule in rules}
+
+
+# --- template_rules ---------------------------------------------------------------
+
+
+def test_every_function_has_its_rule_with_parameters_resolved(template):
+    rules = rules_by_name(template)
+    targets = sorted(f for rule in rules.values() for f in rule.functions)
+    # deploy_sagemaker_model twice: model package decisions and (autoscaling) endpoint in service.
+    assert targets == sorted(FUNCTIONS + ["deploy_sagemaker_model"])
+    push = rules["mlops-ecr-image-push"]
+    assert push.bus == "default"
+    assert push.pattern["source"] == ["aws.ecr"]
+    assert push.pattern["detail"]["repository-name"] == ["mlops-training"]
+    assert rules["mlops-training-job-finished"].pattern["detail"]["TrainingJobName"] == [{"prefix": "mlops--"}]
+    assert rules["mlops-model-evaluation-passed"].pattern["detail"] == {"passed": [True], "pipeline": ["mlops"]}
+    # Every value is plain JSON: nothing of the template's intrinsics is left.
+    for rule in rules.values():
+        assert "Fn::" not in json.dumps(rule.pattern) and '"Ref"' not in json.dumps(rule.pattern)
+        assert rule.state == "ENABLED"
+    # The alert rules target the SNS topic, not a function.
+    alerts = [rule for rule in rules.values() if not rule.functions]
+    assert alerts and all(t.kind == "AWS::SNS::Topic" and t.input_transformer for r in alerts for t in r.targets)
+
+
+def test_if_takes_the_branch_the_parameters_select(template):
+    data = rules_by_name(template)["mlops-new-training-data"].pattern["detail"]
+    assert data == {"bucket": {"name": ["mlops-demo-data"]}, "object": {"key": [{"wildcard": "data/train/*.csv"}]}}
+    data = rules_by_name(template, DataKeySuffix="")["mlops-new-training-data"].pattern["detail"]
+    assert data["object"] == {"key": [{"prefix": "data/train/"}]}
+    decided = rules_by_name(template)["mlops-model-package-decided"].pattern["detail"]
+    assert decided["ModelPackageGroupName"] == ["mlops--models"]
+    decided = rules_by_name(template, ModelPackageGroupName="churn-models")["mlops-model-package-decided"]
+    assert decided.pattern["detail"]["ModelPackageGroupName"] == ["churn-models"]
+    # A resource's Condition: no autoscaling, no endpoint-in-service rule.
+    rules = rules_by_name(
+        template, AutoscalingMinInstances="", AutoscalingMaxInstances="", AutoscalingTargetInvocations=""
+    )
+    assert "mlops-endpoint-in-service" not in rules
+    # The stack's own data bucket: a resource the demo cannot name by itself.
+    with pytest.raises(template_rules.TemplateError, match="DataBucket"):
+        rules_by_name(template, DataBucketName="")
+    rules = template_rules.load(
+        str(TEMPLATE), {**DEMO_PARAMETERS, "DataBucketName": ""}, {"DataBucket": "stack-data"}, template=template
+    )
+    assert {r.name: r for r in rules}["mlops-new-training-data"].pattern["detail"]["bucket"] == {"name": ["stack-data"]}
+
+
+def test_parameters_must_exist_and_required_ones_be_given(template):
+    with pytest.raises(template_rules.TemplateError, match="no parameter NoSuchParameter"):
+        rules_by_name(template, NoSuchParameter="x")
+    parameters = {k: v for k, v in DEMO_PARAMETERS.items() if k != "EcrRepositoryName"}
+    with pytest.raises(template_rules.TemplateError, match="EcrRepositoryName has no default"):
+        template_rules.load(str(TEMPLATE), parameters, template=template)
+
+
+def test_sub_forms():
+    r = template_rules.Resolver({"Parameters": {"P": {"Default": "p"}}, "Resources": {"B": {}}}, {}, {"B.Arn": "arn:b"})
+    assert r.value({"Fn::Sub": "${P}-${AWS::Region}-${!Literal}-${B.Arn}"}) == "p-us-east-1-${Literal}-arn:b"
+    assert r.value({"Fn::Sub": ["${X}/${P}", {"X": {"Ref": "P"}}]}) == "p/p"
+    assert r.value([{"Ref": "AWS::NoValue"}, "kept"]) == ["kept"]
+    assert r.value({"Fn::Select": [1, {"Fn::Split": [",", "a,b,c"]}]}) == "b"
+    assert r.value({"Fn::Join": ["-", ["a", {"Ref": "P"}]]}) == "a-p"
+
+
+@pytest.mark.parametrize(
+    "pattern, problem",
+    [
+        ({"source": "aws.ecr"}, "must be an object or an array"),
+        ({"source": []}, "empty arrays are not allowed"),
+        ({"detail": {"key": [{"prefixx": "data/"}]}}, "unknown operator 'prefixx'"),
+        ({"detail": {"key": [{"prefix": "a", "suffix": "b"}]}}, "neither a value nor one operator"),
+        ({"detail": {"key": [{"prefix": ["a"]}]}}, "prefix takes a string"),
+        ({"detail": {"key": [{"exists": "yes"}]}}, "exists takes true or false"),
+        ({"$or": [{"source": ["a"]}]}, "at least two patterns"),
+    ],
+)
+def test_malformed_patterns_are_refused(pattern, problem):
+    # moto accepts all of these (an unknown operator even matches every value).
+    with pytest.raises(template_rules.TemplateError, match=problem):
+        template_rules.check_pattern(pattern, "here")
+
+
+def test_template_uses_only_verified_operators(template):
+    used = template_rules.operators_in_template(template)
+    assert used >= {"exact", "prefix", "wildcard"}
+    assert used <= template_rules.EMULATOR_VERIFIED, (
+        f"template.yaml uses {sorted(used - template_rules.EMULATOR_VERIFIED)}: add EventBridge's cases for "
+        "it to OPERATOR_CASES below (or, where moto matches it differently, say so in the demo and test the "
+        "rule another way), then to template_rules.EMULATOR_VERIFIED"
+    )
+    assert set(OPERATOR_CASES) == template_rules.EMULATOR_VERIFIED
+
+
+# --- the emulator's EventBridge matches as EventBridge does -------------------------
+
+# operator: (the "detail" part of a rule's pattern, [(an event's detail, delivered?)]),
+# from "Content filtering in Amazon EventBridge event patterns" (EventBridge user guide).
+OPERATOR_CASES: dict[str, tuple[dict, list[tuple[dict, bool]]]] = {
+    "exact": (
+        {"value": ["mlops", True]},
+        [
+            ({"value": "mlops"}, True),
+            ({"value": True}, True),
+            ({"value": "mlops2"}, False),
+            ({"value": "MLOPS"}, False),
+            ({"value": False}, False),
+            ({"value": "true"}, False),  # a string is not a boolean
+            ({"value": ["other", "mlops"]}, True),  # an array in the event: any element
+            ({}, False),
+        ],
+    ),
+    "prefix": (
+        {"value": [{"prefix": "mlops--"}]},
+        [
+            ({"value": "mlops--job-1"}, True),
+            ({"value": "mlops-job"}, False),
+            ({"value": "other--mlops--"}, False),
+            ({"value": "MLOPS--x"}, False),
+            ({}, False),
+        ],
+    ),
+    "suffix": (
+        {"value": [{"suffix": ".csv"}]},
+        [({"value": "data/a.csv"}, True), ({"value": "data/a.csv.gz"}, False), ({"value": "data/a.CSV"}, False), ({}, False)],
+    ),
+    "wildcard": (
+        {"value": [{"wildcard": "data/train/*.csv"}]},
+        [
+            ({"value": "data/train/a.csv"}, True),
+            ({"value": "data/train/sub/a.csv"}, True),  # * crosses "/"
+            ({"value": "data/train/.csv"}, True),  # * matches nothing too
+            ({"value": "data/train/notes.txt"}, False),
+            ({"value": "data/train/a.csv.bak"}, False),
+            ({"value": "models/data/train/a.csv"}, False),
+            ({}, False),
+        ],
+    ),
+    "anything-but": (
+        {"value": [{"anything-but": ["Rejected", "PendingManualApproval"]}]},
+        [({"value": "Approved"}, True), ({"value": "Rejected"}, False), ({"value": "PendingManualApproval"}, False), ({}, False)],
+    ),
+    "exists": (
+        {"value": [{"exists": True}], "other": [{"exists": False}]},
+        [({"value": "x"}, True), ({"value": "x", "other": "y"}, False), ({}, False)],
+    ),
+    "equals-ignore-case": (
+        {"value": [{"equals-ignore-case": "Approved"}]},
+        [({"value": "APPROVED"}, True), ({"value": "approved"}, True), ({"value": "Approve"}, False), ({}, False)],
+    ),
+    "$or": (
+        {"$or": [{"value": ["a"]}, {"other": ["b"]}]},
+        [({"value": "a"}, True), ({"value": "c", "other": "b"}, True), ({"value": "c"}, False)],
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def bus(shared_emulator):
+    events, sqs = shared_emulator.client("events"), shared_emulator.client("sqs")
+    events.create_event_bus(Name="operator-cases")
+    return events, sqs
+
+
+def deliveries(events, sqs, name: str, detail_pattern: dict, details: list[dict]) -> list[bool]:
+    """Which of the events (their detail objects) a rule with this detail pattern delivers."""
+    url = sqs.create_queue(QueueName=f"op-{name}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    pattern = {"source": ["demo.operators"], "detail-type": [name]}
+    if "$or" in detail_pattern:
+        pattern["$or"] = [{"detail": alternative} for alternative in detail_pattern["$or"]]
+    else:
+        pattern["detail"] = detail_pattern
+    events.put_rule(Name=f"op-{name}", EventBusName="operator-cases", EventPattern=json.dumps(pattern))
+    events.put_targets(Rule=f"op-{name}", EventBusName="operator-cases", Targets=[{"Id": "q", "Arn": arn}])
+    ids = []
+    for start in range(0, len(details), 10):
+        answer = events.put_events(
+            Entries=[
+                {"EventBusName": "operator-cases", "Source": "demo.operators", "DetailType": name, "Detail": json.dumps(d)}
+                for d in details[start : start + 10]
+            ]
+        )
+        assert answer["FailedEntryCount"] == 0
+        ids += [entry["EventId"] for entry in answer["Entries"]]
+    got = set()
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in messages:
+            got.add(json.loads(message["Body"])["id"])
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return [event_id in got for event_id in ids]
+
+
+@pytest.mark.parametrize("operator", sorted(OPERATOR_CASES))
+def test_emulator_matches_operator_as_eventbridge_does(bus, operator):
+    detail_pattern, cases = OPERATOR_CASES[operator]
+    got = deliveries(*bus, operator.strip("$"), detail_pattern, [detail for detail, _ in cases])
+    assert list(zip([detail for detail, _ in cases], got)) == cases
+
+
+def test_numeric_is_not_verified_moto_matches_booleans(bus):
+    # EventBridge's numeric matching takes JSON numbers only; moto 5.2.5 also
+    # lets true (Python's 1) through. Hence "numeric" is not in EMULATOR_VERIFIED.
+    got = deliveries(*bus, "numeric", {"value": [{"numeric": [">", 0, "<=", 5]}]}, [{"value": 3}, {"value": 7}, {"value": True}])
+    assert got == [True, False, True]
+    assert "numeric" not in template_rules.EMULATOR_VERIFIED
+
+
+# --- the demo ---------------------------------------------------------------------
+
+
+def run_demo(tmp_path: Path, template: Path | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["DEMO_LOGS"] = str(tmp_path / "demo")
+    if template is not None:
+        env["DEMO_TEMPLATE"] = str(template)
+    return subprocess.run(
+        ["bash", str(ROOT / "scripts" / "demo.sh")],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=1800,  # a cold target/ builds five functions first
+    )
+
+
+def lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def test_demo_runs_the_whole_chain(tmp_path):
+    result = run_demo(tmp_path)
+    assert result.returncode == 0, f"the demo failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    logs = tmp_path / "demo"
+
+    answers = [(a["stage"], a["function"], a["answer"]) for a in lines(logs / "answers.jsonl")]
+    assert [(stage, function, answer["action"]) for stage, function, answer in answers] == [
+        ("v1.2.0 trigger", "trigger_model_training", "started"),
+        ("v1.2.0 trigger", "trigger_model_training", "skipped"),
+        ("v1.2.0 evaluate", "evaluate_model_function", "evaluated"),
+        ("v1.2.0 register", "register_model_in_registry", "registered"),
+        ("v1.2.0 deploy", "deploy_sagemaker_model", "created"),
+        ("v1.2.0 autoscaling", "deploy_sagemaker_model", "autoscaling_registered"),
+        ("v1.3.0 trigger", "trigger_model_training", "started"),
+        ("v1.3.0 evaluate", "evaluate_model_function", "evaluated"),
+        ("v1.3.0 register", "register_model_in_registry", "registered"),
+        ("v1.3.0 deploy", "deploy_sagemaker_model", "updated"),
+        ("v1.3.0 autoscaling", "deploy_sagemaker_model", "autoscaling_registered"),
+        ("retrain", "retrain_model_on_new_data", "started"),
+        ("retrain", "retrain_model_on_new_data", "skipped"),
+    ]
+    by_stage = {}
+    for stage, function, answer in answers:
+        by_stage.setdefault(stage, []).append(answer)
+    first_job = by_stage["v1.2.0 trigger"][0]["training_job_name"]
+    assert by_stage["v1.2.0 trigger"][1] == {**by_stage["v1.2.0 trigger"][1], "reason": "already started", "training_job_name": first_job}
+    for tag, version in (("v1.2.0", 1), ("v1.3.0", 2)):
+        evaluated = by_stage[f"{tag} evaluate"][0]
+        assert evaluated["passed"] is True and evaluated["training_job_name"] == by_stage[f"{tag} trigger"][0]["training_job_name"]
+        registered = by_stage[f"{tag} register"][0]
+        assert registered["version"] == version
+        assert registered["approval_status"] == "PendingManualApproval"
+        assert registered["training_job_name"] == evaluated["training_job_name"]
+        assert by_stage[f"{tag} deploy"][0]["model_package_version"] == version
+        assert by_stage[f"{tag} autoscaling"][0]["min_instances"] == 1
+    started, skipped = by_stage["retrain"]
+    [job] = started["training_jobs"]
+    assert job["action"] == "started" and job["data"] == "s3://mlops-demo-data/data/train/"
+    assert job["image"] == by_stage["v1.3.0 trigger"][0]["image"]  # the approved, deployed image
+    assert skipped["training_jobs"][0]["training_job_name"] == job["training_job_name"]
+
+    routes = [(r["expect"], r["rules"]) for r in lines(logs / "routes.jsonl")]
+    assert routes == [
+        ("trigger_model_training", ["mlops-ecr-image-push"]),
+        ("none", []),  # another repository's push
+        ("none", []),  # InProgress
+        ("evaluate_model_function", ["mlops-training-job-finished"]),
+        ("register_model_in_registry", ["mlops-model-evaluation-passed"]),
+        ("none", []),  # PendingManualApproval
+        ("deploy_sagemaker_model", ["mlops-model-package-decided"]),
+        ("deploy_sagemaker_model", ["mlops-endpoint-in-service"]),
+        ("trigger_model_training", ["mlops-ecr-image-push"]),
+        ("evaluate_model_function", ["mlops-training-job-finished"]),
+        ("register_model_in_registry", ["mlops-model-evaluation-passed"]),
+        ("deploy_sagemaker_model", ["mlops-model-package-decided"]),
+        ("deploy_sagemaker_model", ["mlops-endpoint-in-service"]),
+        ("retrain_model_on_new_data", ["mlops-new-training-data"]),
+        ("retrain_model_on_new_data", ["mlops-new-training-data"]),
+        ("none", []),  # notes.txt
+    ]
+    # What each function got is what its rule delivered: EventBridge's envelope.
+    delivered = json.loads((logs / "v1.2.0" / "ecr-push.json").read_text())
+    assert list(delivered) == ["version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"]
+
+    summary = (logs / "summary.txt").read_text()
+    assert "Demo complete in" in summary
+    for label in ("v1.2.0 deploy", "v1.3.0 rollout", "retrain", "routing"):
+        assert f"    {label} " in summary
+    assert "3 training jobs, 2 model package versions, 1 endpoint (mlops--endpoint)" in summary
+
+
+def broken_template(tmp_path: Path, template: dict, change) -> Path:
+    """template.yaml with one pattern changed, as JSON (cfn-lint decodes both)."""
+    broken = copy.deepcopy(template)
+    change(broken["Resources"])
+    path = tmp_path / f"broken-{uuid.uuid4().hex[:8]}.json"
+    path.write_text(json.dumps(broken, default=str))
+    return path
+
+
+def ecr_pattern(resources: dict) -> dict:
+    return resources["TriggerModelTrainingFunction"]["Properties"]["Events"]["EcrImagePush"]["Properties"]["Pattern"]
+
+
+def test_too_narrow_a_pattern_fails_the_demo(tmp_path, template):
+    def change(resources):
+        ecr_pattern(resources)["detail"]["action-type"] = ["PUSHED"]
+
+    result = run_demo(tmp_path, broken_template(tmp_path, template, change))
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "DEMO FAILED (v1.2.0 trigger): no rule delivered" in result.stderr
+    assert 'mlops-ecr-image-push (Resources.TriggerModelTrainingFunction.Properties.Events.EcrImagePush), pattern {"source":["aws.ecr"]' in result.stderr
+    assert not (tmp_path / "demo" / "answers.jsonl").exists()  # no function was invoked
+
+
+def test_too_broad_a_pattern_fails_the_demo(tmp_path, template):
+    def change(resources):
+        del ecr_pattern(resources)["detail"]["repository-name"]
+
+    result = run_demo(tmp_path, broken_template(tmp_path, template, change))
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "DEMO FAILED (v1.2.0 trigger): rule mlops-ecr-image-push" in result.stderr
+    assert "delivered it to trigger_model_training, where no rule should take it" in result.stderr
+
+
+def test_a_disabled_rule_still_delivers_in_moto(bus):
+    # Why the demo gives a DISABLED rule of the template no target.
+    events, sqs = bus
+    url = sqs.create_queue(QueueName="op-disabled")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(
+        Name="op-disabled", EventBusName="operator-cases", EventPattern='{"source":["demo.disabled"]}', State="DISABLED"
+    )
+    events.put_targets(Rule="op-disabled", EventBusName="operator-cases", Targets=[{"Id": "q", "Arn": arn}])
+    events.put_events(
+        Entries=[{"EventBusName": "operator-cases", "Source": "demo.disabled", "DetailType": "x", "Detail": "{}"}]
+    )
+    assert len(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])) == 1
