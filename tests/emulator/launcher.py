@@ -13,8 +13,9 @@ Usage (from the repository root, after tests/emulator/ensure-venv.sh):
   pipe and so never leaves an emulator behind. Run it with ``--ignore-stdin``
   to keep it up in the background by hand.
 * Applies sagemaker_rules and events_rules (what stock moto lacks, see their
-  docstrings) and control, the test-control endpoint under /_emulator/ (see
-  control.py), before the server starts.
+  docstrings), control, the test-control endpoint under /_emulator/ (see
+  control.py), and faults, the call log and fault injection (see faults.py),
+  before the server starts.
 * Request logging is off; set EMULATOR_VERBOSE=1 to log requests to stderr.
   Server errors (tracebacks) always go to stderr.
 
@@ -77,12 +78,14 @@ def main() -> int:
     # Beside this file; sys.path[0] is this script's directory.
     import control
     import events_rules
+    import faults
     import sagemaker_rules
     from moto.server import ThreadedMotoServer
 
     sagemaker_rules.install()
     events_rules.install()
     control.install()
+    faults.install()  # outermost: it sees every request first
 
     stop = threading.Event()
 

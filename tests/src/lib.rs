@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::Duration;
 
+use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 
@@ -26,6 +27,10 @@ use aws_credential_types::Credentials;
 pub const REGION: &str = "us-east-1";
 /// Moto's default account id: it appears in the ARNs the emulator returns.
 pub const ACCOUNT_ID: &str = "123456789012";
+
+/// The SDK attempts per call the functions make (`shared::aws::sdk_config`:
+/// standard retry mode, the first attempt and two retries).
+pub const MAX_ATTEMPTS: u32 = 3;
 
 /// How long the launcher may take to report READY (it imports moto, ~1 s idle;
 /// much more on a machine busy compiling).
@@ -156,6 +161,27 @@ impl Emulator {
     /// dummy credentials (test/test). No environment variable, profile file or IMDS
     /// is consulted.
     pub async fn sdk_config(&self) -> SdkConfig {
+        self.loader().load().await
+    }
+
+    /// [`sdk_config`](Self::sdk_config) with the functions' retry policy
+    /// (`shared::aws::sdk_config`: standard mode, [`MAX_ATTEMPTS`] attempts)
+    /// but a 1 ms initial backoff instead of the SDK's 1 s, so that tests which
+    /// inject throttling or 5xx ([`inject_fault`](Self::inject_fault)) see
+    /// every retry without waiting for it.
+    pub async fn sdk_config_fast_retries(&self) -> SdkConfig {
+        self.loader()
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(MAX_ATTEMPTS)
+                    .with_initial_backoff(Duration::from_millis(1))
+                    .with_max_backoff(Duration::from_millis(20)),
+            )
+            .load()
+            .await
+    }
+
+    fn loader(&self) -> aws_config::ConfigLoader {
         aws_config::defaults(BehaviorVersion::latest())
             // Host variables (AWS_PROFILE, AWS_ENDPOINT_URL_*, ...) are ignored, and with
             // no HOME in that empty environment no profile file is read either.
@@ -163,8 +189,6 @@ impl Emulator {
             .endpoint_url(self.endpoint_url())
             .region(Region::new(REGION))
             .credentials_provider(Credentials::new("test", "test", None, None, "emulator"))
-            .load()
-            .await
     }
 
     /// Environment variables that point a separate process (an SDK-based binary,
@@ -214,6 +238,137 @@ impl Emulator {
             "{method} {path} answered {head}\n{payload}"
         );
         serde_json::from_str(payload).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// One AWS API call the emulator received (`GET /_emulator/calls`, see
+/// tests/emulator/faults.py).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    /// The SigV4 signing name: `sagemaker`, `s3`, `events`, `sqs`,
+    /// `application-autoscaling`, ...
+    pub service: String,
+    /// The API operation: `CreateTrainingJob`, `GetObject`, `PutEvents`, ...
+    pub operation: String,
+    /// The HTTP status answered (`None` while the call was in flight).
+    pub status: Option<u16>,
+    /// Whether the answer was an injected fault.
+    pub fault: bool,
+}
+
+/// A fault for [`Emulator::inject_fault`]: matching calls fail with the error
+/// the real service sends (`POST /_emulator/faults`, see tests/emulator/README.md).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fault {
+    body: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Fault {
+    /// `operation` fails with HTTP 400 `ThrottlingException` ("Rate exceeded"),
+    /// as SageMaker, EventBridge and Application Auto Scaling throttle.
+    pub fn throttling(operation: &str) -> Fault {
+        Fault::new(operation, 400, "ThrottlingException", "Rate exceeded")
+    }
+
+    /// `operation` fails with a 5xx: 500 `InternalFailure`, 503
+    /// `ServiceUnavailable` (S3: `InternalError`, `SlowDown`), other statuses
+    /// `InternalFailure`.
+    pub fn server_error(operation: &str, status: u16) -> Fault {
+        let mut fault = Fault::new(operation, status, "", "");
+        fault.body.remove("code");
+        fault.body.remove("message");
+        fault
+    }
+
+    /// Any error: HTTP `status` (400-599), `code` and `message`.
+    pub fn new(operation: &str, status: u16, code: &str, message: &str) -> Fault {
+        let mut body = serde_json::Map::new();
+        body.insert("operation".into(), operation.into());
+        body.insert("status".into(), status.into());
+        body.insert("code".into(), code.into());
+        body.insert("message".into(), message.into());
+        Fault { body }
+    }
+
+    /// Only calls to this service (signing name: `sagemaker`, `s3`, ...).
+    pub fn service(mut self, service: &str) -> Fault {
+        self.body.insert("service".into(), service.into());
+        self
+    }
+
+    /// How many matching calls fail before the fault clears itself (without
+    /// it: every matching call until [`Emulator::clear_faults`]).
+    pub fn count(mut self, count: u32) -> Fault {
+        self.body.insert("count".into(), count.into());
+        self
+    }
+
+    /// Lets the first `skip` matching calls through.
+    pub fn skip(mut self, skip: u32) -> Fault {
+        self.body.insert("skip".into(), skip.into());
+        self
+    }
+}
+
+impl Emulator {
+    /// Every AWS call the emulator received since it started (or since
+    /// [`reset_calls`](Self::reset_calls)), in order, as (service, operation).
+    pub fn calls(&self) -> Vec<(String, String)> {
+        self.call_log()
+            .into_iter()
+            .map(|call| (call.service, call.operation))
+            .collect()
+    }
+
+    /// [`calls`](Self::calls) with the status answered and whether it was a fault.
+    pub fn call_log(&self) -> Vec<Call> {
+        let answer = self.control("GET", "/_emulator/calls", None);
+        answer["calls"]
+            .as_array()
+            .expect("GET /_emulator/calls answers {\"calls\": [...]}")
+            .iter()
+            .map(|call| Call {
+                service: call["service"].as_str().unwrap_or_default().to_string(),
+                operation: call["operation"].as_str().unwrap_or_default().to_string(),
+                status: call["status"].as_u64().and_then(|s| u16::try_from(s).ok()),
+                fault: call["fault"].as_bool().unwrap_or(false),
+            })
+            .collect()
+    }
+
+    /// How many calls of `operation` (any service) the emulator received.
+    pub fn count_calls(&self, operation: &str) -> usize {
+        self.call_log()
+            .iter()
+            .filter(|call| call.operation == operation)
+            .count()
+    }
+
+    /// Forgets the calls received so far.
+    pub fn reset_calls(&self) {
+        self.control("DELETE", "/_emulator/calls", None);
+    }
+
+    /// Adds a fault; faults apply in the order they were added.
+    pub fn inject_fault(&self, fault: Fault) {
+        self.control(
+            "POST",
+            "/_emulator/faults",
+            Some(&serde_json::Value::Object(fault.body)),
+        );
+    }
+
+    /// Removes every fault.
+    pub fn clear_faults(&self) {
+        self.control("DELETE", "/_emulator/faults", None);
+    }
+
+    /// The faults still active (`GET /_emulator/faults`), each with its `remaining` count.
+    pub fn faults(&self) -> Vec<serde_json::Value> {
+        self.control("GET", "/_emulator/faults", None)["faults"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 }
 

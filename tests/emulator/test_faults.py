@@ -1,0 +1,282 @@
+"""faults.py: the call log (GET/DELETE /_emulator/calls) and fault injection
+(/_emulator/faults), with the error bodies each protocol's clients parse.
+
+One emulator for the module; every test starts by clearing calls and faults.
+The boto3 clients here make exactly one attempt per call (harness's
+``retries={"max_attempts": 1}`` is one *retry*), so each injected failure
+reaches the test.
+"""
+
+from __future__ import annotations
+
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+import boto3
+from harness import REGION, error_of, training_job_request
+
+
+@pytest.fixture
+def emulator(shared_emulator):
+    for path in ("calls", "faults"):
+        assert shared_emulator.control(path, None, method="DELETE")[0] == 200
+    return shared_emulator
+
+
+def client(emulator, service: str = "sagemaker", **retries):
+    return boto3.client(
+        service,
+        endpoint_url=emulator.endpoint_url,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries=retries or {"total_max_attempts": 1}),
+    )
+
+
+def calls(emulator) -> list[tuple[str, str]]:
+    status, answer = emulator.control("calls", None, method="GET")
+    assert status == 200
+    return [(call["service"], call["operation"]) for call in answer["calls"]]
+
+
+def raw_calls(emulator) -> list[dict]:
+    return emulator.control("calls", None, method="GET")[1]["calls"]
+
+
+def inject(emulator, **fault) -> dict:
+    status, answer = emulator.control("faults", fault)
+    assert status == 200, answer
+    return answer
+
+
+def test_every_call_is_recorded_in_order_by_service_and_operation(emulator):
+    sagemaker = client(emulator)
+    s3 = client(emulator, "s3")
+    events = client(emulator, "events")
+    sqs = client(emulator, "sqs")
+    autoscaling = client(emulator, "application-autoscaling")
+    sns = client(emulator, "sns")  # query protocol: Action= in the form body
+
+    sagemaker.list_training_jobs()
+    s3.create_bucket(Bucket="calls-bucket")
+    s3.put_object(Bucket="calls-bucket", Key="a/b c.json", Body=b"{}")
+    s3.head_object(Bucket="calls-bucket", Key="a/b c.json")
+    s3.get_object(Bucket="calls-bucket", Key="a/b c.json")["Body"].read()
+    s3.list_objects_v2(Bucket="calls-bucket")
+    s3.put_bucket_notification_configuration(
+        Bucket="calls-bucket", NotificationConfiguration={"EventBridgeConfiguration": {}}
+    )
+    s3.delete_object(Bucket="calls-bucket", Key="a/b c.json")
+    events.put_events(Entries=[{"Source": "s", "DetailType": "d", "Detail": "{}"}])
+    queue_url = sqs.create_queue(QueueName="calls-queue")["QueueUrl"]
+    sqs.send_message(QueueUrl=queue_url, MessageBody="x")
+    autoscaling.describe_scalable_targets(ServiceNamespace="sagemaker")
+    topic = sns.create_topic(Name="calls-topic")["TopicArn"]
+    assert topic.endswith(":calls-topic")  # moto still read the body
+
+    assert calls(emulator) == [
+        ("sagemaker", "ListTrainingJobs"),
+        ("s3", "CreateBucket"),
+        ("s3", "PutObject"),
+        ("s3", "HeadObject"),
+        ("s3", "GetObject"),
+        ("s3", "ListObjectsV2"),
+        ("s3", "PutBucketNotificationConfiguration"),
+        ("s3", "DeleteObject"),
+        ("events", "PutEvents"),
+        ("sqs", "CreateQueue"),
+        ("sqs", "SendMessage"),
+        ("application-autoscaling", "DescribeScalableTargets"),
+        ("sns", "CreateTopic"),
+    ]
+    recorded = raw_calls(emulator)
+    assert all(call["fault"] is False for call in recorded)
+    assert [call["status"] for call in recorded][:3] == [200, 200, 200]
+    assert recorded[7]["status"] == 204  # DeleteObject
+
+    # The control API itself is not an AWS call; DELETE forgets the log.
+    assert emulator.control("calls", None, method="DELETE") == (200, {"calls": []})
+    assert calls(emulator) == []
+    sagemaker.list_endpoints()
+    assert calls(emulator) == [("sagemaker", "ListEndpoints")]
+
+
+def test_sagemaker_throttling_fails_count_calls_with_the_json_error(emulator):
+    sagemaker = client(emulator)
+    answer = inject(
+        emulator,
+        operation="CreateTrainingJob",
+        status=400,
+        code="ThrottlingException",
+        message="Rate exceeded",
+        count=2,
+    )
+    assert answer["faults"][0]["remaining"] == 2
+
+    request = training_job_request("faulted-job")
+    for _ in range(2):
+        with pytest.raises(ClientError) as excinfo:
+            sagemaker.create_training_job(**request)
+        assert error_of(excinfo) == (400, "ThrottlingException", "Rate exceeded")
+        headers = excinfo.value.response["ResponseMetadata"]["HTTPHeaders"]
+        assert headers["x-amzn-errortype"] == "ThrottlingException"
+        assert headers["content-type"] == "application/x-amz-json-1.1"
+        assert headers["x-amzn-requestid"]
+    # Other operations were never affected, and the job was not created by a faulted call.
+    assert sagemaker.list_training_jobs()["TrainingJobSummaries"] == []
+    # The fault is used up: the third call reaches moto.
+    assert emulator.control("faults", None, method="GET") == (200, {"faults": []})
+    sagemaker.create_training_job(**request)
+    assert len(sagemaker.list_training_jobs()["TrainingJobSummaries"]) == 1
+
+    recorded = raw_calls(emulator)
+    assert [(c["operation"], c["status"], c["fault"]) for c in recorded] == [
+        ("CreateTrainingJob", 400, True),
+        ("CreateTrainingJob", 400, True),
+        ("ListTrainingJobs", 200, False),
+        ("CreateTrainingJob", 200, False),
+        ("ListTrainingJobs", 200, False),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [
+        ({"status": 500}, (500, "InternalFailure", "We encountered an internal error. Please try again.")),
+        ({"status": 503}, (503, "ServiceUnavailable", "We encountered an internal error. Please try again.")),
+        ({"code": "InternalFailure"}, (500, "InternalFailure", "We encountered an internal error. Please try again.")),
+        ({"status": 503, "code": "ServiceUnavailable", "message": "down"}, (503, "ServiceUnavailable", "down")),
+        ({}, (400, "ThrottlingException", "Rate exceeded")),
+    ],
+)
+def test_defaults_follow_the_status_or_the_code(emulator, fault, expected):
+    inject(emulator, operation="DescribeEndpoint", count=1, **fault)
+    with pytest.raises(ClientError) as excinfo:
+        client(emulator).describe_endpoint(EndpointName="x")
+    assert error_of(excinfo) == expected
+
+
+def test_s3_faults_are_s3_xml_errors(emulator):
+    s3 = client(emulator, "s3")
+    s3.create_bucket(Bucket="faulted-bucket")
+    s3.put_object(Bucket="faulted-bucket", Key="k", Body=b"v")
+    inject(emulator, service="s3", operation="GetObject", status=503, code="SlowDown",
+           message="Please reduce your request rate.", count=1)
+    inject(emulator, operation="HeadObject", status=500, count=1)
+
+    with pytest.raises(ClientError) as excinfo:
+        s3.get_object(Bucket="faulted-bucket", Key="k")
+    assert error_of(excinfo) == (503, "SlowDown", "Please reduce your request rate.")
+    headers = excinfo.value.response["ResponseMetadata"]["HTTPHeaders"]
+    assert headers["content-type"] == "application/xml"
+    assert excinfo.value.response["ResponseMetadata"]["RequestId"]
+
+    with pytest.raises(ClientError) as excinfo:
+        s3.head_object(Bucket="faulted-bucket", Key="k")
+    assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+
+    assert s3.get_object(Bucket="faulted-bucket", Key="k")["Body"].read() == b"v"
+
+
+def test_s3_error_body_is_the_xml_s3_sends(emulator):
+    import urllib.request
+
+    inject(emulator, operation="GetObject", status=500, count=1)
+    # An unsigned request is still S3 (no X-Amz-Target, no Action).
+    request = urllib.request.Request(f"{emulator.endpoint_url}/some-bucket/some-key?x-id=GetObject")
+    with pytest.raises(urllib.error.HTTPError) as excinfo:
+        urllib.request.urlopen(request, timeout=10)
+    body = excinfo.value.read().decode()
+    assert excinfo.value.code == 500
+    assert body.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code>')
+    assert "<Message>We encountered an internal error. Please try again.</Message>" in body
+
+
+def test_events_sqs_and_query_protocol_errors(emulator):
+    events = client(emulator, "events")
+    sqs = client(emulator, "sqs")
+    sns = client(emulator, "sns")
+    inject(emulator, operation="PutEvents", status=400, code="ThrottlingException", count=1)
+    inject(emulator, service="sqs", status=503, code="ServiceUnavailable", count=1)
+    inject(emulator, operation="CreateTopic", status=400, code="Throttling", message="slow", count=1)
+
+    with pytest.raises(ClientError) as excinfo:
+        events.put_events(Entries=[{"Source": "s", "DetailType": "d", "Detail": "{}"}])
+    assert error_of(excinfo) == (400, "ThrottlingException", "Rate exceeded")
+
+    with pytest.raises(ClientError) as excinfo:
+        sqs.list_queues()
+    assert error_of(excinfo)[:2] == (503, "ServiceUnavailable")
+    headers = excinfo.value.response["ResponseMetadata"]["HTTPHeaders"]
+    assert headers["x-amzn-query-error"] == "ServiceUnavailable;Receiver"
+
+    with pytest.raises(ClientError) as excinfo:
+        sns.create_topic(Name="faulted-topic")
+    assert error_of(excinfo) == (400, "Throttling", "slow")
+    assert excinfo.value.response["Error"]["Type"] == "Sender"
+
+    assert sns.create_topic(Name="faulted-topic")["TopicArn"].endswith(":faulted-topic")
+    assert [(c["service"], c["operation"], c["fault"]) for c in raw_calls(emulator)] == [
+        ("events", "PutEvents", True),
+        ("sqs", "ListQueues", True),
+        ("sns", "CreateTopic", True),
+        ("sns", "CreateTopic", False),
+    ]
+
+
+def test_skip_unlimited_and_clear(emulator):
+    sagemaker = client(emulator)
+    inject(emulator, operation="ListModels", skip=1)  # no count: until cleared
+    sagemaker.list_models()  # skipped: goes through
+    for _ in range(3):
+        with pytest.raises(ClientError):
+            sagemaker.list_models()
+    status, answer = emulator.control("faults", None, method="GET")
+    assert answer["faults"] == [
+        {"operation": "ListModels", "status": 400, "remaining": None, "skip": 0}
+    ]
+    assert emulator.control("faults", None, method="DELETE") == (200, {"faults": []})
+    sagemaker.list_models()
+    assert [c["fault"] for c in raw_calls(emulator)] == [False, True, True, True, False]
+
+
+def test_sdk_standard_retries_ride_out_a_short_fault(emulator):
+    # What the project's handlers rely on: throttling and 5xx are retried.
+    sagemaker = client(emulator, mode="standard", total_max_attempts=3)
+    inject(emulator, operation="ListEndpoints", status=400, code="ThrottlingException", count=1)
+    inject(emulator, operation="ListEndpoints", status=503, count=1)
+    sagemaker.list_endpoints()
+    assert [(c["operation"], c["status"]) for c in raw_calls(emulator)] == [
+        ("ListEndpoints", 400),
+        ("ListEndpoints", 503),
+        ("ListEndpoints", 200),
+    ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [],
+        {},
+        {"operation": ""},
+        {"operation": "X", "status": 200},
+        {"operation": "X", "status": "500"},
+        {"operation": "X", "count": 0},
+        {"operation": "X", "count": True},
+        {"operation": "X", "skip": -1},
+        {"operation": "X", "colour": "red"},
+        b"not json",
+    ],
+)
+def test_bad_fault_bodies_are_refused(emulator, body):
+    status, answer = emulator.control("faults", body)
+    assert status == 400
+    assert answer["Code"] == "BadRequest"
+    assert emulator.control("faults", None, method="GET") == (200, {"faults": []})
+
+
+def test_other_methods_are_refused(emulator):
+    assert emulator.control("calls", {}, method="POST")[0] == 405
+    assert emulator.control("faults", {}, method="PUT")[0] == 405
