@@ -60,10 +60,17 @@ optional; a key that is not sent leaves that part as it is.
   ``InService`` (sagemaker_rules rule 10). Removes ``FailureReason`` unless the
   request sets one.
 * ``FailureReason``: a string, or ``null`` to remove it.
+* ``StatusAfterUpdate``: ``InService`` (the default: ``UpdateEndpoint``
+  completes at once) or ``Updating``: each successful ``UpdateEndpoint`` then
+  leaves the endpoint ``Updating``, as SageMaker does for the minutes a
+  deployment takes, until a test posts ``{"EndpointStatus": "InService"}``.
+  The check and the change are atomic, so of concurrent updates exactly one
+  succeeds and the others are "Cannot update in-progress endpoint".
 
 Answers: 200 ``{"EndpointName", "EndpointArn", "EndpointStatus",
 "EndpointConfigName", "LastDeploymentConfig", "UpdateCount",
-"FailureReason"?}``. ``LastDeploymentConfig`` is the ``DeploymentConfig`` of
+"FailureReason"?, "StatusAfterUpdate"?}`` (the last only when set to
+``Updating``). ``LastDeploymentConfig`` is the ``DeploymentConfig`` of
 the last ``UpdateEndpoint`` exactly as the request had it (``null`` before any
 update, or after one without it), ``UpdateCount`` the number of successful
 ``UpdateEndpoint`` calls since ``CreateEndpoint``. 404 ``NotFound`` for an
@@ -87,7 +94,9 @@ ENDPOINTS = "/_emulator/sagemaker/endpoints/"
 DEFAULT_REGION = "us-east-1"
 _MARK = "_project_emulator_control"
 _KEYS = {"TrainingJobStatus", "FailureReason", "FinalMetricDataList", "ModelArtifacts"}
-_ENDPOINT_KEYS = {"EndpointStatus", "FailureReason"}
+_ENDPOINT_KEYS = {"EndpointStatus", "FailureReason", "StatusAfterUpdate"}
+_STATUS_AFTER_UPDATE = "_project_emulator_status_after_update"
+_STATUSES_AFTER_UPDATE = ("InService", "Updating")
 
 
 class _BadRequest(Exception):
@@ -176,7 +185,28 @@ def _endpoint_changes(body: Any) -> dict[str, Any]:
         if reason is not None and not isinstance(reason, str):
             raise _BadRequest("FailureReason must be a string or null")
         changes["failure_reason"] = reason
+    if "StatusAfterUpdate" in body:
+        after = body["StatusAfterUpdate"]
+        if after not in _STATUSES_AFTER_UPDATE:
+            raise _BadRequest(f"StatusAfterUpdate must be one of {list(_STATUSES_AFTER_UPDATE)}")
+        changes["status_after_update"] = after
     return changes
+
+
+def _with_status_after_update(backend: Any, name: str, state: dict[str, Any]) -> dict[str, Any]:
+    after = getattr(backend.endpoints.get(name), _STATUS_AFTER_UPDATE, "InService")
+    if after != "InService":
+        state["StatusAfterUpdate"] = after
+    return state
+
+
+def _set_endpoint_state(backend: Any, name: str, **changes: Any) -> dict[str, Any]:
+    after = changes.pop("status_after_update", None)
+    with sagemaker_rules._LOCK:  # an RLock: set_endpoint_state takes it again
+        state = sagemaker_rules.set_endpoint_state(backend, name, **changes)
+        if after is not None:
+            setattr(backend.endpoints[name], _STATUS_AFTER_UPDATE, after)
+        return _with_status_after_update(backend, name, state)
 
 
 def _body(request: Request) -> Any:
@@ -220,8 +250,9 @@ def _endpoint(request: Request, name: str) -> Response:
     try:
         if request.method == "GET":
             state = sagemaker_rules.get_endpoint_state(backend, name)
+            state = _with_status_after_update(backend, name, state)
         else:
-            state = sagemaker_rules.set_endpoint_state(backend, name, **changes)
+            state = _set_endpoint_state(backend, name, **changes)
     except KeyError:
         return _error(404, "NotFound", f"no endpoint {name!r} in {where}")
     return _reply(200, state)
@@ -256,6 +287,7 @@ def install() -> None:
     base = threaded_moto_server.DomainDispatcherApplication
     if getattr(base, _MARK, False):
         return
+    _install_status_after_update()
 
     class Dispatcher(base):  # type: ignore[valid-type, misc]
         def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -265,3 +297,21 @@ def install() -> None:
 
     setattr(Dispatcher, _MARK, True)
     threaded_moto_server.DomainDispatcherApplication = Dispatcher  # type: ignore[misc]
+
+
+def _install_status_after_update() -> None:
+    """Wraps rule 10's UpdateEndpoint (sagemaker_rules.install must have run):
+    an endpoint with ``StatusAfterUpdate`` ``Updating`` stays ``Updating``,
+    set under the same lock as the update so that no other update slips in."""
+    from moto.sagemaker.models import SageMakerModelBackend
+
+    original = SageMakerModelBackend.update_endpoint  # type: ignore[attr-defined]
+
+    def update_endpoint(self: Any, endpoint_name: str, *args: Any, **kwargs: Any) -> str:
+        with sagemaker_rules._LOCK:
+            arn = original(self, endpoint_name, *args, **kwargs)
+            endpoint = self.endpoints[endpoint_name]
+            endpoint.endpoint_status = getattr(endpoint, _STATUS_AFTER_UPDATE, "InService")
+            return arn
+
+    SageMakerModelBackend.update_endpoint = update_endpoint  # type: ignore[attr-defined]

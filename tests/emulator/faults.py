@@ -45,6 +45,10 @@ A fault's keys:
   every matching call fails until ``DELETE /_emulator/faults``.
 * ``skip``: how many matching calls go through first (default 0), e.g. to fail
   the second ``PutObject`` of an invocation only.
+* ``after``: ``true`` makes the fault a lost answer: the call reaches moto and
+  does its work, then the client gets the error instead of moto's answer (a
+  5xx or a timeout after the service acted). Default ``false``: the call never
+  reaches moto and changes nothing.
 
 Faults are checked in the order they were added; a call consumes at most one.
 POST answers 200 with the active faults; 400 ``BadRequest`` for a body that is
@@ -88,7 +92,7 @@ _lock = threading.Lock()
 _calls: list[dict[str, Any]] = []
 _faults: list[dict[str, Any]] = []
 
-_FAULT_KEYS = {"operation", "service", "status", "code", "message", "count", "skip"}
+_FAULT_KEYS = {"operation", "service", "status", "code", "message", "count", "skip", "after"}
 _CODE_STATUS = {
     "InternalFailure": 500,
     "InternalError": 500,
@@ -264,6 +268,8 @@ def _fault(body: Any) -> dict[str, Any]:
                 raise _BadRequest(f"{key} must be an integer")
             if value < low or (high is not None and value > high):
                 raise _BadRequest(f"{key} must be {low}..{high or ''}")
+    if "after" in body and not isinstance(body["after"], bool):
+        raise _BadRequest("after must be true or false")
     code = body.get("code")
     status = body.get("status") or _CODE_STATUS.get(code or "", 400)
     return {
@@ -274,6 +280,7 @@ def _fault(body: Any) -> dict[str, Any]:
         "message": body.get("message"),
         "remaining": body.get("count"),
         "skip": body.get("skip") or 0,
+        "after": body.get("after", False),
     }
 
 
@@ -346,7 +353,11 @@ def _reply(status: int, body: dict[str, Any]) -> Response:
 
 
 def _public(fault: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in fault.items() if value is not None or key == "remaining"}
+    return {
+        key: value
+        for key, value in fault.items()
+        if (value is not None and value is not False) or key == "remaining"
+    }
 
 
 def control(request: Request) -> Response:
@@ -396,6 +407,16 @@ def middleware(app: Callable[..., Any]) -> Callable[..., Any]:
         if fault is not None:
             call["fault"] = True
             call["status"] = fault["status"]
+            if fault["after"]:
+                # The work is done; its answer is lost.
+                answer = app(environ, lambda *_args, **_kwargs: (lambda _data: None))
+                try:
+                    for _chunk in answer:
+                        pass
+                finally:
+                    close = getattr(answer, "close", None)
+                    if close is not None:
+                        close()
             return _error_response(fault, service, protocol, environ)(environ, start_response)
 
         def recording_start_response(status: str, headers: Any, *args: Any) -> Any:

@@ -14,7 +14,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 import boto3
-from harness import REGION, error_of, training_job_request
+from harness import ACCOUNT, REGION, ROLE, error_of, training_job_request
 
 
 @pytest.fixture
@@ -280,3 +280,101 @@ def test_bad_fault_bodies_are_refused(emulator, body):
 def test_other_methods_are_refused(emulator):
     assert emulator.control("calls", {}, method="POST")[0] == 405
     assert emulator.control("faults", {}, method="PUT")[0] == 405
+
+
+def test_after_loses_the_answer_of_a_call_that_did_its_work(emulator):
+    sagemaker = client(emulator)
+    inject(emulator, operation="CreateTrainingJob", status=500, after=True, count=1)
+    request = training_job_request("lost-answer-job")
+    with pytest.raises(ClientError) as excinfo:
+        sagemaker.create_training_job(**request)
+    assert error_of(excinfo)[:2] == (500, "InternalFailure")
+    # The job exists: a retry of the same name is refused.
+    names = [j["TrainingJobName"] for j in sagemaker.list_training_jobs()["TrainingJobSummaries"]]
+    assert names.count("lost-answer-job") == 1
+    with pytest.raises(ClientError) as excinfo:
+        sagemaker.create_training_job(**request)
+    assert error_of(excinfo)[1] == "ResourceInUse"
+    assert [(c["operation"], c["status"], c["fault"]) for c in raw_calls(emulator)][0] == (
+        "CreateTrainingJob",
+        500,
+        True,
+    )
+    assert emulator.control("faults", {"operation": "X", "after": "yes"})[0] == 400
+
+
+# --- control.py: StatusAfterUpdate ------------------------------------------
+
+
+def endpoint_with_two_configs(sagemaker, name: str) -> None:
+    sagemaker.create_model(
+        ModelName=f"{name}-model",
+        PrimaryContainer={"Image": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/inference:1"},
+        ExecutionRoleArn=ROLE,
+    )
+    for config in ("a", "b", "c"):
+        sagemaker.create_endpoint_config(
+            EndpointConfigName=f"{name}-{config}",
+            ProductionVariants=[
+                {
+                    "VariantName": "AllTraffic",
+                    "ModelName": f"{name}-model",
+                    "InstanceType": "ml.m5.large",
+                    "InitialInstanceCount": 1,
+                }
+            ],
+        )
+    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-a")
+
+
+def test_updates_can_stay_in_progress_as_in_sagemaker(emulator):
+    sagemaker = client(emulator)
+    endpoint_with_two_configs(sagemaker, "slow")
+    path = "sagemaker/endpoints/slow"
+    status, state = emulator.control(path, {"StatusAfterUpdate": "Updating"})
+    assert status == 200
+    assert (state["EndpointStatus"], state["StatusAfterUpdate"]) == ("InService", "Updating")
+
+    sagemaker.update_endpoint(EndpointName="slow", EndpointConfigName="slow-b")
+    described = sagemaker.describe_endpoint(EndpointName="slow")
+    assert (described["EndpointStatus"], described["EndpointConfigName"]) == ("Updating", "slow-b")
+    with pytest.raises(ClientError) as excinfo:
+        sagemaker.update_endpoint(EndpointName="slow", EndpointConfigName="slow-c")
+    assert error_of(excinfo)[1] == "ValidationException"
+    assert "Cannot update in-progress endpoint" in error_of(excinfo)[2]
+
+    # The deployment finishes when the test says so; the next one stays in progress too.
+    emulator.control(path, {"EndpointStatus": "InService"})
+    sagemaker.update_endpoint(EndpointName="slow", EndpointConfigName="slow-c")
+    status, state = emulator.control(path, None, method="GET")
+    assert (state["EndpointStatus"], state["UpdateCount"], state["StatusAfterUpdate"]) == (
+        "Updating",
+        2,
+        "Updating",
+    )
+    # Back to the default: updates complete at once, and the key leaves the answer.
+    emulator.control(path, {"StatusAfterUpdate": "InService", "EndpointStatus": "InService"})
+    sagemaker.update_endpoint(EndpointName="slow", EndpointConfigName="slow-b")
+    status, state = emulator.control(path, None, method="GET")
+    assert state["EndpointStatus"] == "InService" and "StatusAfterUpdate" not in state
+    assert emulator.control(path, {"StatusAfterUpdate": "Creating"})[0] == 400
+
+
+def test_of_concurrent_updates_exactly_one_succeeds(emulator):
+    from concurrent.futures import ThreadPoolExecutor
+
+    sagemaker = client(emulator)
+    endpoint_with_two_configs(sagemaker, "race")
+    emulator.control("sagemaker/endpoints/race", {"StatusAfterUpdate": "Updating"})
+
+    def update(config: str) -> str:
+        try:
+            sagemaker.update_endpoint(EndpointName="race", EndpointConfigName=config)
+            return "updated"
+        except ClientError as error:
+            return error.response["Error"]["Code"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(update, ["race-b", "race-c"] * 4))
+    assert sorted(answers) == ["ValidationException"] * 7 + ["updated"]
+    assert emulator.control("sagemaker/endpoints/race", None, method="GET")[1]["UpdateCount"] == 1

@@ -308,6 +308,13 @@ impl Fault {
         self.body.insert("skip".into(), skip.into());
         self
     }
+
+    /// A lost answer: the call reaches the emulator and does its work, then
+    /// the client gets the error instead of the answer.
+    pub fn after(mut self) -> Fault {
+        self.body.insert("after".into(), true.into());
+        self
+    }
 }
 
 impl Emulator {
