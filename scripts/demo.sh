@@ -117,13 +117,15 @@ say "$version"
 functions=(trigger_model_training evaluate_model_function register_model_in_registry deploy_sagemaker_model
     retrain_model_on_new_data)
 step "Building the ${#functions[@]} functions (debug, as cargo lambda watch runs them; first time: minutes, log in $logs/)"
-# Builds what watch's `cargo run --bin <function>` needs, so its own builds are
-# no-ops: one package at a time, as `cargo run` resolves its features (a build
-# of several packages together unifies their features and would not count).
+# Builds exactly what watch's `cargo run --manifest-path Cargo.toml --bin
+# <function>` builds, so its own builds are no-ops. Without -p, cargo resolves
+# features over the whole workspace (the tests crate adds tokio features, for
+# one); a `-p <function>` build resolves them differently, and watch would then
+# rebuild the SDK stack while the demo waits on its first invocation.
 build_started=$SECONDS
 for function in "${functions[@]}"; do
-    cargo build -p "$function" --bin "$function" >>"$logs/build.log" 2>&1 \
-        || fail "cargo build -p $function failed" "$logs/build.log"
+    cargo build --manifest-path Cargo.toml --bin "$function" >>"$logs/build.log" 2>&1 \
+        || fail "cargo build --bin $function failed" "$logs/build.log"
 done
 say "built in $((SECONDS - build_started)) s: ${functions[*]}"
 
