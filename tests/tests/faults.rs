@@ -550,13 +550,11 @@ async fn deploy_update_and_rollback_fail_retryably_then_happen_once() {
 }
 
 /// UpdateEndpoint succeeds, then AddTags (the endpoint's version tag) fails:
-/// the invocation fails retryably, as it should. But the redelivery finds
-/// the endpoint on v2's configuration and skips it as "already live", so the
-/// tag never gets rewritten and keeps naming v1 although v2 is served.
-/// (SageMaker's endpoint is Updating meanwhile, as StatusAfterUpdate models:
-/// the redeliveries are busy until it is InService, then skip.)
+/// the invocation fails retryably. The redelivery finds the endpoint on v2's
+/// configuration and skips it as "already live", re-tagging it on the way, so
+/// the tag names v2. (SageMaker's endpoint is Updating meanwhile, as
+/// StatusAfterUpdate models: the redeliveries are busy until it is InService.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "handler bug: deploy_sagemaker_model's AddTags after a successful UpdateEndpoint is never retried: the redelivery skips as \"already live\" and the endpoint's version tag stays stale (functions/deploy_sagemaker_model/src/handler.rs, go_live)"]
 async fn deploy_whose_tagging_fails_after_the_update_retags_on_redelivery() {
     use deploy_sagemaker_model::{handle, Clients};
     let emulator = Emulator::start().await;

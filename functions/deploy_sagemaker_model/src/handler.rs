@@ -76,6 +76,7 @@ pub enum DeployOutcome {
 enum Endpoint {
     Missing,
     Found {
+        arn: String,
         status: EndpointStatus,
         config: String,
         failure_reason: Option<String>,
@@ -295,10 +296,14 @@ async fn go_live(
     let name = &config.endpoint_name;
     match endpoint {
         Endpoint::Found {
+            arn,
             status,
             config: live,
             ..
         } if status == EndpointStatus::InService && live == endpoint_config => {
+            // A delivery that updated the endpoint may have failed before it
+            // re-tagged it; the tags must name the version that is live.
+            tag_endpoint(sagemaker, config, &arn, package_arn, version).await?;
             info!("already live");
             return Ok(DeployOutcome::Skipped {
                 reason: "already live".into(),
@@ -391,20 +396,31 @@ async fn go_live(
         }
         Err(err) => return Err(PipelineError::from_sdk("UpdateEndpoint", err)),
     };
-    // The endpoint's tags say which version it serves; AddTags overwrites.
-    sagemaker
-        .add_tags()
-        .resource_arn(&endpoint_arn)
-        .set_tags(Some(tags(config, package_arn, version)))
-        .send()
-        .await
-        .map_err(|err| PipelineError::from_sdk("AddTags", err))?;
+    tag_endpoint(sagemaker, config, &endpoint_arn, package_arn, version).await?;
     info!(%endpoint_config, "endpoint update started");
     Ok(DeployOutcome::Updated {
         endpoint: name.clone(),
         endpoint_config,
         model_package_version: version,
     })
+}
+
+/// The endpoint's tags say which version it serves; AddTags overwrites.
+async fn tag_endpoint(
+    sagemaker: &aws_sdk_sagemaker::Client,
+    config: &DeployConfig,
+    endpoint_arn: &str,
+    package_arn: &str,
+    version: i64,
+) -> Result<(), PipelineError> {
+    sagemaker
+        .add_tags()
+        .resource_arn(endpoint_arn)
+        .set_tags(Some(tags(config, package_arn, version)))
+        .send()
+        .await
+        .map(drop)
+        .map_err(|err| PipelineError::from_sdk("AddTags", err))
 }
 
 async fn describe_endpoint(
@@ -418,6 +434,7 @@ async fn describe_endpoint(
         .await
     {
         Ok(endpoint) => Ok(Endpoint::Found {
+            arn: endpoint.endpoint_arn().unwrap_or_default().to_string(),
             status: endpoint
                 .endpoint_status()
                 .cloned()

@@ -294,6 +294,9 @@ async fn the_version_already_live_is_a_skip() {
         matches!(outcome, DeployOutcome::Skipped { ref reason, .. } if reason == "already live")
     );
     assert_eq!(sagemaker.calls(), [1, 0, 0, 0, 0, 0, 0]);
+    // The tags are re-asserted: the delivery that updated the endpoint may
+    // have failed before it tagged it.
+    assert_eq!(sagemaker.add_tags.num_calls(), 1);
 }
 
 #[tokio::test]
