@@ -6,6 +6,9 @@
 
 use std::sync::Arc;
 
+mod common;
+use common::training_jobs;
+
 use aws_sdk_sagemaker::types::{
     InferenceSpecification, ModelApprovalStatus, ModelPackageContainerDefinition,
 };
@@ -57,21 +60,6 @@ fn notification(objects: &[(String, String)]) -> LambdaEvent<Value> {
         })
         .collect();
     LambdaEvent::new(json!({ "Records": records }), Context::default())
-}
-
-async fn training_jobs(sagemaker: &aws_sdk_sagemaker::Client) -> Vec<String> {
-    let mut names: Vec<String> = sagemaker
-        .list_training_jobs()
-        .max_results(100)
-        .send()
-        .await
-        .expect("ListTrainingJobs")
-        .training_job_summaries()
-        .iter()
-        .filter_map(|job| job.training_job_name().map(str::to_string))
-        .collect();
-    names.sort();
-    names
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -6,7 +6,6 @@
 //! invocation for that window asks SageMaker for the same name, and SageMaker
 //! lets only the first one create it (`ResourceInUse` for the rest).
 
-use aws_sdk_sagemaker::operation::create_training_job::CreateTrainingJobError;
 use aws_sdk_sagemaker::operation::describe_training_job::DescribeTrainingJobError;
 use aws_sdk_sagemaker::types::TrainingJobStatus;
 use lambda_runtime::LambdaEvent;
@@ -14,7 +13,8 @@ use serde::Serialize;
 use serde_json::Value;
 use shared::error::is_validation_error;
 use shared::training::{
-    create_training_job_request, ChannelDataType, InputChannel, TrainingJobSpec,
+    create_training_job_request, start_training_job, ChannelDataType, InputChannel, JobStart,
+    TrainingJobSpec,
 };
 use shared::{tag_keys, PipelineError, ResourceName};
 use tracing::{info, instrument};
@@ -385,29 +385,22 @@ async fn start(
             tags: &tags,
         },
     );
-    match request.send_with(sagemaker).await {
-        Ok(output) => {
-            let arn = output.training_job_arn().unwrap_or_default().to_string();
-            info!(training_job_arn = %arn, %image, "training job started");
+    match start_training_job(sagemaker, request).await? {
+        JobStart::Started { training_job_arn } => {
+            info!(%training_job_arn, %image, "training job started");
             Ok(JobOutcome {
                 action: Action::Started,
-                training_job_arn: Some(arn),
+                training_job_arn: Some(training_job_arn),
                 reason: None,
                 image: Some(image),
                 ..skipped(String::new(), None)
             })
         }
         // Another invocation for the same window got there first.
-        Err(err)
-            if matches!(
-                err.as_service_error(),
-                Some(CreateTrainingJobError::ResourceInUse(_))
-            ) =>
-        {
+        JobStart::AlreadyStarted => {
             info!("training job already started");
             Ok(skipped("already started".into(), Some(image)))
         }
-        Err(err) => Err(PipelineError::from_sdk("CreateTrainingJob", err)),
     }
 }
 

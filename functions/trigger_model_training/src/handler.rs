@@ -1,11 +1,12 @@
 //! ECR "Image Action" event in, at most one `CreateTrainingJob` out.
 
-use aws_sdk_sagemaker::operation::create_training_job::CreateTrainingJobError;
 use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 use serde_json::Value;
 use shared::events::{parse_event, EcrImageAction, EventBridgeEvent, ECR_IMAGE_ACTION, ECR_SOURCE};
-use shared::training::{create_training_job_request, TrainingJobSpec};
+use shared::training::{
+    create_training_job_request, start_training_job, JobStart, TrainingJobSpec,
+};
 use shared::{tag_keys, PipelineError};
 use tracing::{info, instrument, Span};
 
@@ -119,24 +120,17 @@ pub async fn trigger(
         },
     );
 
-    match request.send_with(sagemaker).await {
-        Ok(output) => {
-            let arn = output.training_job_arn().unwrap_or_default().to_string();
-            info!(training_job_arn = %arn, "training job started");
+    match start_training_job(sagemaker, request).await? {
+        JobStart::Started { training_job_arn } => {
+            info!(%training_job_arn, "training job started");
             Ok(TriggerOutcome::Started {
                 training_job_name: name.into(),
-                training_job_arn: arn,
+                training_job_arn,
                 image,
             })
         }
-        // SageMaker's answer to a name that exists: our deterministic name
-        // means this push already started its job.
-        Err(err)
-            if matches!(
-                err.as_service_error(),
-                Some(CreateTrainingJobError::ResourceInUse(_))
-            ) =>
-        {
+        // Our deterministic name is taken: this push already started its job.
+        JobStart::AlreadyStarted => {
             info!("training job already started");
             Ok(TriggerOutcome::Skipped {
                 reason: "already started".to_string(),
@@ -144,7 +138,6 @@ pub async fn trigger(
                 image: Some(image),
             })
         }
-        Err(err) => Err(PipelineError::from_sdk("CreateTrainingJob", err)),
     }
 }
 
