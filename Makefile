@@ -21,7 +21,7 @@ FUNCTIONS := $(notdir $(patsubst %/Cargo.toml,%,$(wildcard functions/*/Cargo.tom
 # ziglang. Only for the recipes that build, not for the tests.
 WITH_VENV_PATH := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 
-.PHONY: test demo venv fmt-check clippy rust-tests emulator-tests lint cfn-lint checkov checkov-venv fmt build deploy
+.PHONY: test demo venv fmt-check clippy rust-tests emulator-tests lint cfn-lint checkov checkov-venv fmt build deploy bench
 
 ## test: everything CI runs: formatting, clippy, unit + integration tests, emulator tests, template lint
 test: fmt-check clippy lint emulator-tests rust-tests
@@ -72,6 +72,14 @@ $(CHECKOV_STAMP): $(CHECKOV_REQUIREMENTS)
 	@$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
 		--requirement $< >&2
 	@touch $@
+
+## bench: every function's release binary (host architecture) against the budgets: cold start vs a bare lambda_runtime floor, peak RSS, zip size, AWS calls per invocation; a table, and JSON in target/bench/results.json (README, Performance). Not part of `make test`. BENCH_ARGS="--runs 9" for more runs
+# The floor is built on its own: built with the functions, cargo would unify
+# the SDK's tokio/hyper features into it and it would be no floor.
+bench: venv
+	cargo build --release $(addprefix --package ,$(FUNCTIONS))
+	cargo build --release --package floor
+	$(PY) bench/bench.py $(BENCH_ARGS)
 
 ## build: release arm64 Lambda binaries of every function, target/lambda/<function>/bootstrap (cargo lambda, zig from the venv)
 build: venv

@@ -1,0 +1,160 @@
+"""A local stand-in for the Lambda Runtime API, for timing one cold start.
+
+It serves what a Lambda sandbox's runtime endpoint serves to a custom runtime
+(https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html), for one
+invocation at a time, and records when each request arrives:
+
+* ``GET /2018-06-01/runtime/invocation/next``: the first one (the function is
+  ready for its first event) gets the armed event with the usual headers
+  (``Lambda-Runtime-Aws-Request-Id``, ``-Deadline-Ms``,
+  ``-Invoked-Function-Arn``, ``-Trace-Id``). The second one (the first
+  invocation is over and the runtime asks for more) is held without an answer,
+  as Lambda freezes the sandbox; the process's peak RSS is read from
+  ``/proc/<pid>/status`` (``VmHWM``) at that moment, before it is killed.
+* ``POST /2018-06-01/runtime/invocation/<id>/response`` and ``.../error``:
+  the first invocation's answer.
+* ``POST /2018-06-01/runtime/init/error``: the function failed its cold start.
+
+Times are ``time.monotonic()`` (CLOCK_MONOTONIC, the clock the benchmark reads
+just before it starts the process), taken as soon as the request's head has
+been parsed. The server runs in a thread of the benchmark; the benchmark waits
+on events while the function runs, so the two do not compete for the GIL.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+PREFIX = "/2018-06-01/runtime"
+
+
+def proc_status(pid: int) -> dict[str, int]:
+    """VmHWM and VmRSS of a live process, in KiB ({} once it is gone)."""
+    values = {}
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                key, _, rest = line.partition(":")
+                if key in ("VmHWM", "VmRSS"):
+                    values[key] = int(rest.split()[0])
+    except OSError:
+        pass
+    return values
+
+
+class Invocation:
+    """One armed invocation: the event to serve and what happened."""
+
+    def __init__(self, event: bytes, function_name: str):
+        self.event = event
+        self.request_id = str(uuid.uuid4())
+        self.function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
+        self.pid: int | None = None
+        self.ready_at: float | None = None  # first GET .../next
+        self.answered_at: float | None = None  # POST .../response or .../error
+        self.next_again_at: float | None = None  # second GET .../next
+        self.response: bytes | None = None
+        self.error: Any = None  # the error document, or None
+        self.init_error: Any = None
+        self.memory: dict[str, int] = {}
+        self.finished = threading.Event()  # the invocation is over, one way or another
+        self.released = threading.Event()  # the benchmark is done with the process
+
+
+class RuntimeApi:
+    def __init__(self) -> None:
+        self.invocation: Invocation | None = None
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as Lambda's endpoint
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                now = time.monotonic()
+                invocation = api.invocation
+                if self.path != f"{PREFIX}/invocation/next" or invocation is None:
+                    return self._reply(404, b'{"errorMessage":"not found"}')
+                if invocation.ready_at is None:
+                    invocation.ready_at = now
+                    deadline_ms = int(time.time() * 1000) + 60_000
+                    return self._reply(
+                        200,
+                        invocation.event,
+                        {
+                            "Lambda-Runtime-Aws-Request-Id": invocation.request_id,
+                            "Lambda-Runtime-Deadline-Ms": str(deadline_ms),
+                            "Lambda-Runtime-Invoked-Function-Arn": invocation.function_arn,
+                            "Lambda-Runtime-Trace-Id": "Root=1-00000000-000000000000000000000000;Sampled=0",
+                        },
+                    )
+                # Asking for the next event: the first invocation is over.
+                invocation.next_again_at = now
+                if invocation.pid is not None:
+                    invocation.memory = proc_status(invocation.pid)
+                invocation.finished.set()
+                # Held, as a frozen sandbox's; the process is killed meanwhile.
+                invocation.released.wait(120)
+                self.close_connection = True
+
+            def do_POST(self) -> None:
+                now = time.monotonic()
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                invocation = api.invocation
+                if invocation is None:
+                    return self._reply(404, b'{"errorMessage":"not found"}')
+                if self.path == f"{PREFIX}/init/error":
+                    invocation.init_error = _json_or_text(body)
+                    self._reply(202, b'{"status":"OK"}')
+                    invocation.finished.set()
+                    return
+                base = f"{PREFIX}/invocation/{invocation.request_id}"
+                if self.path == f"{base}/response":
+                    invocation.answered_at = now
+                    invocation.response = body
+                elif self.path == f"{base}/error":
+                    invocation.answered_at = now
+                    invocation.error = _json_or_text(body)
+                else:
+                    return self._reply(404, b'{"errorMessage":"not found"}')
+                self._reply(202, b'{"status":"OK"}')
+
+            def _reply(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def arm(self, event: bytes, function_name: str) -> Invocation:
+        self.invocation = Invocation(event, function_name)
+        return self.invocation
+
+    def close(self) -> None:
+        if self.invocation is not None:
+            self.invocation.released.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _json_or_text(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return body.decode("utf-8", "replace")
