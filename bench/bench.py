@@ -5,6 +5,11 @@ Usage (from the repository root, after `cargo build --release`; `make bench`
 does both):
 
     .venv/bin/python bench/bench.py [--runs 5] [--warmup 1] [--json target/bench/results.json]
+                                    [--only SCENARIO...] [--bin-dir DIR] [--env NAME=VALUE...]
+
+(--only: some scenarios, the floor always; --bin-dir: other binaries, e.g. an
+earlier build kept for comparison; --env: an extra variable for every function,
+for experiments such as SSL_CERT_FILE=...)
 
 What it does:
 
@@ -542,6 +547,8 @@ def run_once(ctx: Context, api: RuntimeApi, scenario: Scenario, run: int, label:
         "first_response_ms": ms(invocation.answered_at),
         "peak_rss_kib": invocation.memory.get("VmHWM"),
         "rss_at_end_kib": invocation.memory.get("VmRSS"),
+        "rss_anon_at_end_kib": invocation.memory.get("RssAnon"),
+        "rss_file_at_end_kib": invocation.memory.get("RssFile"),
         "cpu_ms": round((usage.ru_utime + usage.ru_stime) * 1000, 1),
         "calls": calls,
         "log": str(log_path.relative_to(ROOT)),
@@ -637,6 +644,8 @@ def summarise(scenario: Scenario, runs: list[dict], size: dict, floor_ready: flo
         "ready_vs_floor": round(ready / floor_ready, 2) if ready and floor_ready else None,
         "peak_rss_kib": median([r["peak_rss_kib"] for r in runs]),
         "peak_rss_kib_max": max((r["peak_rss_kib"] or 0) for r in runs) if runs else None,
+        "rss_anon_at_end_kib": median([r["rss_anon_at_end_kib"] for r in runs]),
+        "rss_file_at_end_kib": median([r["rss_file_at_end_kib"] for r in runs]),
         "cpu_ms": median([r["cpu_ms"] for r in runs]),
         **size,
         "calls": calls if calls is not None else (calls_per_run if calls_per_run and calls_per_run[0] is not None else None),

@@ -34,13 +34,14 @@ PREFIX = "/2018-06-01/runtime"
 
 
 def proc_status(pid: int) -> dict[str, int]:
-    """VmHWM and VmRSS of a live process, in KiB ({} once it is gone)."""
+    """VmHWM, VmRSS and its parts (RssAnon: heap and stacks, RssFile: the
+    binary's and libraries' pages) of a live process, in KiB ({} once gone)."""
     values = {}
     try:
         with open(f"/proc/{pid}/status") as status:
             for line in status:
                 key, _, rest = line.partition(":")
-                if key in ("VmHWM", "VmRSS"):
+                if key in ("VmHWM", "VmRSS", "RssAnon", "RssFile"):
                     values[key] = int(rest.split()[0])
     except OSError:
         pass
