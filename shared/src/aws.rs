@@ -51,13 +51,17 @@ pub const AMAZON_TRUST_SERVICES_ROOTS: &[u8] = include_bytes!("amazon_trust_serv
 ///
 /// When `SSL_CERT_FILE` or `SSL_CERT_DIR` is set (a TLS-inspecting proxy, an
 /// endpoint with a private CA), the system store is used as the SDK would,
-/// honouring them.
+/// honouring them; so it is in the China regions (`AWS_REGION` `cn-…`), whose
+/// endpoints are not known to chain to Amazon Trust Services.
 pub fn https_client() -> SharedHttpClient {
-    https_client_trusting(trust_store(|name| std::env::var_os(name).is_some()))
+    https_client_trusting(trust_store(|name| {
+        std::env::var(name).ok().filter(|value| !value.is_empty())
+    }))
 }
 
-fn trust_store(is_set: impl Fn(&str) -> bool) -> TrustStore {
-    if is_set("SSL_CERT_FILE") || is_set("SSL_CERT_DIR") {
+fn trust_store(var: impl Fn(&str) -> Option<String>) -> TrustStore {
+    let china = var("AWS_REGION").is_some_and(|region| region.starts_with("cn-"));
+    if var("SSL_CERT_FILE").is_some() || var("SSL_CERT_DIR").is_some() || china {
         TrustStore::default()
     } else {
         amazon_trust_store()
@@ -129,15 +133,30 @@ mod tests {
 
     #[test]
     fn ssl_cert_variables_bring_back_the_system_store() {
-        let store =
-            |set: &'static [&'static str]| format!("{:?}", trust_store(|name| set.contains(&name)));
+        let store = |set: &'static [(&'static str, &'static str)]| {
+            format!(
+                "{:?}",
+                trust_store(|name| set
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| v.to_string()))
+            )
+        };
         assert_eq!(store(&[]), format!("{:?}", amazon_trust_store()));
         assert_eq!(
-            store(&["SSL_CERT_FILE"]),
+            store(&[("AWS_REGION", "eu-west-1")]),
+            format!("{:?}", amazon_trust_store())
+        );
+        assert_eq!(
+            store(&[("AWS_REGION", "cn-north-1")]),
             format!("{:?}", TrustStore::default())
         );
         assert_eq!(
-            store(&["SSL_CERT_DIR"]),
+            store(&[("SSL_CERT_FILE", "/etc/pki/tls/certs/ca-bundle.crt")]),
+            format!("{:?}", TrustStore::default())
+        );
+        assert_eq!(
+            store(&[("SSL_CERT_DIR", "/etc/ssl/certs")]),
             format!("{:?}", TrustStore::default())
         );
     }
