@@ -3,16 +3,16 @@
 //! records the DeploymentConfig UpdateEndpoint received), rollback when the
 //! live version is rejected, and a busy endpoint.
 
-use aws_sdk_sagemaker::types::{
-    EndpointStatus, InferenceSpecification, ModelApprovalStatus, ModelPackageContainerDefinition,
-};
+use aws_sdk_sagemaker::types::{EndpointStatus, ModelApprovalStatus};
 use deploy_sagemaker_model::{endpoint_config_name, Clients, DeployConfig, DeployOutcome};
-use integration::{repo_root, Emulator};
-use lambda_runtime::{Context, LambdaEvent};
+use integration::Emulator;
+use lambda_runtime::LambdaEvent;
 use serde_json::{json, Value};
 use shared::config::EnvReader;
+use shared::test_support::sample;
 
-const ENDPOINT: &str = "mlops--endpoint";
+mod common;
+use common::{approved_version, invocation, models_and_configs, ENDPOINT};
 
 fn config() -> DeployConfig {
     DeployConfig::from_reader(EnvReader::from_vars([
@@ -32,55 +32,9 @@ fn config() -> DeployConfig {
     .unwrap()
 }
 
-/// Registers a version the way register_model_in_registry does, then
-/// approves it the way a user does (UpdateModelPackage).
-async fn approved_version(sagemaker: &aws_sdk_sagemaker::Client, digest: char) -> (String, i64) {
-    let created = sagemaker
-        .create_model_package()
-        .model_package_group_name("mlops--models")
-        .inference_specification(
-            InferenceSpecification::builder()
-                .containers(
-                    ModelPackageContainerDefinition::builder()
-                        .image(format!(
-                            "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-training@sha256:{}",
-                            digest.to_string().repeat(64)
-                        ))
-                        .model_data_url(format!(
-                            "s3://mlops-data/models/job-{digest}/output/model.tar.gz"
-                        ))
-                        .build(),
-                )
-                .supported_content_types("text/csv")
-                .supported_response_mime_types("text/csv")
-                .build(),
-        )
-        .model_approval_status(ModelApprovalStatus::PendingManualApproval)
-        .send()
-        .await
-        .expect("CreateModelPackage");
-    let arn = created.model_package_arn().unwrap().to_string();
-    sagemaker
-        .update_model_package()
-        .model_package_arn(&arn)
-        .model_approval_status(ModelApprovalStatus::Approved)
-        .send()
-        .await
-        .expect("UpdateModelPackage");
-    let version = arn.rsplit('/').next().unwrap().parse().unwrap();
-    (arn, version)
-}
-
-/// The state-change event SageMaker sends for the version.
+/// The state-change event SageMaker sends for the version, as delivered.
 fn decision(arn: &str, version: i64, status: &str) -> LambdaEvent<Value> {
-    let path = repo_root().join("events/model-package-approved.json");
-    let mut event: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    event["resources"] = json!([arn]);
-    event["detail"]["ModelPackageArn"] = json!(arn);
-    event["detail"]["ModelPackageVersion"] = json!(version);
-    event["detail"]["ModelPackageName"] = json!(format!("mlops--models/{version}"));
-    event["detail"]["ModelApprovalStatus"] = json!(status);
-    LambdaEvent::new(event, Context::default())
+    invocation(&common::decision(arn, version, status))
 }
 
 async fn live_config(sagemaker: &aws_sdk_sagemaker::Client) -> (EndpointStatus, String) {
@@ -94,18 +48,6 @@ async fn live_config(sagemaker: &aws_sdk_sagemaker::Client) -> (EndpointStatus, 
         endpoint.endpoint_status().cloned().unwrap(),
         endpoint.endpoint_config_name().unwrap().to_string(),
     )
-}
-
-async fn counts(sagemaker: &aws_sdk_sagemaker::Client) -> (usize, usize) {
-    let models = sagemaker.list_models().send().await.unwrap().models().len();
-    let configs = sagemaker
-        .list_endpoint_configs()
-        .send()
-        .await
-        .unwrap()
-        .endpoint_configs()
-        .len();
-    (models, configs)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -169,7 +111,7 @@ async fn approved_versions_go_live_and_a_rejected_live_version_rolls_back() {
         matches!(again, DeployOutcome::Skipped { ref reason, .. } if reason == "already live"),
         "{again:?}"
     );
-    assert_eq!(counts(sagemaker).await, (1, 1));
+    assert_eq!(models_and_configs(sagemaker).await, (1, 1));
 
     // Second approval: a blue/green canary update.
     let (v2, n2) = approved_version(sagemaker, 'b').await;
@@ -246,7 +188,7 @@ async fn approved_versions_go_live_and_a_rejected_live_version_rolls_back() {
     );
     assert_eq!(live_config(sagemaker).await.1, v1_config);
     // v1's model and config were reused, not made again.
-    assert_eq!(counts(sagemaker).await, (2, 2));
+    assert_eq!(models_and_configs(sagemaker).await, (2, 2));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -293,17 +235,12 @@ async fn an_endpoint_in_service_is_registered_for_autoscaling() {
 
     let emulator = Emulator::start().await;
     let clients = Clients::new(&emulator.sdk_config().await);
-    let path = repo_root().join("events/endpoint-in-service.json");
-    let payload: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let payload = sample("endpoint-in-service.json");
     for _ in 0..2 {
         // SageMaker may send the event more than once: registering is an upsert.
-        let outcome = deploy_sagemaker_model::handle(
-            &clients,
-            &config(),
-            LambdaEvent::new(payload.clone(), Context::default()),
-        )
-        .await
-        .expect("registered");
+        let outcome = deploy_sagemaker_model::handle(&clients, &config(), invocation(&payload))
+            .await
+            .expect("registered");
         assert!(
             matches!(outcome, DeployOutcome::AutoscalingRegistered { .. }),
             "{outcome:?}"

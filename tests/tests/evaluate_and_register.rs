@@ -5,8 +5,6 @@
 //! EventBridge rule with an SQS target, and register_model_in_registry turns
 //! it into a model package version that is read back field by field.
 
-use std::io::Write;
-
 use aws_sdk_sagemaker::types::ModelApprovalStatus;
 use evaluate_model_function::{EvaluateConfig, EvaluateOutcome};
 use integration::Emulator;
@@ -16,7 +14,8 @@ use shared::config::EnvReader;
 use shared::test_support::{invocation, sample};
 use trigger_model_training::{TriggerConfig, TriggerOutcome};
 
-const BUCKET: &str = "mlops-data";
+mod common;
+use common::{job_completed, BUCKET};
 
 struct Pipeline {
     _emulator: Emulator,
@@ -30,63 +29,13 @@ struct Pipeline {
 async fn pipeline() -> Pipeline {
     let emulator = Emulator::start().await;
     let sdk = emulator.sdk_config().await;
-    let s3 = aws_sdk_s3::Client::new(&sdk);
-    s3.create_bucket()
-        .bucket(BUCKET)
-        .send()
-        .await
-        .expect("CreateBucket");
-
     // What a user would watch: every evaluation event, through a rule and a queue.
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let queue_url = sqs
-        .create_queue()
-        .queue_name("evaluations")
-        .send()
-        .await
-        .expect("CreateQueue")
-        .queue_url
-        .unwrap();
-    let queue_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&queue_url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
-        .clone();
-    let events = aws_sdk_eventbridge::Client::new(&sdk);
-    events
-        .put_rule()
-        .name("evaluations")
-        .event_pattern(
-            json!({"source": ["mlops.pipeline"], "detail-type": ["Model Evaluation Completed"]})
-                .to_string(),
-        )
-        .send()
-        .await
-        .expect("PutRule");
-    events
-        .put_targets()
-        .rule("evaluations")
-        .targets(
-            aws_sdk_eventbridge::types::Target::builder()
-                .id("queue")
-                .arn(queue_arn)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .expect("PutTargets");
-
+    let queue_url = common::evaluation_watch(&emulator).await;
     Pipeline {
         sagemaker: aws_sdk_sagemaker::Client::new(&sdk),
         evaluate: evaluate_model_function::Clients::new(&sdk),
-        s3,
-        sqs,
+        s3: aws_sdk_s3::Client::new(&sdk),
+        sqs: aws_sdk_sqs::Client::new(&sdk),
         queue_url,
         _emulator: emulator,
     }
@@ -121,41 +70,6 @@ async fn start_training(p: &Pipeline) -> (String, String) {
         }) => (training_job_name, training_job_arn),
         other => panic!("training did not start: {other:?}"),
     }
-}
-
-/// What the training container writes to /opt/ml/output/data, as SageMaker
-/// uploads it: `<output>/<job>/output/output.tar.gz`.
-async fn upload_output_archive(p: &Pipeline, job: &str, report: &Value) {
-    let body = report.to_string();
-    let mut archive = tar::Builder::new(flate2::write::GzEncoder::new(
-        Vec::new(),
-        flate2::Compression::fast(),
-    ));
-    let mut header = tar::Header::new_gnu();
-    header.set_size(body.len() as u64);
-    header.set_mode(0o644);
-    header.set_cksum();
-    archive
-        .append_data(&mut header, "evaluation.json", body.as_bytes())
-        .unwrap();
-    let mut gz = archive.into_inner().unwrap();
-    gz.flush().unwrap();
-    p.s3.put_object()
-        .bucket(BUCKET)
-        .key(format!("models/{job}/output/output.tar.gz"))
-        .body(gz.finish().unwrap().into())
-        .send()
-        .await
-        .expect("PutObject output.tar.gz");
-}
-
-/// The state-change event SageMaker sends when the job completes.
-fn job_completed(job: &str, arn: &str) -> Value {
-    let mut event = sample("training-job-completed.json");
-    event["detail"]["TrainingJobName"] = json!(job);
-    event["detail"]["TrainingJobArn"] = json!(arn);
-    event["resources"] = json!([arn]);
-    event
 }
 
 async fn evaluate(p: &Pipeline, thresholds: &'static str, event: Value) -> EvaluateOutcome {
@@ -208,8 +122,8 @@ async fn versions(p: &Pipeline) -> usize {
 async fn a_passing_job_becomes_one_model_package_version() {
     let p = pipeline().await;
     let (job, job_arn) = start_training(&p).await;
-    upload_output_archive(
-        &p,
+    common::upload_output_archive(
+        &p.s3,
         &job,
         &json!({"regression_metrics": {"rmse": {"value": 2.9}, "r2": {"value": 0.91}}}),
     )
@@ -312,7 +226,7 @@ async fn a_passing_job_becomes_one_model_package_version() {
 async fn a_failing_job_is_published_and_not_registered() {
     let p = pipeline().await;
     let (job, job_arn) = start_training(&p).await;
-    upload_output_archive(&p, &job, &json!({"rmse": 7.5})).await;
+    common::upload_output_archive(&p.s3, &job, &json!({"rmse": 7.5})).await;
 
     let outcome = evaluate(&p, "rmse <= 3.5", job_completed(&job, &job_arn)).await;
     assert!(

@@ -1,4 +1,4 @@
-//! What faults.rs and duplicates.rs share: each stage's configuration, the
+//! What the integration tests share: each stage's configuration, the
 //! events it receives, and read-backs of what it made.
 #![allow(dead_code)] // each test crate uses a part
 
@@ -203,6 +203,13 @@ pub async fn completed_job(emulator: &Emulator, report: &Value) -> (String, Stri
         panic!("training did not start: {outcome:?}");
     };
 
+    upload_output_archive(&aws_sdk_s3::Client::new(&sdk), &job, report).await;
+    (job, arn)
+}
+
+/// What the training container writes to /opt/ml/output/data (here one
+/// `evaluation.json`), as SageMaker uploads it: `<output>/<job>/output/output.tar.gz`.
+pub async fn upload_output_archive(s3: &aws_sdk_s3::Client, job: &str, report: &Value) {
     let body = report.to_string();
     let mut archive = tar::Builder::new(flate2::write::GzEncoder::new(
         Vec::new(),
@@ -217,15 +224,13 @@ pub async fn completed_job(emulator: &Emulator, report: &Value) -> (String, Stri
         .unwrap();
     let mut gz = archive.into_inner().unwrap();
     gz.flush().unwrap();
-    aws_sdk_s3::Client::new(&sdk)
-        .put_object()
+    s3.put_object()
         .bucket(BUCKET)
         .key(format!("models/{job}/output/output.tar.gz"))
         .body(gz.finish().unwrap().into())
         .send()
         .await
         .expect("PutObject output.tar.gz");
-    (job, arn)
 }
 
 /// The state-change event SageMaker sends when the job completes.
