@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Makes sure the project-local virtualenv <repo>/.venv exists and holds exactly
 # what tests/emulator/requirements.txt pins (moto, boto3, pytest, cfn-lint,
-# cargo-lambda, ...).
+# cargo-lambda, ...), including the example model's pins that it pulls in with
+# `-r` (examples/diabetes-regression/requirements.txt: scikit-learn, gunicorn).
 #
-# - Idempotent: the venv is stamped with the SHA-256 of requirements.txt; when
-#   the stamp matches, nothing is done and nothing is printed.
-# - A changed requirements.txt (or a broken venv) reinstalls.
+# - Idempotent: the venv is stamped with the SHA-256 of both requirements
+#   files; when the stamp matches, nothing is done and nothing is printed.
+# - A change to either file (or a broken venv) reinstalls.
 # - Safe to run concurrently (parallel test binaries): installers serialise on
 #   an flock, and a waiter re-checks the stamp once it holds the lock.
 # - Progress goes to stderr, and only while installing; stdout stays empty.
@@ -20,7 +21,12 @@ requirements="$here/requirements.txt"
 stamp="$venv/.requirements.sha256"
 python="${PYTHON:-python3}"
 
-want="$(sha256sum "$requirements" | cut -d' ' -f1)"
+# Every file requirements.txt includes with `-r`: a change to any of them must
+# reinstall. Hashed by path relative to the repository, so the stamp does not
+# depend on where the checkout is.
+included=(examples/diabetes-regression/requirements.txt)
+
+want="$(cd "$root" && sha256sum "${requirements#"$root"/}" "${included[@]}" | sha256sum | cut -d' ' -f1)"
 
 up_to_date() {
     [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]] \
