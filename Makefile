@@ -2,7 +2,8 @@
 # Everything they need beyond the Rust toolchain and python3 (moto, cfn-lint,
 # cargo-lambda, zig, pytest) is pinned in tests/emulator/requirements.txt and
 # installed into the git-ignored .venv on first use; checkov, pinned in
-# tests/emulator/requirements-checkov.txt, gets a venv of its own (.venv-checkov).
+# tests/emulator/requirements-checkov.txt, gets a venv of its own (.venv-checkov),
+# and so do the workflow and Dockerfile linters (.venv-lint, requirements-lint.txt).
 # `make build` and `make deploy` are for deploying to AWS (README).
 
 SHELL := /bin/bash
@@ -13,6 +14,12 @@ CHECKOV_VENV         := .venv-checkov
 CHECKOV_REQUIREMENTS := tests/emulator/requirements-checkov.txt
 CHECKOV_STAMP        := $(CHECKOV_VENV)/.requirements.stamp
 
+LINT_VENV         := .venv-lint
+LINT_REQUIREMENTS := tests/emulator/requirements-lint.txt
+LINT_STAMP        := $(LINT_VENV)/.requirements.stamp
+WORKFLOWS         := $(wildcard .github/workflows/*.yml .github/workflows/*.yaml)
+DOCKERFILES       := $(wildcard examples/*/Dockerfile)
+
 # Every function crate: `make build` picks up a new functions/<name>/ by itself.
 FUNCTIONS := $(notdir $(patsubst %/Cargo.toml,%,$(wildcard functions/*/Cargo.toml)))
 
@@ -21,12 +28,12 @@ FUNCTIONS := $(notdir $(patsubst %/Cargo.toml,%,$(wildcard functions/*/Cargo.tom
 # ziglang. Only for the recipes that build, not for the tests.
 WITH_VENV_PATH := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 
-.PHONY: test demo venv fmt-check clippy rust-tests emulator-tests lint cfn-lint checkov checkov-venv fmt build deploy bench
+.PHONY: test demo venv fmt-check clippy rust-tests emulator-tests example-tests lint cfn-lint checkov checkov-venv workflow-lint dockerfile-lint lint-venv fmt build deploy bench
 
-## test: everything CI runs: formatting, clippy, unit + integration tests, emulator tests, template lint
-test: fmt-check clippy lint emulator-tests rust-tests
+## test: everything CI runs: formatting, clippy, lint (template, workflow, Dockerfile), emulator tests, the example model's tests, unit + integration tests
+test: fmt-check clippy lint emulator-tests example-tests rust-tests
 
-## demo: the chain push -> train -> evaluate -> register -> approve -> deploy (twice), then new data -> retrain; each function a real Lambda binary, routed by template.yaml's EventBridge rules, against the local emulator
+## demo: the example model trained and served for real through the chain push -> train -> evaluate -> register -> approve -> deploy -> predict (twice), a worse model stopped by the gate, then new data -> retrain; each function a real Lambda binary, routed by template.yaml's EventBridge rules, against the local emulator
 demo: venv
 	bash scripts/demo.sh
 
@@ -49,8 +56,12 @@ rust-tests: venv
 emulator-tests: venv
 	$(PY) -m pytest tests/emulator -q
 
-## lint: template.yaml through cfn-lint (no error, no warning) and checkov (no failed check; skips are in the template, each with its reason)
-lint: cfn-lint checkov
+## example-tests: the example model (examples/diabetes-regression): train and serve against SageMaker's container contracts, as plain processes (no Docker)
+example-tests: venv
+	$(PY) -m pytest examples/diabetes-regression/tests -q
+
+## lint: template.yaml through cfn-lint (no error, no warning) and checkov (no failed check; skips are in the template, each with its reason); the workflows and the example Dockerfiles (workflow-lint, dockerfile-lint)
+lint: cfn-lint checkov workflow-lint dockerfile-lint
 
 cfn-lint: venv
 	$(VENV)/bin/cfn-lint template.yaml
@@ -73,7 +84,32 @@ $(CHECKOV_STAMP): $(CHECKOV_REQUIREMENTS)
 		--requirement $< >&2
 	@touch $@
 
-## bench: every function's release binary (host architecture) against the budgets: cold start vs a bare lambda_runtime floor, peak RSS, zip size, AWS calls per invocation; a table, and JSON in target/bench/results.json (README, Performance). Not part of `make test`. BENCH_ARGS="--runs 9" for more runs
+## workflow-lint: .github/workflows/*.yml against GitHub's workflow schema (vendored in check-jsonschema) and its every-job-has-a-timeout schema, each run: script through shellcheck (no ${{ }} in scripts), and zizmor's security audit; all offline
+workflow-lint: lint-venv
+	@test -n "$(WORKFLOWS)" || { echo "workflow-lint: no workflow in .github/workflows" >&2; exit 1; }
+	$(LINT_VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
+	$(LINT_VENV)/bin/check-jsonschema --builtin-schema custom.github-workflows-require-timeout $(WORKFLOWS)
+	$(LINT_VENV)/bin/python scripts/shellcheck_workflows.py --shellcheck $(LINT_VENV)/bin/shellcheck $(WORKFLOWS)
+	$(LINT_VENV)/bin/zizmor --offline --no-progress $(WORKFLOWS)
+
+## dockerfile-lint: examples/*/Dockerfile through hadolint; any finding fails, style level included (hadolint alone passes style findings)
+dockerfile-lint: lint-venv
+	@test -n "$(DOCKERFILES)" || { echo "dockerfile-lint: no examples/*/Dockerfile" >&2; exit 1; }
+	$(LINT_VENV)/bin/hadolint --failure-threshold style --no-color $(DOCKERFILES)
+
+lint-venv: $(LINT_STAMP)
+
+# As $(CHECKOV_STAMP): re-installed whenever the requirements file is newer than the stamp.
+$(LINT_STAMP): $(LINT_REQUIREMENTS)
+	@echo "lint-venv: installing $< into $(LINT_VENV) ..." >&2
+	@rm -f $@
+	@test -x $(LINT_VENV)/bin/python || $${PYTHON:-python3} -m venv $(LINT_VENV) >&2
+	@printf '*\n' >$(LINT_VENV)/.gitignore
+	@$(LINT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+		--requirement $< >&2
+	@touch $@
+
+## bench: every function's release binary (host architecture) against the budgets: cold start vs a bare lambda_runtime floor, peak RSS, zip size, AWS calls per invocation; and the example model's /invocations latency (p50, p99 of 200 requests); a table, and JSON in target/bench/results.json (README, Performance). Not part of `make test`. BENCH_ARGS="--runs 9" for more runs
 # The floor is built on its own: built with the functions, cargo would unify
 # the SDK's tokio/hyper features into it and it would be no floor.
 bench: venv
