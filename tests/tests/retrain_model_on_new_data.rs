@@ -174,11 +174,15 @@ async fn objects_in_two_windows_start_two_jobs_on_the_approved_image() {
     // No fallback: the image must come from the registry.
     let config = config(&[]);
 
-    // Before anything is approved there is no image to retrain with.
+    // Before anything is approved there is nothing to retrain: data uploaded
+    // first (as the first training needs) is skipped with the reason, no error.
     let early = notification(&[("data/train/a.csv".into(), "2026-11-23T08:30:00Z".into())]);
-    let err = handle(&sagemaker, &config, early).await.unwrap_err();
-    assert_eq!(err.error_type(), "NonRetryable.InvalidConfig");
-    assert!(err.to_string().contains("RETRAIN_FALLBACK_IMAGE"), "{err}");
+    let outcome = handle(&sagemaker, &config, early.clone())
+        .await
+        .expect("skipped");
+    assert_eq!(outcome.action, Action::Skipped);
+    let reason = outcome.reason.clone().unwrap_or_default();
+    assert!(reason.contains("no approved version"), "{reason}");
     assert!(training_jobs(&sagemaker).await.is_empty());
 
     // An approved version, registered as register_model_in_registry does.
@@ -230,10 +234,16 @@ async fn objects_in_two_windows_start_two_jobs_on_the_approved_image() {
         "{jobs:?}"
     );
 
+    // The early window's data retrains once a version is approved (its job
+    // was never created), e.g. when S3 delivers the event again.
+    let outcome = handle(&sagemaker, &config, early).await.expect("handled");
+    assert_eq!(outcome.action, Action::Started);
+    assert_eq!(training_jobs(&sagemaker).await.len(), 3);
+
     // A later object in the 10:00 window joins the job already started.
     let late = notification(&[("data/train/c.csv".into(), "2026-11-23T10:59:00Z".into())]);
     let outcome = handle(&sagemaker, &config, late).await.expect("handled");
     assert_eq!(outcome.action, Action::Skipped);
     assert_eq!(outcome.reason.as_deref(), Some("already started"));
-    assert_eq!(training_jobs(&sagemaker).await.len(), 2);
+    assert_eq!(training_jobs(&sagemaker).await.len(), 3);
 }

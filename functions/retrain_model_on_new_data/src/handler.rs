@@ -276,20 +276,21 @@ fn job_name(config: &RetrainConfig, channel: &InputChannel, window: &Window) -> 
 /// Lookups made at most once per invocation, and only when a job is to start.
 #[derive(Default)]
 struct Lookups {
-    image: Option<String>,
+    image: Option<Option<String>>,
     running: Option<Option<String>>,
 }
 
 impl Lookups {
+    /// The image to retrain with; `None` when no version is in production.
     async fn image(
         &mut self,
         sagemaker: &aws_sdk_sagemaker::Client,
         config: &RetrainConfig,
-    ) -> Result<String, PipelineError> {
+    ) -> Result<Option<String>, PipelineError> {
         if self.image.is_none() {
             self.image = Some(crate::image::current_image(sagemaker, config).await?);
         }
-        Ok(self.image.clone().unwrap_or_default())
+        Ok(self.image.clone().flatten())
     }
 
     /// A training job of this pipeline that is in progress, if any.
@@ -366,7 +367,10 @@ async fn start(
         }
     }
 
-    let image = lookups.image(sagemaker, config).await?;
+    let Some(image) = lookups.image(sagemaker, config).await? else {
+        info!(group = %config.model_package_group, "skipped: no approved version to retrain yet");
+        return Ok(skipped(no_version_yet(config), None));
+    };
     let channels = channels_with(config, &batch.channel);
     let window_tag = format!("{}/PT{}S", batch.window.start_text(), batch.window.seconds);
     let tags = vec![
@@ -402,6 +406,19 @@ async fn start(
             Ok(skipped("already started".into(), Some(image)))
         }
     }
+}
+
+/// Why new data that arrives before the first approval trains nothing: the
+/// retraining image is the approved one, and the first version comes from an
+/// image push. The window's job is not created, so new data after the
+/// approval retrains.
+fn no_version_yet(config: &RetrainConfig) -> String {
+    format!(
+        "no approved version in model package group {} to retrain yet, and no {}; \
+         new data retrains once a version is approved",
+        config.model_package_group,
+        crate::config::vars::FALLBACK_IMAGE
+    )
 }
 
 async fn job_exists(

@@ -2,18 +2,19 @@
 //! the newest Approved version in the model package group.
 
 use aws_sdk_sagemaker::types::{ModelApprovalStatus, ModelPackageSortBy, SortOrder};
-use shared::error::{ConfigProblem, ConfigProblems};
 use shared::PipelineError;
 use tracing::info;
 
 use crate::RetrainConfig;
 
 /// The image of the newest Approved model package, else the configured
-/// fallback; neither is a non-retryable error saying so.
+/// fallback; `None` when there is neither: nothing is in production yet (a
+/// team uploads its data before the first version is approved), so there is
+/// nothing to retrain, which is not an error.
 pub async fn current_image(
     sagemaker: &aws_sdk_sagemaker::Client,
     config: &RetrainConfig,
-) -> Result<String, PipelineError> {
+) -> Result<Option<String>, PipelineError> {
     let newest = sagemaker
         .list_model_packages()
         .model_package_group_name(&config.model_package_group)
@@ -36,22 +37,10 @@ pub async fn current_image(
     };
 
     let Some(arn) = newest else {
-        return match &config.fallback_image {
-            Some(image) => {
-                info!(%image, group = %config.model_package_group, "no approved model package; using RETRAIN_FALLBACK_IMAGE");
-                Ok(image.clone())
-            }
-            None => Err(PipelineError::InvalidConfig(ConfigProblems(vec![
-                ConfigProblem {
-                    variable: crate::config::vars::FALLBACK_IMAGE.to_string(),
-                    problem: format!(
-                        "is not set, and model package group {} has no Approved version \
-                     to take the training image from",
-                        config.model_package_group
-                    ),
-                },
-            ]))),
-        };
+        if let Some(image) = &config.fallback_image {
+            info!(%image, group = %config.model_package_group, "no approved model package; using RETRAIN_FALLBACK_IMAGE");
+        }
+        return Ok(config.fallback_image.clone());
     };
 
     let package = sagemaker
@@ -81,5 +70,5 @@ pub async fn current_image(
             ))
         })?;
     info!(model_package_arn = %arn, %image, "image of the newest approved model package");
-    Ok(image)
+    Ok(Some(image))
 }

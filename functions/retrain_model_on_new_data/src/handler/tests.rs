@@ -204,28 +204,30 @@ async fn without_an_approved_package_the_fallback_image_trains() {
 }
 
 #[tokio::test]
-async fn without_an_approved_package_or_a_fallback_nothing_starts() {
+async fn without_an_approved_package_or_a_fallback_new_data_is_skipped_not_failed() {
     let (describe, list, create) = (no_job_yet(), no_approved_package(), created());
     let sagemaker = client(&[&describe, &list, &create]);
 
-    let err = handle(
+    let outcome = handle(
         &sagemaker,
         &config(&[]),
         invocation(sample("s3-notification-put.json")),
     )
     .await
-    .unwrap_err();
+    .unwrap();
 
-    assert_eq!(err.error_type(), "NonRetryable.InvalidConfig");
-    let message = err.to_string();
+    // Data uploaded before the first approval is no error: no on-failure
+    // queue, no alarm; the reason says what will make it retrain.
+    assert_eq!(outcome.action, Action::Skipped);
+    let reason = outcome.reason.unwrap();
     assert!(
-        message.contains("RETRAIN_FALLBACK_IMAGE: is not set"),
-        "{message}"
+        reason.contains("no approved version in model package group mlops--models"),
+        "{reason}"
     );
-    assert!(
-        message.contains("mlops--models has no Approved version"),
-        "{message}"
-    );
+    assert!(reason.contains("RETRAIN_FALLBACK_IMAGE"), "{reason}");
+    assert_eq!(outcome.training_jobs[0].action, Action::Skipped);
+    assert!(outcome.records.iter().all(|r| r.action == Action::Skipped));
+    assert_eq!(list.num_calls(), 1);
     assert_eq!(create.num_calls(), 0);
 }
 
