@@ -64,8 +64,6 @@ import sys
 import tarfile
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import uuid
 import zipfile
 from dataclasses import dataclass, field
@@ -76,6 +74,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.dont_write_bytecode = True
 
+sys.path.insert(0, str(ROOT / "tests" / "emulator"))
+import example_latency  # noqa: E402
+from emulator_process import EmulatorError, EmulatorProcess  # noqa: E402
 from runtime_api import RuntimeApi  # noqa: E402
 
 MIB = 1024 * 1024
@@ -123,6 +124,10 @@ FUNCTION_ENV = {
 EXTRA_ENV: dict[str, str] = {}
 
 
+# The example model's /invocations latency series (bench/example_latency.py).
+EXAMPLE_REQUESTS = 200
+
+
 class Failed(Exception):
     """A run that did not do what the scenario expects."""
 
@@ -131,59 +136,28 @@ class Failed(Exception):
 # the emulator
 
 
-class Emulator:
-    def __init__(self) -> None:
-        python = ROOT / ".venv" / "bin" / "python"
-        self.process = subprocess.Popen(
-            [str(python), str(ROOT / "tests" / "emulator" / "launcher.py"), "--host", "127.0.0.1"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=open(ROOT / "target" / "bench" / "emulator.log", "w"),
-            cwd=ROOT,
-        )
-        line = self.process.stdout.readline().decode()
-        if not line.startswith("READY "):
-            raise SystemExit(f"bench: the emulator did not start (target/bench/emulator.log): {line!r}")
-        self.url = f"http://127.0.0.1:{int(line.split()[1])}"
-        self.counts_calls = self._request("DELETE", "/_emulator/calls") is not None
+class Emulator(EmulatorProcess):
+    """The emulator, its log in target/bench/emulator.log, and its call log."""
 
-    def _request(self, method: str, path: str) -> Any:
-        request = urllib.request.Request(self.url + path, method=method)
+    def __init__(self) -> None:
         try:
-            with urllib.request.urlopen(request, timeout=10) as answer:
-                return json.loads(answer.read())
-        except urllib.error.HTTPError as error:
-            if error.code == 404:
-                return None
-            raise
+            super().__init__(stderr=open(ROOT / "target" / "bench" / "emulator.log", "w"))
+        except EmulatorError as error:
+            raise SystemExit(f"bench: {error} (target/bench/emulator.log)") from None
+        self.url = self.endpoint_url
+        self.counts_calls = self.request("DELETE", "/_emulator/calls")[0] == 200
 
     def reset_calls(self) -> None:
         if self.counts_calls:
-            self._request("DELETE", "/_emulator/calls")
+            self.request("DELETE", "/_emulator/calls")
 
     def calls(self) -> list[str] | None:
         if not self.counts_calls:
             return None
-        return [f"{c['service']}:{c['operation']}" for c in self._request("GET", "/_emulator/calls")["calls"]]
+        return [f"{c['service']}:{c['operation']}" for c in self.request("GET", "/_emulator/calls")[1]["calls"]]
 
     def client(self, service: str):
-        import boto3
-
-        return boto3.client(
-            service,
-            endpoint_url=self.url,
-            region_name=REGION,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
-
-    def stop(self) -> None:
-        self.process.stdin.close()  # the launcher stops when its stdin closes
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        return super().client(service, REGION)
 
 
 # ---------------------------------------------------------------------------
@@ -751,6 +725,9 @@ def main(argv: list[str]) -> int:
     floor_ready = median([r["ready_ms"] for r in results["floor"]])
     summaries = [summarise(s, results[s.key], size_of[s.binary], floor_ready) for s in scenarios]
 
+    print(f"bench: the example model's /invocations, {EXAMPLE_REQUESTS} requests ...", file=sys.stderr, flush=True)
+    example = example_latency.measure(EXAMPLE_REQUESTS)
+
     rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
     document = {
@@ -766,6 +743,7 @@ def main(argv: list[str]) -> int:
             "calls": "exactly the calls the scenario needs",
         },
         "calls_counted": emulator.counts_calls,
+        "example_invocations": example,
         "summary": summaries,
         "runs_detail": results,
     }
@@ -781,6 +759,11 @@ def main(argv: list[str]) -> int:
             calls = s["calls"]
             shown = ", ".join(calls) if calls and isinstance(calls[0], str) else ("(not counted)" if calls is None else json.dumps(calls))
             print(f"  {s['scenario']:<14} {shown or '(none)'}")
+    print(
+        f"\nThe example model's /invocations (examples/diabetes-regression, {example['workers']} worker, "
+        f"{example['rows_per_request']} CSV rows per request, {example['requests']} sequential requests): "
+        f"p50 {example['p50_ms']} ms, p99 {example['p99_ms']} ms, max {example['max_ms']} ms"
+    )
     misses = [f"{s['scenario']}: {k}" for s in summaries for k, v in s["verdicts"].items() if v.startswith("miss")]
     print(f"\nBudgets: {'all met' if not misses else 'missed: ' + '; '.join(misses)}")
     print(f"JSON: {out.relative_to(ROOT)}; each run's function output: target/bench/logs/")

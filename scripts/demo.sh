@@ -1,35 +1,41 @@
 #!/usr/bin/env bash
-# End-to-end demo of the pipeline, entirely on this machine: two image pushes,
-# each trained, evaluated, registered, approved and deployed, then new data
-# that retrains the model.
+# End-to-end demo of the pipeline, entirely on this machine, with a real model:
+# the example in examples/diabetes-regression is trained on its data set and
+# served, for three image pushes, then retrained on new data.
 #
-# A local AWS emulator (moto + tests/emulator's fixes) stands in for S3,
-# SageMaker, EventBridge, SQS and Application Auto Scaling, and one `cargo
-# lambda watch` runs the functions' real binaries under its Lambda runtime
-# emulator. Every arrow between the stages is an EventBridge rule READ FROM
-# template.yaml (scripts/template_rules.py): the demo creates those rules, with
-# the template's patterns, in the emulator's EventBridge, each with an SQS
-# queue standing in for its function; every event goes onto the bus and a
-# function is invoked only with what its rule delivered. A wrong pattern in the
-# template stops the demo at that stage. What AWS does between the functions
-# (SageMaker finishing a job, a user approving a version, the state-change
-# events, S3's "Object Created") scripts/demo_aws.py does against the emulator:
+# A local AWS emulator (moto + tests/emulator's fixes) stands in for S3, ECR,
+# SageMaker, EventBridge, SQS and Application Auto Scaling; its local
+# SageMaker (tests/emulator/local_sagemaker.py, configured by
+# scripts/demo-local-images.json) runs the example's `train` and `serve` as
+# processes for the repository mlops-training, and sends SageMaker's state-change
+# events as jobs end and endpoints come into service. One `cargo lambda watch`
+# runs the functions' real binaries under its Lambda runtime emulator. Every
+# arrow between the stages is an EventBridge rule READ FROM template.yaml
+# (scripts/template_rules.py): the demo creates those rules, with the
+# template's patterns, in the emulator's EventBridge, each with an SQS queue
+# standing in for its function; every event goes onto the bus and a function is
+# invoked only with what its rule delivered. A wrong pattern in the template
+# stops the demo at that stage. What a user does (push an image, approve a
+# version, upload data) and SageMaker's "Model Package State Change"
+# scripts/demo_aws.py does against the emulator:
 #
-#   v1.2.0  ECR push -> rule -> trigger_model_training: training job (the same event
-#                       again: skipped; another repository's push: no rule takes it)
-#           the job completes: evaluation.json in its output.tar.gz; SageMaker's
-#                       "Training Job State Change" (InProgress: no rule; Completed:)
-#                       -> rule -> evaluate_model_function: passed, it puts
-#                       "Model Evaluation Completed" on the bus
-#                       -> rule -> register_model_in_registry: version 1, pending
-#                       ("Model Package State Change" PendingManualApproval: no rule)
-#           approval:   UpdateModelPackage Approved, SageMaker's state change
-#                       -> rule -> deploy_sagemaker_model: endpoint created
-#                       "Endpoint State Change" IN_SERVICE -> rule -> deploy: autoscaling
-#   v1.3.0  the same chain -> version 2, endpoint updated blue/green (canary)
+#   first data  new data before any approval -> retrain_model_on_new_data: skipped, no error
+#   v1.2.0  ECR push -> rule -> trigger_model_training: a training job (the same
+#                       event again: skipped); the example trains on the data set;
+#                       "Training Job State Change" (Completed) -> rule ->
+#                       evaluate_model_function: the template's default gate passes,
+#                       "Model Evaluation Completed" -> rule -> register_model_in_registry:
+#                       version 1, pending; approval -> deploy_sagemaker_model: endpoint
+#                       created; serve answers /ping: "Endpoint State Change" IN_SERVICE
+#                       -> rule -> deploy: autoscaling; InvokeEndpoint: predictions
+#   v1.3.0  the same chain with the image's other defaults -> version 2, endpoint
+#                       updated blue/green (canary), predictions from the new model
+#   v1.4.0-experiment   a one-tree model: the gate stops it, the alert rule takes the
+#                       failed evaluation, nothing is registered
 #   new data  PutObject data/train/*.csv -> S3 "Object Created" -> rule ->
-#           retrain_model_on_new_data: a training job on the deployed image (a second
-#           file in the same window: the same job; a non-CSV file: no rule takes it)
+#           retrain_model_on_new_data: the approved v1.3.0 image retrains on all the data
+#           -> evaluate -> register (a second file in the same window: the same job;
+#           a non-CSV file: no rule takes it)
 #
 # Usage, from anywhere (needs only the Rust toolchain and python3):
 #   bash scripts/demo.sh
@@ -130,7 +136,7 @@ done
 say "built in $((SECONDS - build_started)) s: ${functions[*]}"
 
 step "Starting the AWS emulator (S3, SageMaker, EventBridge, SQS, Application Auto Scaling) on 127.0.0.1"
-setsid python tests/emulator/launcher.py --host 127.0.0.1 --ignore-stdin \
+setsid python tests/emulator/launcher.py --host 127.0.0.1 --ignore-stdin --local-images scripts/demo-local-images.json \
     </dev/null >"$logs/emulator.out" 2>"$logs/emulator.log" &
 pids+=($!)
 wait_until 60 "the emulator" "$logs/emulator.log" grep -q '^READY ' "$logs/emulator.out"
@@ -147,7 +153,16 @@ data_prefix=data/train/
 data_suffix=.csv
 retrain_window=3600
 role_arn=arn:aws:iam::123456789012:role/mlops-sagemaker-execution
-thresholds="regression_metrics.rmse <= 3.5, regression_metrics.r2 >= 0.8"
+# The gate and the metric lines are the template's defaults, which fit the
+# example model (examples/diabetes-regression).
+template_default() {
+    python -c 'import sys; sys.path.insert(0, "scripts"); import template_rules
+print(template_rules.decode(sys.argv[1])["Parameters"][sys.argv[2]]["Default"])' "$template" "$1"
+}
+thresholds=$(template_default EvaluationThresholds) || fail "cannot read EvaluationThresholds from $template"
+metric_definitions=$(template_default TrainingMetricDefinitions) || fail "cannot read TrainingMetricDefinitions from $template"
+sample_request=examples/diabetes-regression/sample-request.csv
+dataset_rows=$(wc -l <examples/diabetes-regression/data/diabetes.csv)
 template_params=(
     PipelineName="$pipeline"
     SageMakerExecutionRoleArn="$role_arn"
@@ -184,8 +199,8 @@ function_env=(
     ECR_REPOSITORY_NAME=mlops-training
     TRAINING_CHANNELS='[{"name":"train","s3_uri":"s3://'"$bucket/$data_prefix"'","content_type":"text/csv"}]'
     TRAINING_OUTPUT_S3_URI="s3://$bucket/models/"
-    TRAINING_HYPERPARAMETERS='{"epochs":"10"}'
-    TRAINING_METRIC_DEFINITIONS='[{"Name":"validation:rmse","Regex":"rmse=([0-9.]+)"}]'
+    TRAINING_HYPERPARAMETERS='{}'
+    TRAINING_METRIC_DEFINITIONS="$metric_definitions"
     # evaluate_model_function (and register_model_in_registry: EVENT_SOURCE)
     EVALUATION_THRESHOLDS="$thresholds"
     EVENT_BUS_NAME=default
@@ -242,45 +257,45 @@ route() { # route <event file> <function|none> [<out>]: the event onto the bus; 
     demo_aws route "$state" "$1" "$2" "${3:--}"
 }
 
-# release <tag> <ECR push event> <rmse> <r2> <deploy action>: one image through the whole chain.
+# release <tag> <expected verdict: passed|gated> <deploy action: created|updated|->: one image through the chain.
 release() {
-    local tag=$1 push=$2 rmse=$3 r2=$4 deploy_action=$5
-    local dir="$logs/$tag" job_name event_id package_arn version endpoint_config first=false
+    local tag=$1 verdict=$2 deploy_action=$3
+    local dir="$logs/$tag" job_name event_id package_arn version first=false
     [[ $tag == v1.2.0 ]] && first=true
     mkdir -p "$dir"
 
     stage="$tag trigger"
-    step "[$tag] ECR pushes mlops-training:$tag ($push): the rule takes it to trigger_model_training"
-    route "$push" trigger_model_training "$dir/ecr-push.json"
+    if $first; then
+        step "[$tag] A push to another repository (events/ecr-push-other-repository.json): no rule takes it"
+        route events/ecr-push-other-repository.json none
+    fi
+    step "[$tag] CI pushes mlops-training:$tag (the example image) to ECR: the rule takes ECR's event to trigger_model_training"
+    demo_aws push mlops-training "$tag" events/ecr-push.json "$dir/ecr-push.aws.json"
+    route "$dir/ecr-push.aws.json" trigger_model_training "$dir/ecr-push.json"
     invoke trigger_model_training "$dir/ecr-push.json" action=started
     job_name=$(field training_job_name)
     image=$(field image)
     if $first; then
         step "[$tag] EventBridge delivers at least once: the same event again is skipped (idempotent)"
         invoke trigger_model_training "$dir/ecr-push.json" action=skipped 'reason=already started'
-        step "[$tag] A push to another repository (events/ecr-push-other-repository.json): no rule takes it"
-        route events/ecr-push-other-repository.json none
-        step "[$tag] The training job in the emulator's SageMaker (DescribeTrainingJob, ListTags)"
-        demo_aws training-job "$job_name" 1
-        done_stage "$tag trigger" "started $job_name; same event again: skipped; other repository: filtered by the rule"
-    else
-        done_stage "$tag trigger" "started $job_name"
     fi
+    done_stage "$tag trigger" "started $job_name"
 
-    stage="$tag job completes"
-    step "[$tag] The job completes: its output where SageMaker puts it (S3's events for it: no rule takes them)"
-    demo_aws job-output "$job_name" "$rmse" "$r2"
-    if $first; then
-        step "[$tag] SageMaker's \"Training Job State Change\" while it ran (InProgress): no rule takes it"
-        demo_aws training-event "$job_name" events/training-job-completed.json "$dir/training-job-in-progress.aws.json" InProgress
-        route "$dir/training-job-in-progress.aws.json" none
-    fi
-    step "[$tag] SageMaker's \"Training Job State Change\" (Completed): the rule takes it to evaluate_model_function"
-    demo_aws training-event "$job_name" events/training-job-completed.json "$dir/training-job-completed.aws.json"
-    route "$dir/training-job-completed.aws.json" evaluate_model_function "$dir/training-job-completed.json"
-    done_stage "$tag job output" "evaluation.json (rmse $rmse, r2 $r2) in output.tar.gz; Completed event routed"
+    stage="$tag training"
+    step "[$tag] SageMaker (the emulator) trains the example for real: train on the data set; its \"Training Job State Change\" (Completed) -> rule -> evaluate_model_function"
+    demo_aws awaited "$state" evaluate_model_function TrainingJobName="$job_name" "$dir/training-job-completed.json"
+    demo_aws training-job "$job_name" "$((++jobs))"
+    demo_aws metrics "$job_name" "$dir/metrics.txt"
+    done_stage "$tag trained" "$(<"$dir/metrics.txt")"
 
     stage="$tag evaluate"
+    if [[ $verdict == gated ]]; then
+        step "[$tag] evaluate_model_function ($thresholds): FAILED, \"Model Evaluation Completed\" (passed=false) goes to the alert rule"
+        invoke evaluate_model_function "$dir/training-job-completed.json" action=evaluated passed=false
+        demo_aws alerted "$state" "$job_name" "$dir/alert.txt"
+        done_stage "$tag evaluate" "stopped by the gate: $(field reason); the alert topic told, nothing registered"
+        return
+    fi
     step "[$tag] evaluate_model_function ($thresholds): passed, it puts \"Model Evaluation Completed\" on the bus"
     invoke evaluate_model_function "$dir/training-job-completed.json" action=evaluated passed=true
     event_id=$(field event_id)
@@ -303,6 +318,7 @@ release() {
         route "$dir/model-package-pending.aws.json" none
     fi
     done_stage "$tag register" "model package mlops--models version $version, PendingManualApproval"
+    [[ $deploy_action != - ]] || return 0
 
     stage="$tag approve"
     step "[$tag] A user approves version $version (UpdateModelPackage); SageMaker's state change goes to deploy_sagemaker_model"
@@ -314,62 +330,82 @@ release() {
     stage="$tag deploy"
     step "[$tag] deploy_sagemaker_model: endpoint $deploy_action"
     invoke deploy_sagemaker_model "$dir/model-package-approved.json" action="$deploy_action"
-    endpoint_config=$(field endpoint_config)
+    step "[$tag] SageMaker (the emulator) starts the model's serve; once /ping answers: \"Endpoint State Change\" (IN_SERVICE) -> rule -> deploy_sagemaker_model"
+    demo_aws awaited "$state" deploy_sagemaker_model EndpointStatus=IN_SERVICE "$dir/endpoint-in-service.json"
     if [[ $deploy_action == updated ]]; then
         step "[$tag] The blue/green deployment SageMaker was asked for (emulator: GET /_emulator/sagemaker/endpoints/mlops--endpoint)"
         demo_aws deployment mlops--endpoint 1 "$dir/deployment.txt"
     fi
     step "[$tag] The endpoint (DescribeEndpoint, DescribeEndpointConfig, DescribeModel)"
     demo_aws endpoint mlops--endpoint "$package_arn"
-    done_stage "$tag deploy" "$deploy_action mlops--endpoint on $endpoint_config (version $version), InService"
+    done_stage "$tag deploy" "$deploy_action mlops--endpoint (version $version), InService"
     [[ $deploy_action != updated ]] || done_stage "$tag rollout" "$(<"$dir/deployment.txt")"
 
     stage="$tag autoscaling"
-    step "[$tag] SageMaker's \"Endpoint State Change\" (IN_SERVICE): the rule takes it to deploy_sagemaker_model"
-    demo_aws endpoint-event mlops--endpoint events/endpoint-in-service.json "$dir/endpoint-in-service.aws.json"
-    route "$dir/endpoint-in-service.aws.json" deploy_sagemaker_model "$dir/endpoint-in-service.json"
+    step "[$tag] deploy_sagemaker_model on the IN_SERVICE event: autoscaling"
     invoke deploy_sagemaker_model "$dir/endpoint-in-service.json" action=autoscaling_registered
     if $first; then
         demo_aws autoscaling mlops--endpoint
     fi
     done_stage "$tag autoscaling" "variant AllTraffic registered, 1-4 instances, target tracking"
+
+    stage="$tag predict"
+    step "[$tag] An application calls the model: InvokeEndpoint with $sample_request"
+    demo_aws predict mlops--endpoint "$sample_request" "$dir/predictions.txt"
+    if $first; then
+        step "[$tag] A malformed request: the model's 400 comes back as SageMaker's ModelError"
+        demo_aws bad-request mlops--endpoint
+    fi
+    done_stage "$tag predict" "$(<"$dir/predictions.txt")"
 }
 
-release v1.2.0 events/ecr-push.json 2.9 0.91 created
+jobs=0
+stage="first data"
+step "[first data] New data before any version is approved: S3's \"Object Created\" -> rule -> retrain_model_on_new_data: skipped, no error"
+mkdir -p "$logs/first-data"
+demo_aws upload "$state" "$bucket" "${data_prefix}diabetes-0002.csv" retrain_model_on_new_data "$logs/first-data/object-created.json"
+invoke retrain_model_on_new_data "$logs/first-data/object-created.json" action=skipped
+done_stage "first data" "diabetes-0002.csv before any approval: $(field reason)"
 
-stage="v1.3.0 push"
-step "[v1.3.0] A new training image is pushed: $logs/v1.3.0/ecr-push.aws.json (from events/ecr-push.json, another digest)"
-demo_aws push-event events/ecr-push.json "$logs/v1.3.0/ecr-push.aws.json" v1.3.0
-release v1.3.0 "$logs/v1.3.0/ecr-push.aws.json" 2.4 0.94 updated
+release v1.2.0 passed created
+release v1.3.0 passed updated
 deployed_image=$image
+release v1.4.0-experiment gated -
 
 retrain() { # new data in the bucket -> S3 "Object Created" -> the rule -> retrain_model_on_new_data
     local dir="$logs/new-data" job_name
     mkdir -p "$dir"
-    # Both uploads must fall in one debounce window: not in its last seconds.
+    # The second upload must fall in the first one's window: not in its last seconds.
     local into_window=$(($(date +%s) % retrain_window))
-    if ((into_window > retrain_window - 10)); then
+    if ((into_window > retrain_window - 60)); then
         say "(waiting $((retrain_window - into_window)) s for the next debounce window to begin)"
         sleep $((retrain_window - into_window))
     fi
 
     stage="new data"
-    step "[new data] s3://$bucket/${data_prefix}part-0002.csv uploaded: S3's \"Object Created\", the rule takes it to retrain_model_on_new_data"
-    demo_aws upload "$state" "$bucket" "${data_prefix}part-0002.csv" retrain_model_on_new_data "$dir/object-created-1.json"
+    step "[new data] s3://$bucket/${data_prefix}diabetes-0003.csv uploaded: S3's \"Object Created\", the rule takes it to retrain_model_on_new_data"
+    demo_aws upload "$state" "$bucket" "${data_prefix}diabetes-0003.csv" retrain_model_on_new_data "$dir/object-created-1.json"
     stage="retrain"
     invoke retrain_model_on_new_data "$dir/object-created-1.json" action=started training_jobs.0.action=started \
         training_jobs.0.image="$deployed_image"
     job_name=$(field training_jobs.0.training_job_name)
-    step "[new data] A second file in the same ${retrain_window} s window: the same job, so skipped (debounced)"
-    demo_aws upload "$state" "$bucket" "${data_prefix}part-0003.csv" retrain_model_on_new_data "$dir/object-created-2.json"
+    step "[new data] The emulator retrains the approved v1.3.0 image on all the data; Completed -> rule -> evaluate_model_function"
+    demo_aws awaited "$state" evaluate_model_function TrainingJobName="$job_name" "$dir/training-job-completed.json"
+    demo_aws training-job "$job_name" "$((++jobs))"
+    demo_aws metrics "$job_name" "$dir/metrics.txt"
+    invoke evaluate_model_function "$dir/training-job-completed.json" action=evaluated passed=true
+    demo_aws delivered "$state" "$(field event_id)" register_model_in_registry "$dir/model-evaluation-completed.json"
+    invoke register_model_in_registry "$dir/model-evaluation-completed.json" \
+        action=registered approval_status=PendingManualApproval
+    done_stage "retrain" "$job_name on the approved v1.3.0 image, all $dataset_rows rows: $(<"$dir/metrics.txt"); version $(field version) pending approval"
+
+    step "[new data] Another file in the same ${retrain_window} s window: the same job, so skipped (debounced)"
+    demo_aws upload "$state" "$bucket" "${data_prefix}diabetes-0002.csv" retrain_model_on_new_data "$dir/object-created-2.json"
     invoke retrain_model_on_new_data "$dir/object-created-2.json" action=skipped \
         training_jobs.0.training_job_name="$job_name"
     step "[new data] A file that is not $data_suffix (${data_prefix}notes.txt): no rule takes it"
     demo_aws upload "$state" "$bucket" "${data_prefix}notes.txt" none -
-    step "[new data] The retraining job, on the deployed image (DescribeTrainingJob, ListTags)"
-    demo_aws training-job "$job_name" 3
-    done_stage "new data" "part-0002.csv: Object Created routed by the rule; part-0003.csv: same window; notes.txt: filtered"
-    done_stage "retrain" "started $job_name on the approved v1.3.0 image; second file: skipped (same job)"
+    done_stage "new data" "diabetes-0003.csv: routed; diabetes-0002.csv again: same window, skipped; notes.txt: filtered"
 }
 retrain
 
@@ -379,8 +415,8 @@ routes=$(wc -l <"$logs/routes.jsonl")
 
 {
     printf '\nDemo complete in %s s.\n' "$((SECONDS - started_at))"
-    for line in "${summary[@]}"; do printf '    %-18s %s\n' "${line%%|*}" "${line#*|}"; done
-    printf '    %-18s %s\n' \
+    for line in "${summary[@]}"; do printf '    %-26s %s\n' "${line%%|*}" "${line#*|}"; done
+    printf '    %-26s %s\n' \
         routing "$routes events through the EventBridge rules of $template, each to the expected function or to none" \
         functions "${#functions[@]} debug binaries, run by one cargo lambda watch" \
         emulator "moto on $AWS_ENDPOINT_URL: $census" \

@@ -13,7 +13,8 @@ rule from the template (scripts/template_rules.py), creates it in the
 emulator's EventBridge with the template's pattern and one SQS queue per rule
 standing in for its target, and records them in a state file. An AWS-side
 event is then put on the bus (`route`) or made by the emulator itself (S3's
-"Object Created" on `upload`, a function's PutEvents for `delivered`); every
+"Object Created" on `upload`, a function's PutEvents for `delivered`,
+SageMaker's state changes as the emulator trains and serves for `awaited`); every
 rule queue is drained, and the event must have been delivered by exactly the
 rules that target the expected function (or by none), nothing else may have
 arrived anywhere, and what the rule delivered is written out: that is what
@@ -22,25 +23,29 @@ the function is invoked with.
 Commands, in the order the demo uses them:
 
   data-bucket BUCKET PREFIX        create the data bucket (versioned, EventBridge notifications
-                                   on) and upload a small CSV training set under PREFIX
+                                   on) and upload the first part of the example's data set under PREFIX
   rules TEMPLATE STATE NAME=VALUE...  the template's rules, for these parameter values, created
                                    in the emulator (one SQS queue each); STATE records them
   route STATE EVENT EXPECT OUT     put EVENT (a JSON file) on its bus as AWS would; EXPECT is the
                                    function whose rule must deliver it, or "none"; OUT gets what
                                    the rule delivered
   delivered STATE EVENT_ID EXPECT OUT  the same for an event a function put on the bus itself
-  upload STATE BUCKET KEY EXPECT OUT  put a CSV object; S3 sends "Object Created" to EventBridge
-  push-event SOURCE OUT TAG        an ECR push event like SOURCE, for another image (new digest, TAG)
+  awaited STATE EXPECT KEY=VALUE OUT [SECONDS]  wait for an event the emulator makes itself
+                                   (SageMaker's state changes) whose detail has KEY=VALUE, delivered
+                                   by EXPECT's rule(s) only
+  alerted STATE TEXT OUT           wait for the alert topic's message naming TEXT
+  upload STATE BUCKET KEY EXPECT OUT  put a CSV object (a part of the data set); S3 sends "Object
+                                   Created" to EventBridge
+  push REPOSITORY TAG SOURCE OUT   PutImage in the emulator's ECR, and ECR's push event like SOURCE
   training-job NAME JOBS           show a training job; check that JOBS jobs exist in all
-  job-output NAME RMSE R2          upload what the job would have written: model.tar.gz, output.tar.gz
-  training-event NAME TEMPLATE OUT [STATUS]  SageMaker's "Training Job State Change" for the job
-                                   (its status, or STATUS as an earlier state)
+  metrics NAME SUMMARY             one line of the job's final metrics into the file SUMMARY
   evaluation EVENT                 show the "Model Evaluation Completed" event in the file EVENT
   model-package ARN                show a model package version
   approve ARN                      UpdateModelPackage ModelApprovalStatus=Approved, as a user does
   package-event ARN TEMPLATE OUT   SageMaker's "Model Package State Change" for the version
-  endpoint-event NAME TEMPLATE OUT SageMaker's "Endpoint State Change" for the endpoint (IN_SERVICE)
   endpoint NAME PACKAGE_ARN        show the endpoint; check it is InService and serves PACKAGE_ARN
+  predict NAME REQUEST SUMMARY     InvokeEndpoint with the CSV rows in REQUEST; predictions into SUMMARY
+  bad-request NAME                 a malformed request: SageMaker's ModelError with the model's 4xx
   deployment NAME UPDATES [SUMMARY] the last blue/green deployment UpdateEndpoint asked for (emulator
                                    control endpoint); check there were UPDATES updates; a one-line
                                    summary of it into the file SUMMARY
@@ -57,16 +62,11 @@ and two that read a function's JSON answer (no AWS calls):
 from __future__ import annotations
 
 import datetime
-import gzip
 import hashlib
 import inspect
-import io
 import json
 import os
-import random
-import re
 import sys
-import tarfile
 import time
 import urllib.request
 import uuid
@@ -123,49 +123,66 @@ def s3_parts(uri: str) -> tuple[str, str]:
 # before the pipeline runs
 
 
-def sample_csv(rows_wanted: int = 200, seed: int = 7) -> str:
-    # y = 3*x1 - 2*x2 + 0.5*x3 + noise, deterministic for a given seed; the
-    # headerless "label first" layout SageMaker's built-in algorithms read.
-    rng = random.Random(seed)
-    lines = []
-    for _ in range(rows_wanted):
-        x = [round(rng.uniform(-1, 1), 4) for _ in range(3)]
-        y = 3 * x[0] - 2 * x[1] + 0.5 * x[2] + rng.gauss(0, 0.1)
-        lines.append(",".join(str(v) for v in [round(y, 4), *x]))
-    return "\n".join(lines) + "\n"
+# The example model's data set (examples/diabetes-regression/data): the first
+# part is there before the pipeline; the others arrive as new data.
+DATASET = Path(__file__).resolve().parents[1] / "examples" / "diabetes-regression" / "data" / "diabetes.csv"
+PARTS = {"diabetes-0001.csv": (0, 342), "diabetes-0002.csv": (342, 392), "diabetes-0003.csv": (392, 442)}
+
+
+def dataset_part(file: str) -> bytes:
+    """Rows of the data set for a file name of PARTS (headerless CSV, target first)."""
+    first, end = PARTS[file]
+    lines = DATASET.read_text().splitlines()[first:end]
+    return ("\n".join(lines) + "\n").encode()
 
 
 def data_bucket(bucket: str, prefix: str) -> None:
     """The training data bucket as template.yaml's DataBucket has it (versioned,
-    EventBridge notifications on), holding the first data set. Uploaded before
-    the rules exist, as data that was there before the pipeline was deployed."""
+    EventBridge notifications on), holding the first part of the data set.
+    Uploaded before the rules exist, as data that was there before the
+    pipeline was deployed."""
     s3 = client("s3")
     s3.create_bucket(Bucket=bucket)
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     s3.put_bucket_notification_configuration(
         Bucket=bucket, NotificationConfiguration={"EventBridgeConfiguration": {}}
     )
-    key = f"{prefix.strip('/')}/train.csv"
-    body = sample_csv().encode()
+    key = f"{prefix.strip('/')}/diabetes-0001.csv"
+    body = dataset_part("diabetes-0001.csv")
     s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="text/csv")
-    lines = body.count(b"\n")
     rows(
         [
             ("bucket", f"s3://{bucket}: versioned, EventBridge notifications on (S3 -> default bus)"),
-            ("data", f"s3://{bucket}/{key} ({lines} rows, {len(body)} bytes)"),
+            ("data", f"s3://{bucket}/{key} ({len(body.splitlines())} rows of {DATASET.name}, {len(body)} bytes)"),
         ]
     )
 
 
-def push_event(source: str, out: str, tag: str) -> None:
+def push(repository: str, tag: str, source: str, out: str) -> None:
+    """A CI build pushing the example image: PutImage in the emulator's ECR (a
+    manifest of its own per tag; the registry computes its digest), and ECR's
+    "ECR Image Action" event for it, from SOURCE."""
+    ecr = client("ecr")
+    try:
+        ecr.create_repository(repositoryName=repository)
+    except ecr.exceptions.RepositoryAlreadyExistsException:
+        pass
+    config_digest = "sha256:" + hashlib.sha256(f"{repository}:{tag}".encode()).hexdigest()
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1, "digest": config_digest},
+            "layers": [],
+        }
+    )
+    image = ecr.put_image(repositoryName=repository, imageManifest=manifest, imageTag=tag)["image"]
+    digest = image["imageId"]["imageDigest"]
     event = json.loads(Path(source).read_text())
-    digest = "sha256:" + hashlib.sha256(f"{event['detail']['repository-name']}:{tag}".encode()).hexdigest()
-    event["id"] = str(uuid.uuid4())
-    event["time"] = event_time()
-    event["detail"]["image-digest"] = digest
-    event["detail"]["image-tag"] = tag
+    event["id"], event["time"] = str(uuid.uuid4()), event_time()
+    event["detail"].update({"repository-name": repository, "image-digest": digest, "image-tag": tag})
     write_json(out, event)
-    say(f"{out}: {event['detail']['repository-name']}:{tag} pushed, digest {digest}")
+    say(f"PutImage {repository}:{tag} -> digest {digest}; ECR's push event: {out}")
 
 
 # ---------------------------------------------------------------------------
@@ -272,9 +289,11 @@ def _drain(sqs, queue_url: str) -> list[dict]:
         for message in messages:
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
             try:
-                bodies.append(json.loads(message["Body"]))
+                body = json.loads(message["Body"])
             except json.JSONDecodeError:
-                bodies.append({"(not JSON)": message["Body"]})
+                body = None
+            # An input transformer's text (the alerts) is no event object.
+            bodies.append(body if isinstance(body, dict) else {"(not JSON)": message["Body"]})
 
 
 def _describe(event: dict) -> str:
@@ -300,17 +319,28 @@ def _check_delivery(
     out: str,
     what: str,
     kind: tuple[str, str] | None = None,
+    wait: float = 0.0,
 ) -> None:
     """Drains every rule's queue: the event `ours` picks must have been delivered
-    exactly by the rule(s) targeting `expect` (a function binary, or "none"), and
-    nothing else may have arrived anywhere. Writes the delivered event to `out`."""
+    exactly by the rule(s) targeting `expect` (a function binary, a target's
+    label such as "SNS topic AlertTopic", or "none"), and nothing else may have
+    arrived anywhere. Writes the delivered event to `out`. `wait`: seconds to
+    wait for it (an event the emulator makes by itself, e.g. when a training
+    job ends)."""
     state = _load_state(state_file)
     sqs = client("sqs")
     hits: list[tuple[dict, dict]] = []  # (rule, delivered body)
     strays: list[tuple[dict, dict]] = []
-    for rule in state["rules"]:
-        for body in _drain(sqs, rule["queue_url"]):
-            (hits if ours(body) else strays).append((rule, body))
+    deadline = time.monotonic() + wait
+    while True:
+        for rule in state["rules"]:
+            for body in _drain(sqs, rule["queue_url"]):
+                (hits if ours(body) else strays).append((rule, body))
+        if hits or strays or time.monotonic() >= deadline:
+            break
+        time.sleep(0.2)
+    if wait and not hits and not strays:
+        raise Problem(f"{what} did not arrive within {wait:.0f} s (see the emulator's log)")
     problems = []
     for rule in state["rules"]:
         unexpected = [body for stray_rule, body in strays if stray_rule is rule]
@@ -321,7 +351,9 @@ def _check_delivery(
                 f"{', '.join(target_label(t) for t in rule['targets'])}, which no stage expects; "
                 f"pattern {json.dumps(rule['pattern'], separators=(',', ':'))}"
             )
-    expected_rules = [r for r in state["rules"] if expect != "none" and expect in [t["function"] for t in r["targets"]]]
+    expected_rules = [
+        r for r in state["rules"] if expect != "none" and expect in [target_label(t) for t in r["targets"]]
+    ]
     for rule, body in hits:
         if rule not in expected_rules:
             problems.append(
@@ -406,12 +438,41 @@ def delivered(state: str, event_id: str, expect: str, out: str) -> None:
     _check_delivery(state, lambda body: body.get("id") == event_id, expect, out, f"event {event_id}")
 
 
+def awaited(state: str, expect: str, match: str, out: str, seconds: str = "120") -> None:
+    """An event AWS makes by itself (SageMaker's state changes, made by the
+    emulator as jobs and endpoints change): waits until one whose detail has
+    KEY=VALUE (MATCH) is delivered, by the rule(s) of EXPECT only."""
+    key, _, value = match.partition("=")
+
+    def ours(event: dict) -> bool:
+        return str(lookup(event.get("detail"), key)) == value
+
+    _check_delivery(state, ours, expect, out, f"the event with {match}", wait=float(seconds))
+
+
+def alerted(state: str, text: str, out: str) -> None:
+    """The alert topic's message (the rule's input transformer makes text of
+    the event) that names TEXT, waited for as `awaited` does."""
+
+    def ours(body: dict) -> bool:
+        return text in json.dumps(body)
+
+    _check_delivery(state, ours, "SNS topic AlertTopic", out, f"an alert about {text}", wait=60.0)
+    said = json.loads(Path(out).read_text())
+    say(f"alert: {said.get('(not JSON)', said) if isinstance(said, dict) else said}")
+
+
 def upload(state: str, bucket: str, key: str, expect: str, out: str) -> None:
-    """New data: PutObject; S3 sends "Object Created" to EventBridge itself."""
+    """New data: PutObject (the rows of the data set part the key's file name
+    names, else a short text); S3 sends "Object Created" to EventBridge itself."""
     s3 = client("s3")
-    body = sample_csv(rows_wanted=100, seed=int(hashlib.sha256(key.encode()).hexdigest()[:8], 16)).encode()
+    file = key.rsplit("/", 1)[-1]
+    body = dataset_part(file) if file in PARTS else b"notes about the data, not data\n"
     put = s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="text/csv")
-    say(f"PutObject s3://{bucket}/{key} ({len(body)} bytes, version {put.get('VersionId', '-')}) -> S3 -> EventBridge")
+    say(
+        f"PutObject s3://{bucket}/{key} ({len(body.splitlines())} rows, {len(body)} bytes, "
+        f"version {put.get('VersionId', '-')}) -> S3 -> EventBridge"
+    )
 
     def ours(event: dict) -> bool:
         detail = event.get("detail") if isinstance(event.get("detail"), dict) else {}
@@ -461,7 +522,7 @@ def training_job(name: str, expected_jobs: str) -> None:
     rows(
         [
             ("name", job["TrainingJobName"]),
-            ("status", f"{job['TrainingJobStatus']} (the emulator completes jobs at once)"),
+            ("status", job["TrainingJobStatus"] + (f": {job['FailureReason']}" if job.get("FailureReason") else "")),
             ("arn", job["TrainingJobArn"]),
             ("image", algorithm["TrainingImage"]),
             ("role", job["RoleArn"]),
@@ -475,78 +536,20 @@ def training_job(name: str, expected_jobs: str) -> None:
             ("max runtime", f"{stopping.get('MaxRuntimeInSeconds', '-')} s"),
             ("spot training", str(job.get("EnableManagedSpotTraining", False))),
             ("hyperparameters", [f"{k} = {v}" for k, v in sorted(job.get("HyperParameters", {}).items())]),
-            ("metrics", [f"{m['Name']}  /{m['Regex']}/" for m in algorithm.get("MetricDefinitions", [])]),
+            ("metric definitions", [f"{m['Name']}  /{m['Regex']}/" for m in algorithm.get("MetricDefinitions", [])]),
+            ("final metrics", [f"{m['MetricName']} = {m['Value']:.4g}" for m in job.get("FinalMetricDataList", [])]),
+            ("model", job.get("ModelArtifacts", {}).get("S3ModelArtifacts", "-")),
             ("tags", [f"{t['Key']} = {t['Value']}" for t in tags]),
         ]
     )
 
 
-def tar_gz(files: dict[str, bytes]) -> bytes:
-    """A gzip-compressed tar of the given files, as SageMaker uploads its output."""
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w") as archive:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size, info.mtime, info.mode = len(data), int(time.time()), 0o644
-            archive.addfile(info, io.BytesIO(data))
-    return gzip.compress(raw.getvalue())
-
-
-def job_output(name: str, rmse: str, r2: str) -> None:
-    """Uploads what the training container would have left behind.
-
-    SageMaker uploads /opt/ml/model as <S3OutputPath>/<job>/output/model.tar.gz
-    and /opt/ml/output/data as .../output/output.tar.gz; the evaluation report
-    is evaluation.json in the latter. The emulator trains nothing, so a
-    stand-in model and a report with the given metrics take their place.
-    """
-    sagemaker, s3 = client("sagemaker"), client("s3")
-    job = sagemaker.describe_training_job(TrainingJobName=name)
-    bucket, prefix = s3_parts(job["OutputDataConfig"]["S3OutputPath"])
-    folder = f"{prefix.rstrip('/')}/{name}/output/".lstrip("/")
-    report = {"regression_metrics": {"rmse": {"value": float(rmse)}, "r2": {"value": float(r2)}}}
-    model = {"note": "stand-in for the trained model: the emulator runs no training", "job": name}
-    uploads = {
-        "model.tar.gz": tar_gz({"model.json": json.dumps(model).encode()}),
-        "output.tar.gz": tar_gz({"evaluation.json": json.dumps(report).encode()}),
-    }
-    for file, body in uploads.items():
-        s3.put_object(Bucket=bucket, Key=folder + file, Body=body, ContentType="application/gzip")
-    rows(
-        [
-            ("model", f"s3://{bucket}/{folder}model.tar.gz (model.json, a stand-in)"),
-            ("report", f"s3://{bucket}/{folder}output.tar.gz: evaluation.json {json.dumps(report)}"),
-        ]
-    )
-
-
-def training_event(name: str, template: str, out: str, status: str | None = None) -> None:
-    """SageMaker's event for the job, from the sample: the real job's name,
-    ARN and resources, and the fields SageMaker copies from the job. STATUS
-    makes it the event of an earlier state (InProgress: no end, no model yet)."""
-    sagemaker = client("sagemaker")
-    job = sagemaker.describe_training_job(TrainingJobName=name)
-    event = json.loads(Path(template).read_text())
-    event["id"], event["time"] = str(uuid.uuid4()), event_time()
-    event["resources"] = [job["TrainingJobArn"]]
-    detail = event["detail"]
-    detail["TrainingJobName"] = job["TrainingJobName"]
-    detail["TrainingJobArn"] = job["TrainingJobArn"]
-    detail["TrainingJobStatus"] = job["TrainingJobStatus"]
-    detail["AlgorithmSpecification"]["TrainingImage"] = job["AlgorithmSpecification"]["TrainingImage"]
-    detail["HyperParameters"] = job.get("HyperParameters", {})
-    detail["InputDataConfig"] = job.get("InputDataConfig", [])
-    detail["OutputDataConfig"] = {"KmsKeyId": "", **job["OutputDataConfig"]}
-    detail["ModelArtifacts"] = job["ModelArtifacts"]
-    if status and status != detail["TrainingJobStatus"]:
-        detail["TrainingJobStatus"] = status
-        detail["SecondaryStatus"] = "Training" if status == "InProgress" else status
-        for later in ("ModelArtifacts", "TrainingEndTime", "FinalMetricDataList"):
-            detail.pop(later, None)
-    tags = sagemaker.list_tags(ResourceArn=job["TrainingJobArn"])["Tags"]
-    detail["Tags"] = {t["Key"]: t["Value"] for t in tags}
-    write_json(out, event)
-    say(f"{out}: {detail['TrainingJobStatus']}, {detail['TrainingJobArn']}")
+def metrics(name: str, summary_file: str) -> None:
+    """One line of the job's final metrics (the summary's), into SUMMARY_FILE."""
+    job = client("sagemaker").describe_training_job(TrainingJobName=name)
+    line = ", ".join(f"{m['MetricName']} {m['Value']:.4g}" for m in job.get("FinalMetricDataList", []))
+    Path(summary_file).write_text(line or "(no metrics)")
+    say(f"{name}: {job['TrainingJobStatus']}; {line}")
 
 
 # ---------------------------------------------------------------------------
@@ -706,34 +709,33 @@ def deployment(name: str, updates: str, summary_file: str | None = None) -> None
         raise Problem(f"the last UpdateEndpoint on {name} carried no DeploymentConfig")
 
 
-def endpoint_event(name: str, template: str, out: str) -> None:
-    """SageMaker's "Endpoint State Change" for the endpoint as it is now (the
-    emulator's endpoints are InService at once), from the sample."""
-    described = client("sagemaker").describe_endpoint(EndpointName=name)
-    event = json.loads(Path(template).read_text())
-    event["id"], event["time"] = str(uuid.uuid4()), event_time()
-    event["resources"] = [described["EndpointArn"]]
-    status = re.sub(r"(?<!^)(?=[A-Z])", "_", described["EndpointStatus"]).upper()  # InService -> IN_SERVICE
-    event["detail"].update(
-        EndpointName=described["EndpointName"],
-        EndpointArn=described["EndpointArn"],
-        EndpointConfigName=described["EndpointConfigName"],
-        EndpointStatus=status,
-        ProductionVariants=[
-            {
-                "VariantName": v["VariantName"],
-                "CurrentWeight": float(v.get("CurrentWeight", 1.0)),
-                "DesiredWeight": float(v.get("DesiredWeight", 1.0)),
-                "CurrentInstanceCount": float(v.get("CurrentInstanceCount", 1)),
-                "DesiredInstanceCount": float(v.get("DesiredInstanceCount", 1)),
-            }
-            for v in described.get("ProductionVariants", [])
-        ],
-        CreationTime=float(epoch_ms(described["CreationTime"])),
-        LastModifiedTime=float(epoch_ms(described["LastModifiedTime"])),
+def predict(name: str, request_file: str, summary_file: str) -> None:
+    """InvokeEndpoint with the example's sample request, as an application calls
+    the model; the predictions into SUMMARY_FILE."""
+    body = Path(request_file).read_bytes()
+    answer = client("sagemaker-runtime").invoke_endpoint(
+        EndpointName=name, ContentType="text/csv", Accept="text/csv", Body=body
     )
-    write_json(out, event)
-    say(f"{out}: {described['EndpointName']} {status} on {described['EndpointConfigName']}")
+    predictions = answer["Body"].read().decode().split()
+    requests = [line for line in body.decode().splitlines() if line.strip()]
+    if len(predictions) != len(requests):
+        raise Problem(f"{len(requests)} rows sent to {name}, {len(predictions)} predictions back: {predictions}")
+    for row, prediction in zip(requests, predictions):
+        say(f"{row}  ->  {float(prediction):.1f}")
+    Path(summary_file).write_text(", ".join(f"{float(p):.1f}" for p in predictions))
+    say(f"(variant {answer.get('InvokedProductionVariant', '-')}, {answer['ContentType']})")
+
+
+def bad_request(name: str) -> None:
+    """A malformed request: the model's 4xx comes back as SageMaker's ModelError."""
+    runtime = client("sagemaker-runtime")
+    try:
+        runtime.invoke_endpoint(EndpointName=name, ContentType="text/csv", Body=b"not,a,number\n")
+    except runtime.exceptions.ModelError as error:
+        response = error.response
+        say(f"ModelError, the model answered {response.get('OriginalStatusCode')}: {response.get('OriginalMessage', '').strip()}")
+        return
+    raise Problem(f"{name} accepted a malformed request")
 
 
 def autoscaling(name: str) -> None:
@@ -826,16 +828,18 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "route": route,
     "delivered": delivered,
     "upload": upload,
-    "push-event": push_event,
+    "push": push,
+    "awaited": awaited,
+    "alerted": alerted,
     "training-job": training_job,
-    "job-output": job_output,
-    "training-event": training_event,
+    "metrics": metrics,
     "evaluation": evaluation,
     "model-package": model_package,
     "approve": approve,
     "package-event": package_event,
-    "endpoint-event": endpoint_event,
     "endpoint": endpoint,
+    "predict": predict,
+    "bad-request": bad_request,
     "autoscaling": autoscaling,
     "deployment": deployment,
     "census": census,

@@ -63,12 +63,18 @@ Fixes added here:
    A multipart upload sends one event (moto stores the object with an inner
    PutObject, which sent a second). Other S3 event types are left to moto
    (which also sends "Object Tags Added" for every new object, to every bus).
+3. An ``InputTransformer`` whose template fills in to text rather than JSON
+   (an alert's sentence, as the template's alert rules have) delivers that
+   text as it is, as EventBridge does: an SQS target's message body is the
+   text. Stock moto parses the filled-in template as JSON and fails the whole
+   ``PutEvents`` (HTTP 500).
 """
 
 from __future__ import annotations
 
 import copy
 import itertools
+import json
 import random
 import string
 import threading
@@ -78,6 +84,7 @@ from typing import Any
 
 import moto.s3.notifications as s3_notifications
 from moto.core.utils import unix_time
+from moto.events.models import Rule
 from moto.events.utils import EventTemplateParser
 
 _MARK = "_project_emulator_rule"
@@ -102,15 +109,36 @@ def install() -> None:
     if getattr(original, _MARK, False):
         return
 
-    def parse(input_template: Any, input_paths_map: Any, event: Any) -> dict[str, Any]:
+    def parse(input_template: Any, input_paths_map: Any, event: Any) -> Any:
         if not input_template and not input_paths_map:
             # moto's targets convert "time" (epoch seconds) to text on this copy.
             return {key: copy.deepcopy(event[key]) for key in ENVELOPE_KEYS if key in event}
-        return original(input_template, input_paths_map, event)
+        try:
+            return original(input_template, input_paths_map, event)
+        except json.JSONDecodeError as not_json:
+            # Fix 3: a template that fills in to text (an alert's sentence) is
+            # delivered as that text; moto parses it as JSON and fails PutEvents.
+            return TransformedText(not_json.doc)
 
     setattr(parse, _MARK, True)
     EventTemplateParser.parse = staticmethod(parse)  # type: ignore[method-assign]
+    original_send = Rule._send_to_sqs_queue
+
+    def send_to_sqs_queue(self: Any, resource_id: str, event: Any, group_id: str | None = None) -> None:
+        if not isinstance(event, TransformedText):
+            return original_send(self, resource_id, event, group_id)
+        from moto.sqs import sqs_backends
+
+        sqs_backends[self.account_id][self.region_name].send_message(
+            queue_name=resource_id, message_body=str(event), group_id=group_id
+        )
+
+    Rule._send_to_sqs_queue = send_to_sqs_queue  # type: ignore[method-assign]
     _install_s3_object_created()
+
+
+class TransformedText(str):
+    """An input transformer's output that is not JSON: the target gets the text."""
 
 
 # S3's "reason" for each way an object is created (s3:ObjectCreated:<kind>).

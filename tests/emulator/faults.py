@@ -75,6 +75,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import threading
 import uuid
 from typing import Any, Callable, Iterable
@@ -226,6 +227,9 @@ def _form_action(environ: dict[str, Any]) -> str | None:
     return actions[0] if actions else None
 
 
+_INVOCATIONS = re.compile(r"^/endpoints/[^/]+/invocations$")
+
+
 def describe(environ: dict[str, Any]) -> tuple[str, str, str]:
     """``(service, operation, protocol)`` of an AWS request; protocol is
     ``json``, ``query``, ``s3`` or ``rest``."""
@@ -243,6 +247,8 @@ def describe(environ: dict[str, Any]) -> tuple[str, str, str]:
     action = _form_action(environ)
     if action:
         return service, action, "query"
+    if service == "sagemaker" and method == "POST" and _INVOCATIONS.match(path):
+        return service, "InvokeEndpoint", "rest"  # SageMaker Runtime signs as sagemaker
     return service, f"{method} {path}", "rest"
 
 

@@ -6,88 +6,39 @@ boto3, dummy credentials (test/test) and region us-east-1.
 
 from __future__ import annotations
 
-import json
-import os
-import select
-import subprocess
-import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from emulator_process import REGION, EmulatorError, EmulatorProcess
+
 HERE = Path(__file__).resolve().parent
-LAUNCHER = HERE / "launcher.py"
-REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/sagemaker-execution"
-START_TIMEOUT = 60.0
 
 
-class Launcher:
-    def __init__(self) -> None:
-        env = dict(os.environ)
-        for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_DEFAULT_PROFILE"):
-            env.pop(key, None)
-        self.process = subprocess.Popen(
-            [sys.executable, str(LAUNCHER)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=env,
-        )
-        ready, _, _ = select.select([self.process.stdout], [], [], START_TIMEOUT)
-        line = self.process.stdout.readline().decode() if ready else ""
-        if not line.startswith("READY "):
-            self.process.kill()
-            self.process.wait()
-            pytest.fail(f"launcher did not report READY within {START_TIMEOUT}s: {line!r}")
-        self.port = int(line.split()[1])
-        self.endpoint_url = f"http://127.0.0.1:{self.port}"
+class Launcher(EmulatorProcess):
+    """An emulator for a test: a start failure fails the test."""
+
+    def __init__(self, arguments: list[str] | None = None) -> None:
+        try:
+            super().__init__(arguments)
+        except EmulatorError as error:
+            pytest.fail(str(error))
 
     def client(self, service: str = "sagemaker", region: str = REGION, validate: bool = True):
         """A boto3 client of the emulator. ``validate=False``: boto3 does not check
         the request against the API model first (the Rust SDK does not either), so
         the emulator's own checks answer."""
-        return boto3.client(
-            service,
-            endpoint_url=self.endpoint_url,
-            region_name=region,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-            config=Config(retries={"max_attempts": 1}, parameter_validation=validate),
-        )
+        return super().client(service, region, retries={"max_attempts": 1}, parameter_validation=validate)
 
     def control(self, path: str, body: object, method: str = "POST") -> tuple[int, dict]:
         """A request to the test-control endpoint (control.py): (status, JSON answer).
 
         ``body``: bytes as they are, None for no body, anything else as JSON.
         """
-        if body is not None and not isinstance(body, bytes):
-            body = json.dumps(body).encode()
-        request = urllib.request.Request(
-            f"{self.endpoint_url}/_emulator/{path}",
-            data=body,
-            headers={"Content-Type": "application/json"},
-            method=method,
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return response.status, json.loads(response.read())
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read())
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        return self.request(method, f"/_emulator/{path}", body)
 
 
 def training_job_request(name: str) -> dict:

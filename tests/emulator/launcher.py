@@ -13,7 +13,8 @@ Usage (from the repository root, after tests/emulator/ensure-venv.sh):
   pipe and so never leaves an emulator behind. Run it with ``--ignore-stdin``
   to keep it up in the background by hand.
 * Applies sagemaker_rules and events_rules (what stock moto lacks, see their
-  docstrings), control, the test-control endpoint under /_emulator/ (see
+  docstrings), local_sagemaker (training jobs and endpoints of the local example
+  models run for real, with ``--local-images FILE``), control, the test-control endpoint under /_emulator/ (see
   control.py), and faults, the call log and fault injection (see faults.py),
   before the server starts.
 * Request logging is off; set EMULATOR_VERBOSE=1 to log requests to stderr.
@@ -65,6 +66,12 @@ def main() -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument(
+        "--local-images",
+        help="JSON file mapping ECR repositories to local example models that "
+        "training jobs and endpoints run for real (local_sagemaker.py); default: "
+        "$EMULATOR_LOCAL_IMAGES, else none",
+    )
+    parser.add_argument(
         "--ignore-stdin",
         action="store_true",
         help="do not stop when standard input closes",
@@ -79,12 +86,14 @@ def main() -> int:
     import control
     import events_rules
     import faults
+    import local_sagemaker
     import sagemaker_rules
     from moto.server import ThreadedMotoServer
 
     sagemaker_rules.install()
     events_rules.install()
     control.install()
+    local_sagemaker.install(options.local_images)
     faults.install()  # outermost: it sees every request first
 
     stop = threading.Event()
@@ -110,6 +119,7 @@ def main() -> int:
             pass
     finally:
         server.stop()
+        local_sagemaker.shutdown()
     return 0
 
 

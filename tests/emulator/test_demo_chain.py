@@ -302,6 +302,7 @@ def test_demo_runs_the_whole_chain(tmp_path):
 
     answers = [(a["stage"], a["function"], a["answer"]) for a in lines(logs / "answers.jsonl")]
     assert [(stage, function, answer["action"]) for stage, function, answer in answers] == [
+        ("first data", "retrain_model_on_new_data", "skipped"),
         ("v1.2.0 trigger", "trigger_model_training", "started"),
         ("v1.2.0 trigger", "trigger_model_training", "skipped"),
         ("v1.2.0 evaluate", "evaluate_model_function", "evaluated"),
@@ -313,12 +314,18 @@ def test_demo_runs_the_whole_chain(tmp_path):
         ("v1.3.0 register", "register_model_in_registry", "registered"),
         ("v1.3.0 deploy", "deploy_sagemaker_model", "updated"),
         ("v1.3.0 autoscaling", "deploy_sagemaker_model", "autoscaling_registered"),
+        ("v1.4.0-experiment trigger", "trigger_model_training", "started"),
+        ("v1.4.0-experiment evaluate", "evaluate_model_function", "evaluated"),
         ("retrain", "retrain_model_on_new_data", "started"),
+        ("retrain", "evaluate_model_function", "evaluated"),
+        ("retrain", "register_model_in_registry", "registered"),
         ("retrain", "retrain_model_on_new_data", "skipped"),
     ]
     by_stage = {}
     for stage, function, answer in answers:
         by_stage.setdefault(stage, []).append(answer)
+    # Data before any approval: skipped with the reason, not an error.
+    assert "no approved version" in by_stage["first data"][0]["reason"]
     first_job = by_stage["v1.2.0 trigger"][0]["training_job_name"]
     assert by_stage["v1.2.0 trigger"][1] == {**by_stage["v1.2.0 trigger"][1], "reason": "already started", "training_job_name": first_job}
     for tag, version in (("v1.2.0", 1), ("v1.3.0", 2)):
@@ -330,40 +337,56 @@ def test_demo_runs_the_whole_chain(tmp_path):
         assert registered["training_job_name"] == evaluated["training_job_name"]
         assert by_stage[f"{tag} deploy"][0]["model_package_version"] == version
         assert by_stage[f"{tag} autoscaling"][0]["min_instances"] == 1
-    started, skipped = by_stage["retrain"]
+    # The one-stump model: real metrics, below the template's default gate.
+    gated = by_stage["v1.4.0-experiment evaluate"][0]
+    assert gated["passed"] is False and "validation:rmse" in gated["reason"], gated
+    started, evaluated, registered, skipped = by_stage["retrain"]
     [job] = started["training_jobs"]
     assert job["action"] == "started" and job["data"] == "s3://mlops-demo-data/data/train/"
     assert job["image"] == by_stage["v1.3.0 trigger"][0]["image"]  # the approved, deployed image
+    assert evaluated["passed"] is True and evaluated["training_job_name"] == job["training_job_name"]
+    assert registered["version"] == 3
     assert skipped["training_jobs"][0]["training_job_name"] == job["training_job_name"]
 
     routes = [(r["expect"], r["rules"]) for r in lines(logs / "routes.jsonl")]
+    release = [
+        ("trigger_model_training", ["mlops-ecr-image-push"]),
+        ("evaluate_model_function", ["mlops-training-job-finished"]),  # the emulator's Completed event
+        ("register_model_in_registry", ["mlops-model-evaluation-passed"]),
+    ]
+    deployment = [
+        ("deploy_sagemaker_model", ["mlops-model-package-decided"]),
+        ("deploy_sagemaker_model", ["mlops-endpoint-in-service"]),  # the emulator's IN_SERVICE event
+    ]
     assert routes == [
-        ("trigger_model_training", ["mlops-ecr-image-push"]),
+        ("retrain_model_on_new_data", ["mlops-new-training-data"]),  # before any approval
         ("none", []),  # another repository's push
-        ("none", []),  # InProgress
-        ("evaluate_model_function", ["mlops-training-job-finished"]),
-        ("register_model_in_registry", ["mlops-model-evaluation-passed"]),
+        *release,
         ("none", []),  # PendingManualApproval
-        ("deploy_sagemaker_model", ["mlops-model-package-decided"]),
-        ("deploy_sagemaker_model", ["mlops-endpoint-in-service"]),
-        ("trigger_model_training", ["mlops-ecr-image-push"]),
-        ("evaluate_model_function", ["mlops-training-job-finished"]),
-        ("register_model_in_registry", ["mlops-model-evaluation-passed"]),
-        ("deploy_sagemaker_model", ["mlops-model-package-decided"]),
-        ("deploy_sagemaker_model", ["mlops-endpoint-in-service"]),
+        *deployment,
+        *release,
+        *deployment,
+        *release[:2],
+        ("SNS topic AlertTopic", ["mlops-model-evaluation-failed"]),  # the gated model
         ("retrain_model_on_new_data", ["mlops-new-training-data"]),
+        *release[1:],
         ("retrain_model_on_new_data", ["mlops-new-training-data"]),
         ("none", []),  # notes.txt
     ]
     # What each function got is what its rule delivered: EventBridge's envelope.
     delivered = json.loads((logs / "v1.2.0" / "ecr-push.json").read_text())
     assert list(delivered) == ["version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"]
+    completed = json.loads((logs / "v1.2.0" / "training-job-completed.json").read_text())
+    assert completed["source"] == "aws.sagemaker" and completed["detail"]["TrainingJobStatus"] == "Completed"
 
     summary = (logs / "summary.txt").read_text()
     assert "Demo complete in" in summary
-    for label in ("v1.2.0 deploy", "v1.3.0 rollout", "retrain", "routing"):
+    for label in ("v1.2.0 deploy", "v1.2.0 trained", "v1.2.0 predict", "v1.3.0 rollout", "retrain", "routing"):
         assert f"    {label} " in summary
-    assert "3 training jobs, 2 model package versions, 1 endpoint (mlops--endpoint)" in summary
+    # Real predictions of disease progression (the data set's targets are 25-346).
+    predictions = (logs / "v1.2.0" / "predictions.txt").read_text().split(", ")
+    assert len(predictions) == 3 and all(25 <= float(p) <= 346 for p in predictions), predictions
+    assert "4 training jobs, 3 model package versions, 1 endpoint (mlops--endpoint)" in summary
 
 
 def broken_template(tmp_path: Path, template: dict, change) -> Path:
@@ -387,7 +410,8 @@ def test_too_narrow_a_pattern_fails_the_demo(tmp_path, template):
     assert result.returncode == 1, result.stdout[-3000:]
     assert "DEMO FAILED (v1.2.0 trigger): no rule delivered" in result.stderr
     assert 'mlops-ecr-image-push (Resources.TriggerModelTrainingFunction.Properties.Events.EcrImagePush), pattern {"source":["aws.ecr"]' in result.stderr
-    assert not (tmp_path / "demo" / "answers.jsonl").exists()  # no function was invoked
+    # No push reached trigger_model_training (only the data before approval was handled).
+    assert [a["function"] for a in lines(tmp_path / "demo" / "answers.jsonl")] == ["retrain_model_on_new_data"]
 
 
 def test_too_broad_a_pattern_fails_the_demo(tmp_path, template):

@@ -142,6 +142,33 @@ def test_default_bus_and_other_rules_see_nothing_of_a_custom_bus(events, sqs):
     assert drain(sqs, default_queue) == []
 
 
+def test_a_text_input_transformer_delivers_its_text(events, sqs):
+    # events_rules fix 3: the template's alert rules fill a sentence in, not JSON.
+    queue = sqs.create_queue(QueueName="alert-text")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.create_event_bus(Name="alert-bus")
+    events.put_rule(Name="alert", EventBusName="alert-bus", EventPattern=json.dumps({"source": [SOURCE]}))
+    transformer = {
+        "InputPathsMap": {"job": "$.detail.pipeline"},
+        "InputTemplate": '"Training job <job> failed."',
+    }
+    events.put_targets(
+        Rule="alert", EventBusName="alert-bus", Targets=[{"Id": "q", "Arn": arn, "InputTransformer": transformer}]
+    )
+    plain = dict(transformer, InputTemplate="Training job <job> failed; see its logs.")
+    events.put_rule(Name="alert-plain", EventBusName="alert-bus", EventPattern=json.dumps({"source": [SOURCE]}))
+    events.put_targets(
+        Rule="alert-plain", EventBusName="alert-bus", Targets=[{"Id": "q", "Arn": arn, "InputTransformer": plain}]
+    )
+
+    answer = events.put_events(Entries=[entry("alert-bus", {"pipeline": "mlops--a", "passed": False})])
+    assert answer["FailedEntryCount"] == 0
+    bodies = sorted(
+        m["Body"] for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    )
+    assert bodies == ['"Training job mlops--a failed."', "Training job mlops--a failed; see its logs."]
+
+
 def test_put_events_reports_failed_entries(events, sqs):
     queue_url = bus_with_queue(events, sqs, "partial-bus")
     good = entry("partial-bus", {"pipeline": "mlops--a", "passed": True})
