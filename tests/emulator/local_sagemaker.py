@@ -463,8 +463,10 @@ def _train(backend: Any, job: Any, image: LocalImage) -> None:
                 into.mkdir(parents=True, exist_ok=True)
                 count = _download_channel(account, channel, into)
                 _log(f"training {name}", f"channel {channel['ChannelName']}: {count} object(s)")
-        except (ValueError, KeyError, LookupError) as error:
-            return _finish(backend, job, "Failed", "Failed", failure=str(error))
+        except Exception as error:  # a missing bucket or manifest, an unreadable object
+            said = str(getattr(error, "message", "") or error)
+            failure = said if said.startswith("ClientError: ") else f"ClientError: Data download failed: {said}"
+            return _finish(backend, job, "Failed", "Failed", failure=failure)
         for folder in ("model", "output/data"):
             (opt_ml / folder).mkdir(parents=True, exist_ok=True)
 

@@ -167,6 +167,27 @@ def test_a_channel_without_objects_fails_as_sagemaker_does(emulator):
     assert job["FailureReason"].startswith('ClientError: No S3 objects found under S3 URL "s3://'), job["FailureReason"]
 
 
+def test_a_channel_in_a_missing_bucket_fails_as_a_client_error(emulator):
+    sagemaker = emulator.client()
+    sagemaker.create_training_job(
+        TrainingJobName="local-no-bucket",
+        AlgorithmSpecification={"TrainingImage": push(emulator, "v1"), "TrainingInputMode": "File"},
+        RoleArn=ROLE,
+        InputDataConfig=[
+            {
+                "ChannelName": "train",
+                "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://no-such-bucket/data/"}},
+            }
+        ],
+        OutputDataConfig={"S3OutputPath": f"s3://{BUCKET}/models/"},
+        ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10},
+        StoppingCondition={"MaxRuntimeInSeconds": 300},
+    )
+    job = wait(lambda: sagemaker.describe_training_job(TrainingJobName="local-no-bucket"), "TrainingJobStatus", "InProgress")
+    assert job["TrainingJobStatus"] == "Failed"
+    assert job["FailureReason"].startswith("ClientError: "), job["FailureReason"]
+
+
 def test_a_bad_hyperparameter_fails_the_job(emulator):
     job = train(emulator, "local-bad-hp", push(emulator, "v1"), HyperParameters={"n_estimators": "many"})
     assert job["TrainingJobStatus"] == "Failed"
