@@ -32,3 +32,18 @@ pub mod tag_keys {
     /// The debounce window a retraining job stands for: `<start>/PT<seconds>S`.
     pub const WINDOW: &str = "mlops:window";
 }
+
+/// Keys of the `CustomerMetadataProperties` register_model_in_registry
+/// writes on each model package version; retrain_model_on_new_data reads the
+/// training image back, people read the rest in the console.
+pub mod metadata_keys {
+    pub const PIPELINE: &str = "pipeline";
+    pub const TRAINING_JOB_NAME: &str = "training_job_name";
+    pub const TRAINING_JOB_ARN: &str = "training_job_arn";
+    /// The image (by digest) that trained the version: what retraining uses.
+    pub const TRAINING_IMAGE: &str = "training_image";
+    pub const IMAGE_DIGEST: &str = "image_digest";
+    pub const EVALUATION_REPORT: &str = "evaluation_report";
+    /// Prefix of one key per gated metric: `metric:<name>`.
+    pub const METRIC_PREFIX: &str = "metric:";
+}

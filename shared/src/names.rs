@@ -185,6 +185,46 @@ mod tests {
         PipelineName::parse(name).unwrap()
     }
 
+    /// Golden values of the derivation itself, one per kind the stages use,
+    /// and of the ClientToken: a redelivery after an upgrade must ask
+    /// SageMaker for the same name or token, so a change here is a breaking
+    /// change (README, "Names and idempotency").
+    #[test]
+    fn golden_names_and_tokens() {
+        let p = pipeline("mlops");
+        let digest = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-training@sha256:9f3ada942312fb3afdeab834233daeebd2e9753f943b623b9197f378176470a6";
+        let package = "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops--models/3";
+        let golden = [
+            (
+                p.derive_name("ecr", "mlops-training", &[digest]),
+                "mlops--ecr-mlops-training-b26d3342fea05d4c",
+            ),
+            (
+                p.derive_name(
+                    "s3",
+                    "20261123-090000",
+                    &["retrain", "s3://bucket/data/train/", "2026-11-23T09:00:00Z"],
+                ),
+                "mlops--s3-20261123-090000-76a99a846f809041",
+            ),
+            (
+                p.derive_name("model", "mlops--models-v3", &[package]),
+                "mlops--model-mlops-models-v3-0eef6ebbee156308",
+            ),
+            (
+                p.derive_name("epc", "mlops--endpoint-v3", &["mlops--endpoint", package]),
+                "mlops--epc-mlops-endpoint-v3-a2b13ab0354abeac",
+            ),
+        ];
+        for (derived, expected) in golden {
+            assert_eq!(derived.as_str(), expected);
+        }
+        assert_eq!(
+            idempotency_token(&["arn:aws:sagemaker:us-east-1:123456789012:training-job/mlops--ecr-mlops-training-b26d3342fea05d4c"]),
+            "e5951b27e3e6dad4fa5ce0813e1208c7"
+        );
+    }
+
     #[test]
     fn sagemaker_name_rule() {
         for good in ["a", "A1", "a-b", "a--b", &"a".repeat(63)] {

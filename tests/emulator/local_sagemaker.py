@@ -29,7 +29,9 @@ manifest; stock moto hashes only the layers' digests.)
 Training (``CreateTrainingJob``): the job is ``InProgress`` (a "SageMaker
 Training Job State Change" event goes onto the default bus), the channels are
 copied from the emulator's S3 into ``input/data/<channel>/`` (``S3Prefix`` and
-``ManifestFile``), ``input/config/hyperparameters.json`` (all values strings),
+``ManifestFile``; a channel with no object is refused by ``CreateTrainingJob``
+itself, ``ValidationException`` ``No S3 objects found under S3 URL ...``, as
+SageMaker does), ``input/config/hyperparameters.json`` (all values strings),
 ``inputdataconfig.json`` and ``resourceconfig.json`` are written as SageMaker
 writes them, and ``train`` runs. Its output goes to the emulator's stderr,
 each line prefixed with the job's name. ``FinalMetricDataList`` is read from
@@ -88,6 +90,7 @@ from typing import Any, Callable, Iterable
 
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.utils import utcnow
+from moto.sagemaker.exceptions import ValidationError
 
 import sagemaker_rules
 
@@ -369,36 +372,42 @@ def _training_event(backend: Any, job: Any) -> None:
     )
 
 
-def _download_channel(account: str, channel: dict[str, Any], into: Path) -> int:
-    """Copies one channel's objects; returns how many. Raises ValueError with
-    SageMaker's words when there is nothing to read."""
+def _channel_objects(account: str, region: str, role: str, channel: dict[str, Any]) -> tuple[str, list[tuple[str, str]]]:
+    """The channel's bucket and its objects as (key, path in the channel).
+    Raises ValueError with SageMaker's words when there is nothing to read."""
     source = channel.get("DataSource", {}).get("S3DataSource")
     if source is None:
-        raise ValueError(f"ClientError: channel {channel.get('ChannelName')}: only S3 data sources run locally")
+        raise ValueError(f"channel {channel.get('ChannelName')}: only S3 data sources run locally")
     uri, data_type = source["S3Uri"], source.get("S3DataType", "S3Prefix")
     bucket, key = _split_s3(uri)
-    if data_type == "S3Prefix":
-        base = key[: key.rfind("/") + 1]
-        objects = [(name, name[len(base) :]) for name in _s3_keys(account, bucket, key)]
-        objects = [(name, relative) for name, relative in objects if not name.endswith("/")]
-    elif data_type == "ManifestFile":
-        manifest = json.loads(_s3_read(account, bucket, key))
-        prefix_bucket, prefix = _split_s3(manifest[0]["prefix"])
-        bucket = prefix_bucket
-        objects = [(prefix + relative, relative) for relative in manifest[1:]]
-    else:
-        raise ValueError(f"ClientError: S3DataType {data_type} does not run locally")
+    try:
+        if data_type == "S3Prefix":
+            base = key[: key.rfind("/") + 1]
+            objects = [(name, name[len(base) :]) for name in _s3_keys(account, bucket, key) if not name.endswith("/")]
+        elif data_type == "ManifestFile":
+            manifest = json.loads(_s3_read(account, bucket, key))
+            bucket, prefix = _split_s3(manifest[0]["prefix"])
+            objects = [(prefix + relative, relative) for relative in manifest[1:]]
+        else:
+            raise ValueError(f"S3DataType {data_type} does not run locally")
+    except ValueError:
+        raise
+    except Exception:  # no such bucket or manifest: nothing found, as SageMaker says
+        objects = []
     if not objects:
         raise ValueError(
-            f'ClientError: No S3 objects found under S3 URL "{uri}" given in input data source. '
-            f"Please ensure that the bucket exists in the selected region, that objects exist "
-            f"under that S3 prefix, and that the role has s3:ListBucket permissions on bucket {bucket!r}."
+            f'No S3 objects found under S3 URL "{uri}" given in input data source. Please ensure that the '
+            f"bucket exists in the selected region ({region}), that objects exist under that S3 prefix, and "
+            f'that the role "{role}" has "s3:ListBucket" permissions on bucket "{bucket}".'
         )
+    return bucket, objects
+
+
+def _download_channel(account: str, bucket: str, objects: list[tuple[str, str]], into: Path) -> None:
     for name, relative in objects:
         target = into / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(_s3_read(account, bucket, name))
-    return len(objects)
 
 
 def _tar_gz(folder: Path) -> bytes:
@@ -461,12 +470,12 @@ def _train(backend: Any, job: Any, image: LocalImage) -> None:
             for channel in job.input_data_config or []:
                 into = opt_ml / "input" / "data" / channel["ChannelName"]
                 into.mkdir(parents=True, exist_ok=True)
-                count = _download_channel(account, channel, into)
-                _log(f"training {name}", f"channel {channel['ChannelName']}: {count} object(s)")
-        except Exception as error:  # a missing bucket or manifest, an unreadable object
+                bucket, objects = _channel_objects(account, backend.region_name, job.role_arn, channel)
+                _download_channel(account, bucket, objects, into)
+                _log(f"training {name}", f"channel {channel['ChannelName']}: {len(objects)} object(s)")
+        except Exception as error:  # the data changed since the job was created
             said = str(getattr(error, "message", "") or error)
-            failure = said if said.startswith("ClientError: ") else f"ClientError: Data download failed: {said}"
-            return _finish(backend, job, "Failed", "Failed", failure=failure)
+            return _finish(backend, job, "Failed", "Failed", failure=f"ClientError: Data download failed: {said}")
         for folder in ("model", "output/data"):
             (opt_ml / folder).mkdir(parents=True, exist_ok=True)
 
@@ -543,6 +552,14 @@ def _local_training(original: Callable[..., Any]) -> Callable[..., Any]:
         )
         if image is None:
             return job
+        # SageMaker checks the channels' data when the job is created: no job then.
+        for channel in job.input_data_config or []:
+            try:
+                _channel_objects(self.account_id, self.region_name, job.role_arn, channel)
+            except ValueError as error:
+                with _LOCK:
+                    self.training_jobs.pop(job.training_job_name, None)
+                raise ValidationError(message=str(error)) from None
         now = utcnow()
         _set_job(
             job,

@@ -206,6 +206,10 @@ Rules added here:
     SageMaker does ("adds or overwrites"); stock moto appends a second tag
     with the same key. The deploy stage re-tags its endpoint with the version
     it serves after every update.
+16. ``DescribeTrainingJob`` of a missing job answers as SageMaker does: HTTP
+    400 ``ValidationException`` ``Requested resource not found.`` (not the
+    ``ResourceNotFound`` its API model declares: aws/aws-sdk#165); stock moto
+    says ``Could not find training job '<arn>'.``
 
 The check and the insert of rules 1-4 and 6-7, and rule 10's checks and
 update, run under one lock: moto's server is threaded, and two concurrent
@@ -768,6 +772,18 @@ def _validate_instance_type(self: Any, instance_type: str) -> None:
         )
 
 
+def _training_job_not_found(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Rule 16: SageMaker's words for a training job that does not exist."""
+
+    @functools.wraps(original)
+    def describe_training_job(self: SageMakerModelBackend, training_job_name: str) -> Any:
+        if training_job_name not in self.training_jobs:
+            raise ValidationError(message="Requested resource not found.")
+        return original(self, training_job_name)
+
+    return _marked(describe_training_job)
+
+
 def _add_tags_overwrites(self: SageMakerModelBackend, arn: str, tags: list[dict[str, str]]) -> list[dict[str, str]]:
     """Rule 15: a key that is already there gets the new value."""
     resource = self._get_resource_from_arn(arn)
@@ -839,6 +855,10 @@ def install() -> None:
     )
     responses.describe_endpoint = _data_capture_summary(  # type: ignore[method-assign]
         responses.describe_endpoint
+    )
+    # Rule 16: a missing training job in SageMaker's words.
+    backend.describe_training_job = _training_job_not_found(  # type: ignore[method-assign]
+        backend.describe_training_job
     )
     # Rule 15: AddTags overwrites.
     backend.add_tags = _add_tags_overwrites  # type: ignore[method-assign]

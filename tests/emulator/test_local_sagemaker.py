@@ -87,7 +87,7 @@ def train(emulator, name: str, image: str, data: str = "data/train/", **extra) -
         InputDataConfig=[
             {
                 "ChannelName": "train",
-                "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"s3://{BUCKET}/{data}"}},
+                "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": data if data.startswith("s3://") else f"s3://{BUCKET}/{data}"}},
                 "ContentType": "text/csv",
             }
         ],
@@ -161,31 +161,17 @@ def test_a_failing_program_fails_the_job_with_its_reason(emulator):
     assert "ModelArtifacts" not in job
 
 
-def test_a_channel_without_objects_fails_as_sagemaker_does(emulator):
-    job = train(emulator, "local-no-data", push(emulator, "v1"), data="nothing/here/")
-    assert job["TrainingJobStatus"] == "Failed"
-    assert job["FailureReason"].startswith('ClientError: No S3 objects found under S3 URL "s3://'), job["FailureReason"]
-
-
-def test_a_channel_in_a_missing_bucket_fails_as_a_client_error(emulator):
-    sagemaker = emulator.client()
-    sagemaker.create_training_job(
-        TrainingJobName="local-no-bucket",
-        AlgorithmSpecification={"TrainingImage": push(emulator, "v1"), "TrainingInputMode": "File"},
-        RoleArn=ROLE,
-        InputDataConfig=[
-            {
-                "ChannelName": "train",
-                "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://no-such-bucket/data/"}},
-            }
-        ],
-        OutputDataConfig={"S3OutputPath": f"s3://{BUCKET}/models/"},
-        ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10},
-        StoppingCondition={"MaxRuntimeInSeconds": 300},
-    )
-    job = wait(lambda: sagemaker.describe_training_job(TrainingJobName="local-no-bucket"), "TrainingJobStatus", "InProgress")
-    assert job["TrainingJobStatus"] == "Failed"
-    assert job["FailureReason"].startswith("ClientError: "), job["FailureReason"]
+@pytest.mark.parametrize("data", ["nothing/here/", "s3://no-such-bucket/data/"])
+def test_a_channel_without_objects_is_refused_at_creation_as_sagemaker_does(emulator, data):
+    with pytest.raises(ClientError) as error:
+        train(emulator, "local-no-data", push(emulator, "v1"), data=data)
+    answer = error.value.response["Error"]
+    assert answer["Code"] == "ValidationException"
+    assert answer["Message"].startswith('No S3 objects found under S3 URL "s3://'), answer["Message"]
+    assert f"({REGION})" in answer["Message"] and f'the role "{ROLE}"' in answer["Message"]
+    # No job was created: the name is free.
+    with pytest.raises(ClientError):
+        emulator.client().describe_training_job(TrainingJobName="local-no-data")
 
 
 def test_a_bad_hyperparameter_fails_the_job(emulator):

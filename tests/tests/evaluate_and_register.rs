@@ -109,13 +109,7 @@ async fn register(p: &Pipeline, event: Value) -> RegisterOutcome {
 }
 
 async fn versions(p: &Pipeline) -> usize {
-    p.sagemaker
-        .list_model_packages()
-        .model_package_group_name("mlops--models")
-        .send()
-        .await
-        .map(|r| r.model_package_summary_list().len())
-        .unwrap_or(0)
+    common::versions(&p.sagemaker).await.len()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -214,6 +214,21 @@ mod tests {
         DeployConfig::from_reader(EnvReader::from_vars(vars)).unwrap()
     }
 
+    /// Golden values: a redelivery after an upgrade must ask SageMaker for the
+    /// same names, so a change here is a breaking change (docs/names.md).
+    #[test]
+    fn golden_model_and_endpoint_config_names() {
+        let config = config(&[]);
+        assert_eq!(
+            model_name(&config, ARN, 3),
+            "mlops--model-mlops-models-v3-0eef6ebbee156308"
+        );
+        assert_eq!(
+            endpoint_config_name(&config, ARN, 3),
+            "mlops--epc-mlops-endpoint-v3-a2b13ab0354abeac"
+        );
+    }
+
     #[test]
     fn names_are_deterministic_valid_and_per_version() {
         let config = config(&[]);

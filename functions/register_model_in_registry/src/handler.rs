@@ -17,7 +17,7 @@ use shared::evaluation::{ModelEvaluation, MODEL_EVALUATION_COMPLETED};
 use shared::events::{parse_event, EventBridgeEvent};
 use shared::names::idempotency_token;
 use shared::training::{tag, tag_text};
-use shared::{tag_keys, PipelineError};
+use shared::{metadata_keys as keys, tag_keys, PipelineError};
 use tracing::{info, instrument};
 
 use crate::RegisterConfig;
@@ -172,27 +172,28 @@ pub fn create_model_package_request(
     }
 
     let mut metadata = HashMap::from([
-        ("pipeline".to_string(), evaluation.pipeline.clone()),
+        (keys::PIPELINE.to_string(), evaluation.pipeline.clone()),
         (
-            "training_job_name".to_string(),
+            keys::TRAINING_JOB_NAME.to_string(),
             evaluation.training_job_name.clone(),
         ),
         (
-            "training_job_arn".to_string(),
+            keys::TRAINING_JOB_ARN.to_string(),
             tag_text(&evaluation.training_job_arn, 256),
         ),
     ]);
     if let Some(image) = &evaluation.image {
-        metadata.insert("training_image".to_string(), tag_text(image, 256));
+        metadata.insert(keys::TRAINING_IMAGE.to_string(), tag_text(image, 256));
         if let Some((_, digest)) = image.split_once('@') {
-            metadata.insert("image_digest".to_string(), digest.to_string());
+            metadata.insert(keys::IMAGE_DIGEST.to_string(), digest.to_string());
         }
     }
     if let Some(report) = &evaluation.evaluation_report {
-        metadata.insert("evaluation_report".to_string(), tag_text(report, 256));
+        metadata.insert(keys::EVALUATION_REPORT.to_string(), tag_text(report, 256));
     }
     for (name, value) in evaluation.metrics.iter().take(MAX_METRIC_PROPERTIES) {
-        metadata.insert(tag_text(&format!("metric:{name}"), 128), value.to_string());
+        let key = format!("{}{name}", keys::METRIC_PREFIX);
+        metadata.insert(tag_text(&key, 128), value.to_string());
     }
 
     let description = format!(

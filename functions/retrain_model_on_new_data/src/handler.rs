@@ -433,14 +433,13 @@ async fn job_exists(
     {
         Ok(_) => Ok(true),
         // SageMaker answers a missing job with ValidationException "Requested
-        // resource not found."; the model declares ResourceNotFound; the
-        // emulator (moto) says "Could not find training job".
+        // resource not found." (aws/aws-sdk#165); the model declares
+        // ResourceNotFound, should it ever answer that.
         Err(err)
             if matches!(
                 err.as_service_error(),
                 Some(DescribeTrainingJobError::ResourceNotFound(_))
-            ) || is_validation_error(&err, "not found")
-                || is_validation_error(&err, "Could not find") =>
+            ) || is_validation_error(&err, "Requested resource not found") =>
         {
             Ok(false)
         }

@@ -53,7 +53,7 @@ pub async fn current_image(
     // registered some other way is taken to train with its inference image.
     let image = package
         .customer_metadata_properties()
-        .and_then(|metadata| metadata.get("training_image"))
+        .and_then(|metadata| metadata.get(shared::metadata_keys::TRAINING_IMAGE))
         .cloned()
         .or_else(|| {
             package

@@ -226,6 +226,9 @@ async fn a_repeated_event_sends_the_same_client_token() {
     assert_eq!(tokens.len(), 2);
     assert_eq!(tokens[0], tokens[1]);
     assert_eq!(tokens[0], idempotency_token(&[JOB_ARN]));
+    // Golden: the token for events/evaluation-passed.json. A redelivery after
+    // an upgrade must send the same token (one version), so a change is breaking.
+    assert_eq!(tokens[0], "e5951b27e3e6dad4fa5ce0813e1208c7");
 }
 
 #[tokio::test]

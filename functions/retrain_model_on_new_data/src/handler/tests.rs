@@ -170,6 +170,28 @@ async fn new_data_starts_one_job_on_the_approved_image() {
     assert_eq!(json["training_jobs"][0]["action"], "started");
 }
 
+/// Golden: the job name events/s3-object-created.json asks for (its channel
+/// and window). A redelivery after an upgrade must ask for the same name
+/// (one job per window), so a change is breaking.
+#[tokio::test]
+async fn golden_training_job_name_of_a_window() {
+    let (describe, list, create) = (no_job_yet(), no_approved_package(), created());
+    let sagemaker = client(&[&describe, &list, &create]);
+
+    let outcome = handle(
+        &sagemaker,
+        &config(&[("RETRAIN_FALLBACK_IMAGE", FALLBACK_IMAGE)]),
+        invocation(sample("s3-object-created.json")),
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(
+        outcome.training_jobs[0].training_job_name,
+        "mlops--s3-20261123-090000-a8cb22ab6cd8342b"
+    );
+}
+
 #[tokio::test]
 async fn without_an_approved_package_the_fallback_image_trains() {
     let create = mock!(Client::create_training_job)

@@ -42,6 +42,30 @@ fn started() -> Rule {
         .build()
 }
 
+/// Golden: the job name events/ecr-push.json asks for. A redelivery after an
+/// upgrade must ask for the same name (one job), so a change is breaking.
+#[tokio::test]
+async fn golden_training_job_name_of_a_push() {
+    let rule = started();
+    let outcome = handle(
+        &client(&[&rule]),
+        &config(&[]),
+        invocation(sample("ecr-push.json")),
+    )
+    .await
+    .unwrap();
+    let TriggerOutcome::Started {
+        training_job_name, ..
+    } = outcome
+    else {
+        panic!("expected started, got {outcome:?}");
+    };
+    assert_eq!(
+        training_job_name,
+        "mlops--ecr-mlops-training-b26d3342fea05d4c"
+    );
+}
+
 #[tokio::test]
 async fn a_push_starts_one_training_job_pinned_by_digest() {
     let rule = mock!(Client::create_training_job)
