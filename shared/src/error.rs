@@ -66,6 +66,13 @@ pub enum PipelineError {
     #[error("{0}")]
     ResourceFailed(String),
 
+    /// A failure of our own, not of the event, the configuration or AWS (a
+    /// request or document we could not build or serialise): a defect to
+    /// report, which a retry of the same event would meet again: not
+    /// retryable.
+    #[error("defect: {0}")]
+    Defect(String),
+
     /// AWS could not be reached or did not answer in time, or asked us to slow
     /// down, after the SDK's own retries: retryable.
     #[error("{operation} failed transiently ({code}): {message}")]
@@ -76,22 +83,13 @@ pub enum PipelineError {
     },
 }
 
-/// Service error codes that mean "try again later" whatever the HTTP status.
-const THROTTLING_CODES: &[&str] = &[
-    "Throttling",
-    "ThrottlingException",
-    "ThrottledException",
-    "RequestThrottledException",
-    "TooManyRequestsException",
-    "RequestLimitExceeded",
-    "RequestThrottled",
-    "SlowDown",
-    "PriorRequestNotComplete",
-    "TransactionInProgressException",
-    "ServiceUnavailable",
-    "InternalFailure",
-    "InternalServerError",
-];
+/// Whether a service error means "try again later": a 5xx, or a code the
+/// SDK's own retry classifier counts as throttling or transient (the lists
+/// aws-runtime keeps, so they follow the SDK's).
+fn is_transient(status: u16, code: &str) -> bool {
+    use aws_runtime::retries::classifiers::{THROTTLING_ERRORS, TRANSIENT_ERRORS};
+    status >= 500 || THROTTLING_ERRORS.contains(&code) || TRANSIENT_ERRORS.contains(&code)
+}
 
 impl PipelineError {
     /// Stable strings for Lambda's `errorType`; the prefix says whether a
@@ -104,6 +102,7 @@ impl PipelineError {
             PipelineError::AwsTransient { .. } => "Retryable.AwsTransient",
             PipelineError::ResourceBusy(_) => "Retryable.ResourceBusy",
             PipelineError::ResourceFailed(_) => "NonRetryable.ResourceFailed",
+            PipelineError::Defect(_) => "NonRetryable.Defect",
         }
     }
 
@@ -153,7 +152,7 @@ impl PipelineError {
                     .map(str::to_string)
                     .unwrap_or_else(|| service.err().to_string());
                 let status = service.raw().status_code();
-                if status >= 500 || THROTTLING_CODES.contains(&code.as_str()) {
+                if is_transient(status, &code) {
                     PipelineError::AwsTransient {
                         operation,
                         code,
@@ -184,11 +183,10 @@ impl PipelineError {
             },
             // A request we could not even build is our bug, and it will not
             // build on a retry either.
-            _ => PipelineError::AwsRejected {
-                operation,
-                code: "ConstructionFailure".into(),
-                message: describe(&err),
-            },
+            _ => PipelineError::Defect(format!(
+                "{operation}: the request could not be built: {}",
+                describe(&err)
+            )),
         }
     }
 }
@@ -302,12 +300,48 @@ mod tests {
                 "NonRetryable.ResourceFailed",
                 false,
             ),
+            (
+                PipelineError::Defect("a request could not be serialised".into()),
+                "NonRetryable.Defect",
+                false,
+            ),
         ];
         for (err, error_type, retryable) in cases {
             assert_eq!(err.error_type(), error_type);
             assert_eq!(err.is_retryable(), retryable);
             let diagnostic = Diagnostic::from(err);
             assert_eq!(diagnostic.error_type, error_type);
+        }
+    }
+
+    /// The codes the classification relies on: every throttling and
+    /// transient code of the SDK's retry classifier is retryable at any
+    /// status, a 5xx is whatever its code, and a 4xx with another code is not.
+    #[test]
+    fn throttling_and_transient_codes_follow_the_sdk() {
+        use aws_runtime::retries::classifiers::{THROTTLING_ERRORS, TRANSIENT_ERRORS};
+        for code in THROTTLING_ERRORS.iter().chain(TRANSIENT_ERRORS) {
+            assert!(is_transient(400, code), "{code}");
+        }
+        for code in [
+            "ThrottlingException",
+            "SlowDown",
+            "RequestTimeout",
+            "TooManyRequestsException",
+        ] {
+            assert!(is_transient(400, code), "{code}");
+        }
+        for status in [500, 502, 503, 504] {
+            assert!(is_transient(status, "InternalFailure"));
+            assert!(is_transient(status, "Unknown"));
+        }
+        for code in [
+            "ValidationException",
+            "AccessDeniedException",
+            "ResourceLimitExceeded",
+            "ResourceInUse",
+        ] {
+            assert!(!is_transient(400, code), "{code}");
         }
     }
 

@@ -163,13 +163,13 @@ pub async fn scale(
             PredefinedMetricSpecification::builder()
                 .predefined_metric_type(MetricType::SageMakerVariantInvocationsPerInstance)
                 .build()
-                .map_err(|err| PipelineError::invalid_event(err.to_string()))?,
+                .map_err(|err| PipelineError::Defect(format!("scaling metric: {err}")))?,
         )
         // Scale out quickly, scale in cautiously.
         .scale_out_cooldown(60)
         .scale_in_cooldown(300)
         .build()
-        .map_err(|err| PipelineError::invalid_event(err.to_string()))?;
+        .map_err(|err| PipelineError::Defect(format!("scaling policy: {err}")))?;
     autoscaling
         .put_scaling_policy()
         .policy_name(format!(

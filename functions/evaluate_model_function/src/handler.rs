@@ -290,7 +290,7 @@ async fn publish(
     evaluation: &ModelEvaluation,
 ) -> Result<String, PipelineError> {
     let detail = serde_json::to_string(evaluation)
-        .map_err(|err| PipelineError::invalid_event(err.to_string()))?;
+        .map_err(|err| PipelineError::Defect(format!("the evaluation event's detail: {err}")))?;
     let entry = PutEventsRequestEntry::builder()
         .event_bus_name(&config.event_bus)
         .source(&config.event_source)
