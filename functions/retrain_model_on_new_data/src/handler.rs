@@ -302,30 +302,26 @@ impl Lookups {
         if let Some(running) = &self.running {
             return Ok(running.clone());
         }
-        let mut next_token = None;
-        let running = loop {
-            let page = sagemaker
-                .list_training_jobs()
-                .status_equals(TrainingJobStatus::InProgress)
-                .name_contains(config.pipeline.resource_prefix())
-                .max_results(100)
-                .set_next_token(next_token)
-                .send()
-                .await
-                .map_err(|err| PipelineError::from_sdk("ListTrainingJobs", err))?;
-            let ours = page
+        let mut pages = sagemaker
+            .list_training_jobs()
+            .status_equals(TrainingJobStatus::InProgress)
+            .name_contains(config.pipeline.resource_prefix())
+            .max_results(100)
+            .into_paginator()
+            .send();
+        let mut running = None;
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|err| PipelineError::from_sdk("ListTrainingJobs", err))?;
+            running = page
                 .training_job_summaries()
                 .iter()
                 .map(|job| job.training_job_name().unwrap_or_default())
-                .find(|name| config.pipeline.owns(name));
-            if let Some(name) = ours {
-                break Some(name.to_string());
+                .find(|name| config.pipeline.owns(name))
+                .map(str::to_string);
+            if running.is_some() {
+                break;
             }
-            match page.next_token {
-                Some(token) if !token.is_empty() => next_token = Some(token),
-                _ => break None,
-            }
-        };
+        }
         self.running = Some(running.clone());
         Ok(running)
     }
