@@ -1,4 +1,5 @@
-"""The pipeline's EventBridge rules, read from template.yaml.
+"""The pipeline's EventBridge rules, read from template.yaml as a deployment
+with given parameter values would create them.
 
 Used by scripts/demo_aws.py (the `rules` command) and its tests: the demo
 creates these rules in the local emulator's EventBridge, so the routing between
@@ -8,19 +9,23 @@ the stages is the template's, not a copy of it.
 
 * The template is decoded by cfn-lint's own decoder (in the project's venv), so
   every CloudFormation short form (!Ref, !Sub, !If, !GetAtt, ...) is understood.
-* Parameters take the values given, else their defaults; a parameter that a
-  rule needs and that has neither is an error naming it. Pseudo parameters
-  are the emulator's (us-east-1, account 123456789012, partition aws).
-* Conditions are evaluated with those values (!Equals, !Not, !And, !Or,
-  !Condition, and !Select/!Split/!Join inside them); `!If` takes the branch
-  they select and `AWS::NoValue` drops the element. A resource or condition
-  whose Condition is false contributes no rule.
-* A `!Ref` to a resource or a `!GetAtt` resolves only through `resources`
-  (e.g. {"DataBucket": "my-bucket"}); otherwise it is an error naming it.
-* Rules come from SAM functions' `Events` of type EventBridgeRule (or its old
-  name CloudWatchEvent) and from AWS::Events::Rule resources; each target is
-  the function it invokes (by its cargo-lambda binary, Metadata.BuildProperties.Binary)
-  or another resource (e.g. an SNS topic), with its InputTransformer.
+* SAM's own transform (aws-sam-translator, the library behind SAM CLI) turns
+  it into plain CloudFormation: each function's EventBridgeRule event becomes
+  the AWS::Events::Rule that SAM deploys, with its generated logical id,
+  target, retry policy and dead-letter queue.
+* cloud-radar then renders that template for the parameter values given (else
+  the defaults; a parameter without either is an error, as is a value its
+  AllowedPattern or AllowedValues refuses): conditions, !If, !Sub, !Select,
+  !Equals, ... and pseudo parameters (the emulator's: us-east-1, account
+  123456789012). A resource whose Condition is false contributes no rule.
+* A `!Ref` to a resource of the stack has a value only through `resources`
+  (e.g. {"DataBucket": "my-bucket"}); one that ends up in a rule without it is
+  an error naming it. (cloud-radar renders a `!GetAtt` as "Resource.Attribute";
+  the targets' Arns use that to name the resource they invoke.)
+* Every AWS::Events::Rule with an EventPattern is a rule; each target is the
+  function it invokes (by its cargo-lambda binary,
+  Metadata.BuildProperties.Binary) or another resource (e.g. an SNS topic),
+  with its InputTransformer.
 * Every pattern is checked the way EventBridge checks one at PutRule (see
   `check_pattern`), because the emulator is more lenient: moto 5.2.5 lets an
   operator it does not know match any value.
@@ -28,6 +33,9 @@ the stages is the template's, not a copy of it.
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -35,26 +43,11 @@ from typing import Any
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account
-PSEUDO = {
-    "AWS::Region": REGION,
-    "AWS::AccountId": ACCOUNT,
-    "AWS::Partition": "aws",
-    "AWS::URLSuffix": "amazonaws.com",
-    "AWS::StackName": "mlops-demo",
-    "AWS::StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/mlops-demo/00000000-0000-0000-0000-000000000000",
-}
+STACK_NAME = "mlops-demo"
 
 
 class TemplateError(Exception):
     """The template cannot be read as the demo needs it: the message says where and why."""
-
-
-class _NoValue:
-    def __repr__(self) -> str:
-        return "AWS::NoValue"
-
-
-NO_VALUE = _NoValue()
 
 
 @dataclass
@@ -62,7 +55,7 @@ class Target:
     id: str
     resource: str  # logical id of what the rule invokes
     function: str | None  # the cargo-lambda binary when the target is a function
-    kind: str  # the target resource's Type
+    kind: str  # the target resource's Type, as the template declares it
     input_transformer: dict | None = None
 
 
@@ -99,131 +92,6 @@ def decode(path: str) -> dict:
     return template
 
 
-class Resolver:
-    """Resolves intrinsic functions for one set of parameter values."""
-
-    def __init__(self, template: dict, parameters: dict[str, str], resources: dict[str, str] | None = None):
-        self.template = template
-        self.declared = template.get("Parameters") or {}
-        unknown = sorted(set(parameters) - set(self.declared))
-        if unknown:
-            raise TemplateError(f"the template declares no parameter {', '.join(unknown)}")
-        self.parameters = {k: str(v) for k, v in parameters.items()}
-        self.resources = dict(resources or {})
-        self._conditions: dict[str, bool] = {}
-
-    # -- values ---------------------------------------------------------------
-
-    def parameter(self, name: str) -> str:
-        if name in PSEUDO:
-            return PSEUDO[name]
-        if name in self.parameters:
-            return self.parameters[name]
-        declared = self.declared.get(name)
-        if declared is None:
-            raise TemplateError(f"!Ref {name}: no such parameter")
-        if "Default" not in declared:
-            raise TemplateError(f"parameter {name} has no default: the demo must give it a value")
-        default = declared["Default"]
-        return json.dumps(default) if isinstance(default, bool) else str(default)
-
-    def ref(self, name: str) -> Any:
-        if name == "AWS::NoValue":
-            return NO_VALUE
-        if name in PSEUDO or name in self.declared:
-            return self.parameter(name)
-        if name in self.resources:
-            return self.resources[name]
-        if name in (self.template.get("Resources") or {}):
-            raise TemplateError(
-                f"!Ref {name} names a resource: the demo resolves only parameters "
-                f"(give the resource a value, or the parameter that replaces it)"
-            )
-        raise TemplateError(f"!Ref {name}: no such parameter or resource")
-
-    def get_att(self, spec: Any) -> Any:
-        if isinstance(spec, str):
-            spec = spec.split(".", 1)
-        name = ".".join(str(self.value(part)) for part in spec)
-        if name in self.resources:
-            return self.resources[name]
-        raise TemplateError(f"!GetAtt {name}: the demo has no value for it")
-
-    def sub(self, spec: Any) -> str:
-        if isinstance(spec, list):
-            text, variables = spec[0], {k: self.value(v) for k, v in (spec[1] or {}).items()}
-        else:
-            text, variables = spec, {}
-
-        def replace(match: re.Match) -> str:
-            inner = match.group(1)
-            if inner.startswith("!"):
-                return "${" + inner[1:] + "}"  # ${!Literal}
-            if inner in variables:
-                return str(variables[inner])
-            if "." in inner and inner not in PSEUDO:
-                return str(self.get_att(inner))
-            return str(self.ref(inner))
-
-        return re.sub(r"\$\{([^}]*)\}", replace, text)
-
-    def condition(self, name: str) -> bool:
-        if name not in self._conditions:
-            conditions = self.template.get("Conditions") or {}
-            if name not in conditions:
-                raise TemplateError(f"no condition {name}")
-            self._conditions[name] = bool(self.value(conditions[name]))
-        return self._conditions[name]
-
-    def value(self, node: Any) -> Any:
-        """The node with every intrinsic function resolved; NO_VALUE elements dropped."""
-        if isinstance(node, dict):
-            if len(node) == 1:
-                (key, arg), = node.items()
-                function = INTRINSICS.get(key)
-                if function is not None:
-                    return function(self, arg)
-            resolved = {str(k): self.value(v) for k, v in node.items()}
-            return {k: v for k, v in resolved.items() if v is not NO_VALUE}
-        if isinstance(node, list):
-            return [v for v in (self.value(item) for item in node) if v is not NO_VALUE]
-        if isinstance(node, str):
-            return str(node)  # cfn-lint's str_node, as a plain str
-        if isinstance(node, bool) or node is None:
-            return node
-        if isinstance(node, int):
-            return int(node)
-        if isinstance(node, float):
-            return float(node)
-        return node
-
-
-def _select(r: Resolver, arg: list) -> Any:
-    index, items = int(r.value(arg[0])), r.value(arg[1])
-    return items[index]
-
-
-def _equals(r: Resolver, arg: list) -> bool:
-    left, right = (r.value(a) for a in arg)
-    return str(left) == str(right)
-
-
-INTRINSICS = {
-    "Ref": lambda r, arg: r.ref(arg),
-    "Fn::Sub": lambda r, arg: r.sub(arg),
-    "Fn::GetAtt": lambda r, arg: r.get_att(arg),
-    "Fn::If": lambda r, arg: r.value(arg[1] if r.condition(arg[0]) else arg[2]),
-    "Fn::Join": lambda r, arg: str(r.value(arg[0])).join(str(v) for v in r.value(arg[1])),
-    "Fn::Split": lambda r, arg: str(r.value(arg[1])).split(str(r.value(arg[0]))),
-    "Fn::Select": _select,
-    "Fn::Equals": _equals,
-    "Fn::Not": lambda r, arg: not r.value(arg[0]),
-    "Fn::And": lambda r, arg: all(r.value(a) for a in arg),
-    "Fn::Or": lambda r, arg: any(r.value(a) for a in arg),
-    "Condition": lambda r, arg: r.condition(arg),
-}
-
-
 # ---------------------------------------------------------------------------
 # patterns
 
@@ -258,16 +126,19 @@ EMULATOR_VERIFIED = {
 }
 
 
-def _patterns_in(template: dict) -> list[tuple[str, Any]]:
-    """Every rule pattern of the template, unresolved: (where, pattern)."""
+def _patterns_in(template: dict) -> list[tuple[str, str, Any]]:
+    """Every rule pattern of the template, unresolved: (logical id of the
+    AWS::Events::Rule as deployed, where it is written, pattern). SAM names the
+    rule of a function's event <function><event>."""
     found = []
     for logical_id, resource in (template.get("Resources") or {}).items():
         properties = resource.get("Properties") or {}
         if resource.get("Type") == "AWS::Events::Rule" and "EventPattern" in properties:
-            found.append((f"Resources.{logical_id}", properties["EventPattern"]))
+            found.append((logical_id, f"Resources.{logical_id}", properties["EventPattern"]))
         for event_id, event in (properties.get("Events") or {}).items() if isinstance(properties.get("Events"), dict) else []:
             if event.get("Type") in ("EventBridgeRule", "CloudWatchEvent"):
-                found.append((f"Resources.{logical_id}.Properties.Events.{event_id}", (event.get("Properties") or {}).get("Pattern")))
+                where = f"Resources.{logical_id}.Properties.Events.{event_id}"
+                found.append((f"{logical_id}{event_id}", where, (event.get("Properties") or {}).get("Pattern")))
     return found
 
 
@@ -286,7 +157,7 @@ def operators_in_template(template: dict) -> set[str]:
             for item in node:
                 walk(item)
 
-    for _, pattern in _patterns_in(template):
+    for _, _, pattern in _patterns_in(template):
         walk(pattern)
     return used
 
@@ -360,26 +231,61 @@ def check_pattern(pattern: Any, where: str = "") -> set[str]:
 # ---------------------------------------------------------------------------
 # rules
 
+# What a `!Ref` to a resource renders to when the caller gave it no value: no
+# rule may keep it (cloud-radar's own stand-in, the logical id, would pass for
+# a real value).
+_UNRESOLVED = "<!Ref {}>"
+
+
+def _cloudformation(template: dict, parameters: dict[str, str]) -> dict:
+    """The template as plain CloudFormation, by SAM's own transform."""
+    import boto3
+    from samtranslator.model.exceptions import InvalidDocumentException
+    from samtranslator.parser.parser import Parser
+    from samtranslator.translator.translator import Translator
+
+    sam = copy.deepcopy(template)  # the transform changes its input; callers keep theirs
+    for resource in (sam.get("Resources") or {}).values():
+        properties = resource.get("Properties") or {}
+        if resource.get("Type") == "AWS::Serverless::Function" and not str(properties.get("CodeUri", "s3://")).startswith("s3://"):
+            # A local CodeUri (`.`: cargo-lambda builds it) is what `sam package`
+            # uploads and replaces; SAM's transform takes only the S3 location.
+            properties["CodeUri"] = f"s3://{STACK_NAME}-code/{resource.get('Type')}.zip"
+    translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name=REGION))
+    try:
+        # No AWS managed policy is looked up by name (that asks IAM): none matters to a rule.
+        return translator.translate(sam, parameter_values=dict(parameters), get_managed_policy_map=dict)
+    except InvalidDocumentException as err:
+        raise TemplateError(f"SAM's transform: {'; '.join(cause.message for cause in err.causes)}") from None
+
+
+def _render(template: dict, parameters: dict[str, str], refs: dict[str, str]) -> dict:
+    """The CloudFormation template with every intrinsic function resolved by
+    cloud-radar for these parameter values; `refs`: each resource's !Ref value."""
+    import yaml
+    from cloud_radar.cf.unit import Template
+
+    template = json.loads(json.dumps(template))  # plain dicts and strs: cloud-radar copies it through YAML
+    for logical_id, resource in template["Resources"].items():
+        # Where cloud-radar takes a resource's !Ref value from.
+        resource.setdefault("Metadata", {})["Cloud-Radar"] = {"ref": refs[logical_id]}
+    with contextlib.redirect_stdout(io.StringIO()):  # cloud-radar 0.17.0 prints every Template it makes
+        stack = Template(template)
+    # render() starts again from this YAML copy, which cloud-radar dumps with
+    # sorted keys: keep the template's order (the demo shows the patterns).
+    stack.raw = yaml.dump(template, sort_keys=False)
+    stack.AccountId, stack.StackName = ACCOUNT, STACK_NAME
+    try:
+        return stack.create_stack(parameters, region=REGION).data
+    except (ValueError, KeyError, TypeError) as err:  # what cloud-radar raises for a parameter or a function
+        raise TemplateError(f"cloud-radar: {err}") from None
+
 
 def _function_binary(resource: dict) -> str | None:
     if resource.get("Type") != "AWS::Serverless::Function":
         return None
     binary = ((resource.get("Metadata") or {}).get("BuildProperties") or {}).get("Binary")
     return str(binary) if binary else None
-
-
-def _target_resource(r: Resolver, arn: Any, where: str) -> str:
-    """The logical id behind a target's Arn (!GetAtt X.Arn, !Ref X, !Sub ${X.Arn})."""
-    if isinstance(arn, dict) and len(arn) == 1:
-        (key, arg), = arn.items()
-        if key == "Fn::GetAtt":
-            parts = arg.split(".", 1) if isinstance(arg, str) else arg
-            return str(parts[0])
-        if key == "Ref":
-            return str(arg)
-        if key == "Fn::If":
-            return _target_resource(r, arg[1] if r.condition(arg[0]) else arg[2], where)
-    raise TemplateError(f"{where}: target Arn {json.dumps(arn, default=str)} is not !GetAtt/!Ref of a resource")
 
 
 def load(
@@ -389,87 +295,56 @@ def load(
     template: dict | None = None,
 ) -> list[Rule]:
     template = template if template is not None else decode(path)
-    r = Resolver(template, parameters, resources)
-    declared = template.get("Resources") or {}
-    rules: list[Rule] = []
+    parameters = {name: str(value) for name, value in parameters.items()}
+    cloudformation = _cloudformation(template, parameters)
+    refs = {logical_id: (resources or {}).get(logical_id, _UNRESOLVED.format(logical_id)) for logical_id in cloudformation["Resources"]}
+    rendered = _render(cloudformation, parameters, refs)["Resources"]
+    # Targets are told by kind and binary as the template declares them (a
+    # function is AWS::Serverless::Function there, AWS::Lambda::Function here).
+    declared = {**rendered, **(template.get("Resources") or {})}
+    by_ref = {value: logical_id for logical_id, value in refs.items()}
+    where_written = {logical_id: where for logical_id, where, _ in _patterns_in(template)}
 
-    def active(resource: dict) -> bool:
-        condition = resource.get("Condition")
-        return condition is None or r.condition(str(condition))
-
-    for logical_id, resource in declared.items():
-        if not active(resource):
-            continue
-        kind = resource.get("Type")
+    rules = []
+    for logical_id, resource in rendered.items():
         properties = resource.get("Properties") or {}
-        if kind == "AWS::Serverless::Function":
-            binary = _function_binary(resource)
-            for event_id, event in (properties.get("Events") or {}).items():
-                if event.get("Type") not in ("EventBridgeRule", "CloudWatchEvent"):
-                    continue
-                where = f"Resources.{logical_id}.Properties.Events.{event_id}"
-                props = event.get("Properties") or {}
-                for unsupported in ("Input", "InputPath"):
-                    if unsupported in props:
-                        raise TemplateError(f"{where}: {unsupported} is not modelled by the demo")
-                pattern = r.value(props.get("Pattern"))
-                check_pattern(pattern, where)
-                enabled = r.value(props.get("Enabled", True))
-                state = r.value(props.get("State", "ENABLED" if enabled in (True, "true") else "DISABLED"))
-                target_id = r.value((props.get("Target") or {}).get("Id", f"{logical_id}{event_id}LambdaTarget"))
-                rules.append(
-                    Rule(
-                        name=str(r.value(props.get("RuleName", f"{logical_id}{event_id}"))),
-                        bus=str(r.value(props.get("EventBusName", "default"))),
-                        pattern=pattern,
-                        where=where,
-                        state=str(state),
-                        targets=[
-                            Target(
-                                id=str(target_id),
-                                resource=logical_id,
-                                function=binary,
-                                kind=kind,
-                                input_transformer=r.value(props["InputTransformer"]) if "InputTransformer" in props else None,
-                            )
-                        ],
-                    )
-                )
-        elif kind == "AWS::Events::Rule":
-            where = f"Resources.{logical_id}"
-            if "EventPattern" not in properties:
-                continue  # a schedule
-            pattern = r.value(properties["EventPattern"])
-            if isinstance(pattern, str):
-                pattern = json.loads(pattern)
-            check_pattern(pattern, where)
-            targets = []
-            for i, target in enumerate(properties.get("Targets") or []):
-                twhere = f"{where}.Properties.Targets[{i}]"
-                for unsupported in ("Input", "InputPath"):
-                    if unsupported in target:
-                        raise TemplateError(f"{twhere}: {unsupported} is not modelled by the demo")
-                target_id = _target_resource(r, target.get("Arn"), twhere)
-                target_resource = declared.get(target_id)
-                if target_resource is None:
-                    raise TemplateError(f"{twhere}: no resource {target_id}")
-                targets.append(
-                    Target(
-                        id=str(r.value(target.get("Id"))),
-                        resource=target_id,
-                        function=_function_binary(target_resource),
-                        kind=str(target_resource.get("Type")),
-                        input_transformer=r.value(target["InputTransformer"]) if "InputTransformer" in target else None,
-                    )
-                )
-            rules.append(
-                Rule(
-                    name=str(r.value(properties.get("Name", logical_id))),
-                    bus=str(r.value(properties.get("EventBusName", "default"))),
-                    pattern=pattern,
-                    where=where,
-                    state=str(r.value(properties.get("State", "ENABLED"))),
-                    targets=targets,
+        if resource.get("Type") != "AWS::Events::Rule" or "EventPattern" not in properties:
+            continue  # not a rule, or a schedule
+        where = where_written.get(logical_id, f"Resources.{logical_id}")
+        pattern = properties["EventPattern"]
+        targets = []
+        for i, target in enumerate(properties.get("Targets") or []):
+            twhere = f"{where} (Resources.{logical_id}.Properties.Targets[{i}])"
+            for unsupported in ("Input", "InputPath"):
+                if unsupported in target:
+                    raise TemplateError(f"{twhere}: {unsupported} is not modelled by the demo")
+            # A !Ref renders to the resource's ref value, a !GetAtt to "Resource.Arn".
+            target_id = by_ref.get(target["Arn"], str(target["Arn"]).removesuffix(".Arn"))
+            if target_id not in declared:
+                raise TemplateError(f"{twhere}: target Arn {target['Arn']!r} is not !GetAtt/!Ref of a resource")
+            targets.append(
+                Target(
+                    id=str(target["Id"]),
+                    resource=target_id,
+                    function=_function_binary(declared[target_id]),
+                    kind=str(declared[target_id].get("Type")),
+                    input_transformer=target.get("InputTransformer"),
                 )
             )
+        rule = Rule(
+            name=str(properties.get("Name", logical_id)),
+            bus=str(properties.get("EventBusName", "default")),
+            pattern=json.loads(pattern) if isinstance(pattern, str) else pattern,
+            where=where,
+            state=str(properties.get("State", "ENABLED")),
+            targets=targets,
+        )
+        unresolved = re.search(r"<!Ref (\w+)>", json.dumps([rule.name, rule.bus, rule.pattern, [t.input_transformer for t in targets]]))
+        if unresolved:
+            raise TemplateError(
+                f"{where}: !Ref {unresolved[1]} names a resource: the demo resolves only parameters "
+                f"(give the resource a value, or the parameter that replaces it)"
+            )
+        check_pattern(rule.pattern, where)
+        rules.append(rule)
     return rules

@@ -14,6 +14,12 @@ use serde::{Deserialize, Serialize};
 /// `detail-type` of the pipeline's own evaluation event.
 pub const MODEL_EVALUATION_COMPLETED: &str = "Model Evaluation Completed";
 
+/// The evaluation event's source is the pipeline's own (`EVENT_SOURCE`).
+impl crate::events::Detail for ModelEvaluation {
+    const DETAIL_TYPE: &'static str = MODEL_EVALUATION_COMPLETED;
+    const SOURCE: Option<&'static str> = None;
+}
+
 /// The `detail` of a "Model Evaluation Completed" event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelEvaluation {

@@ -29,6 +29,42 @@ pub fn parse_event<T: DeserializeOwned>(payload: serde_json::Value) -> Result<T,
     })
 }
 
+/// The `detail` of one kind of EventBridge event: it knows the source and
+/// detail-type that carry it, so that one check ([`check_kind`]) serves every
+/// handler.
+pub trait Detail: Serialize + DeserializeOwned {
+    /// The `detail-type`, e.g. `ECR Image Action`.
+    const DETAIL_TYPE: &'static str;
+    /// The `source`; `None` when it is the pipeline's own, configured one.
+    const SOURCE: Option<&'static str>;
+}
+
+/// Checks that `event` is the kind its detail says: its `detail-type`, and its
+/// `source` (`configured_source` for an event of the pipeline's own).
+/// Anything else is a non-retryable [`PipelineError::InvalidEvent`] naming both.
+pub fn check_kind<D: Detail>(
+    event: &EventBridgeEvent<D>,
+    configured_source: Option<&str>,
+) -> Result<(), PipelineError> {
+    let source = D::SOURCE.or(configured_source).unwrap_or_default();
+    if event.source == source && event.detail_type == D::DETAIL_TYPE {
+        return Ok(());
+    }
+    Err(PipelineError::invalid_event(format!(
+        "expected source {source:?} and detail-type {:?}, got {:?} and {:?}",
+        D::DETAIL_TYPE,
+        event.source,
+        event.detail_type
+    )))
+}
+
+/// The `detail-type` of a payload, to tell apart the kinds one function takes.
+pub fn detail_type_of(payload: &serde_json::Value) -> Option<&str> {
+    payload
+        .get("detail-type")
+        .and_then(serde_json::Value::as_str)
+}
+
 /// `detail` of an ECR "ECR Image Action" event (source `aws.ecr`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -48,6 +84,11 @@ pub struct EcrImageAction {
 
 pub const ECR_SOURCE: &str = "aws.ecr";
 pub const ECR_IMAGE_ACTION: &str = "ECR Image Action";
+
+impl Detail for EcrImageAction {
+    const DETAIL_TYPE: &'static str = ECR_IMAGE_ACTION;
+    const SOURCE: Option<&'static str> = Some(ECR_SOURCE);
+}
 
 /// `detail` of a "SageMaker Training Job State Change" event (source `aws.sagemaker`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -72,6 +113,11 @@ pub struct TrainingJobStateChange {
 pub const SAGEMAKER_SOURCE: &str = "aws.sagemaker";
 pub const TRAINING_JOB_STATE_CHANGE: &str = "SageMaker Training Job State Change";
 pub const MODEL_PACKAGE_STATE_CHANGE: &str = "SageMaker Model Package State Change";
+
+impl Detail for TrainingJobStateChange {
+    const DETAIL_TYPE: &'static str = TRAINING_JOB_STATE_CHANGE;
+    const SOURCE: Option<&'static str> = Some(SAGEMAKER_SOURCE);
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -123,6 +169,16 @@ pub struct EndpointStateChange {
 
 pub const ENDPOINT_STATE_CHANGE: &str = "SageMaker Endpoint State Change";
 
+impl Detail for ModelPackageStateChange {
+    const DETAIL_TYPE: &'static str = MODEL_PACKAGE_STATE_CHANGE;
+    const SOURCE: Option<&'static str> = Some(SAGEMAKER_SOURCE);
+}
+
+impl Detail for EndpointStateChange {
+    const DETAIL_TYPE: &'static str = ENDPOINT_STATE_CHANGE;
+    const SOURCE: Option<&'static str> = Some(SAGEMAKER_SOURCE);
+}
+
 /// `detail` of an S3 "Object Created" event delivered through EventBridge.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -135,6 +191,11 @@ pub struct S3ObjectCreated {
 
 pub const S3_SOURCE: &str = "aws.s3";
 pub const S3_OBJECT_CREATED: &str = "Object Created";
+
+impl Detail for S3ObjectCreated {
+    const DETAIL_TYPE: &'static str = S3_OBJECT_CREATED;
+    const SOURCE: Option<&'static str> = Some(S3_SOURCE);
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct S3BucketRef {
@@ -185,6 +246,30 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(message.contains("detail.repository-name"), "{message}");
+    }
+
+    #[test]
+    fn check_kind_takes_only_its_own_source_and_detail_type() {
+        let event = |source: &str, detail_type: &str| {
+            parse_event::<EventBridgeEvent<EcrImageAction>>(json!({
+                "detail-type": detail_type,
+                "source": source,
+                "detail": {"action-type": "PUSH", "result": "SUCCESS", "repository-name": "r"}
+            }))
+            .unwrap()
+        };
+        assert!(check_kind(&event("aws.ecr", "ECR Image Action"), None).is_ok());
+        for (source, detail_type) in [
+            ("aws.s3", "ECR Image Action"),
+            ("aws.ecr", "Object Created"),
+        ] {
+            let err = check_kind(&event(source, detail_type), None).unwrap_err();
+            assert_eq!(err.error_type(), "NonRetryable.InvalidEvent");
+            assert!(
+                err.to_string().contains("expected source \"aws.ecr\""),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -10,8 +10,8 @@ use serde::Serialize;
 use serde_json::Value;
 use shared::error::is_validation_error;
 use shared::events::{
-    parse_event, EndpointStateChange, EventBridgeEvent, ModelPackageStateChange,
-    ENDPOINT_STATE_CHANGE, MODEL_PACKAGE_STATE_CHANGE, SAGEMAKER_SOURCE,
+    check_kind, detail_type_of, parse_event, Detail, EndpointStateChange, EventBridgeEvent,
+    ModelPackageStateChange,
 };
 use shared::PipelineError;
 use tracing::{info, instrument};
@@ -90,13 +90,29 @@ pub async fn handle(
     config: &DeployConfig,
     event: LambdaEvent<Value>,
 ) -> Result<DeployOutcome, PipelineError> {
-    let detail_type = event.payload.get("detail-type").and_then(Value::as_str);
-    if detail_type == Some(ENDPOINT_STATE_CHANGE) {
-        let event: EventBridgeEvent<EndpointStateChange> = parse_event(event.payload)?;
-        return scale(&clients.autoscaling, config, &event).await;
+    match DeployEvent::parse(event.payload)? {
+        DeployEvent::EndpointChanged(event) => scale(&clients.autoscaling, config, &event).await,
+        DeployEvent::PackageDecided(event) => deploy(&clients.sagemaker, config, &event).await,
     }
-    let event: EventBridgeEvent<ModelPackageStateChange> = parse_event(event.payload)?;
-    deploy(&clients.sagemaker, config, &event).await
+}
+
+/// The two kinds of event deploy takes.
+pub enum DeployEvent {
+    /// A model package version approved, rejected or pending.
+    PackageDecided(EventBridgeEvent<ModelPackageStateChange>),
+    /// The endpoint changed state (autoscaling once it is in service).
+    EndpointChanged(EventBridgeEvent<EndpointStateChange>),
+}
+
+impl DeployEvent {
+    /// By the payload's `detail-type`; anything but an endpoint's state change
+    /// is read as a package decision, whose check names what was expected.
+    pub fn parse(payload: Value) -> Result<DeployEvent, PipelineError> {
+        if detail_type_of(&payload) == Some(<EndpointStateChange as Detail>::DETAIL_TYPE) {
+            return Ok(DeployEvent::EndpointChanged(parse_event(payload)?));
+        }
+        Ok(DeployEvent::PackageDecided(parse_event(payload)?))
+    }
 }
 
 /// Registers the endpoint's variant with Application Auto Scaling once the
@@ -115,12 +131,7 @@ pub async fn scale(
         TargetTrackingScalingPolicyConfiguration,
     };
 
-    if event.source != SAGEMAKER_SOURCE {
-        return Err(PipelineError::invalid_event(format!(
-            "expected source {SAGEMAKER_SOURCE:?}, got {:?}",
-            event.source
-        )));
-    }
+    check_kind(event, None)?;
     let endpoint = &event.detail.endpoint_name;
     let skip = |reason: String| {
         info!(%reason, "skipped");
@@ -207,12 +218,7 @@ pub async fn deploy(
     config: &DeployConfig,
     event: &EventBridgeEvent<ModelPackageStateChange>,
 ) -> Result<DeployOutcome, PipelineError> {
-    if event.source != SAGEMAKER_SOURCE || event.detail_type != MODEL_PACKAGE_STATE_CHANGE {
-        return Err(PipelineError::invalid_event(format!(
-            "expected source {SAGEMAKER_SOURCE:?} and detail-type {MODEL_PACKAGE_STATE_CHANGE:?}, got {:?} and {:?}",
-            event.source, event.detail_type
-        )));
-    }
+    check_kind(event, None)?;
     let package = &event.detail;
     let version = package.model_package_version;
     let skip = |reason: String| {

@@ -8,10 +8,7 @@ use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 use serde_json::Value;
 use shared::evaluation::{flatten_report, JobMetrics, ModelEvaluation, MODEL_EVALUATION_COMPLETED};
-use shared::events::{
-    parse_event, EventBridgeEvent, TrainingJobStateChange, SAGEMAKER_SOURCE,
-    TRAINING_JOB_STATE_CHANGE,
-};
+use shared::events::{check_kind, parse_event, EventBridgeEvent, TrainingJobStateChange};
 use shared::s3::S3Uri;
 use shared::PipelineError;
 use tracing::{info, instrument, warn};
@@ -77,12 +74,7 @@ pub async fn evaluate(
     config: &EvaluateConfig,
     event: &EventBridgeEvent<TrainingJobStateChange>,
 ) -> Result<EvaluateOutcome, PipelineError> {
-    if event.source != SAGEMAKER_SOURCE || event.detail_type != TRAINING_JOB_STATE_CHANGE {
-        return Err(PipelineError::invalid_event(format!(
-            "expected source {SAGEMAKER_SOURCE:?} and detail-type {TRAINING_JOB_STATE_CHANGE:?}, got {:?} and {:?}",
-            event.source, event.detail_type
-        )));
-    }
+    check_kind(event, None)?;
     let detail = &event.detail;
     let name = job_name(detail);
     let skip = |reason: String| {

@@ -13,8 +13,8 @@ use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 use serde_json::Value;
 use shared::error::is_validation_error;
-use shared::evaluation::{ModelEvaluation, MODEL_EVALUATION_COMPLETED};
-use shared::events::{parse_event, EventBridgeEvent};
+use shared::evaluation::ModelEvaluation;
+use shared::events::{check_kind, parse_event, EventBridgeEvent};
 use shared::names::idempotency_token;
 use shared::training::{tag, tag_text};
 use shared::{metadata_keys as keys, tag_keys, PipelineError};
@@ -59,12 +59,7 @@ pub async fn register(
     config: &RegisterConfig,
     event: &EventBridgeEvent<ModelEvaluation>,
 ) -> Result<RegisterOutcome, PipelineError> {
-    if event.source != config.event_source || event.detail_type != MODEL_EVALUATION_COMPLETED {
-        return Err(PipelineError::invalid_event(format!(
-            "expected source {:?} and detail-type {MODEL_EVALUATION_COMPLETED:?}, got {:?} and {:?}",
-            config.event_source, event.source, event.detail_type
-        )));
-    }
+    check_kind(event, Some(&config.event_source))?;
     let evaluation = &event.detail;
     let skip = |reason: String| {
         info!(%reason, "skipped");

@@ -3,7 +3,7 @@
 use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 use serde_json::Value;
-use shared::events::{parse_event, EcrImageAction, EventBridgeEvent, ECR_IMAGE_ACTION, ECR_SOURCE};
+use shared::events::{check_kind, parse_event, EcrImageAction, EventBridgeEvent};
 use shared::training::{
     create_training_job_request, start_training_job, JobStart, TrainingJobSpec,
 };
@@ -64,12 +64,7 @@ pub async fn trigger(
     config: &TriggerConfig,
     event: &EventBridgeEvent<EcrImageAction>,
 ) -> Result<TriggerOutcome, PipelineError> {
-    if event.source != ECR_SOURCE || event.detail_type != ECR_IMAGE_ACTION {
-        return Err(PipelineError::invalid_event(format!(
-            "expected source {ECR_SOURCE:?} and detail-type {ECR_IMAGE_ACTION:?}, got {:?} and {:?}",
-            event.source, event.detail_type
-        )));
-    }
+    check_kind(event, None)?;
     let detail = &event.detail;
     if let Some(reason) = skip_reason(config, detail) {
         info!(%reason, "skipped");
