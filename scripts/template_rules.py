@@ -235,6 +235,9 @@ def check_pattern(pattern: Any, where: str = "") -> set[str]:
 # rule may keep it (cloud-radar's own stand-in, the logical id, would pass for
 # a real value).
 _UNRESOLVED = "<!Ref {}>"
+# cloud-radar's AWS::NoValue is "", so a property whose value is "" would vanish
+# too; this one is no value a template has.
+_NO_VALUE = "<AWS::NoValue>"
 
 
 def _cloudformation(template: dict, parameters: dict[str, str]) -> dict:
@@ -245,40 +248,60 @@ def _cloudformation(template: dict, parameters: dict[str, str]) -> dict:
     from samtranslator.translator.translator import Translator
 
     sam = copy.deepcopy(template)  # the transform changes its input; callers keep theirs
-    for resource in (sam.get("Resources") or {}).values():
+    for logical_id, resource in (sam.get("Resources") or {}).items():
         properties = resource.get("Properties") or {}
-        if resource.get("Type") == "AWS::Serverless::Function" and not str(properties.get("CodeUri", "s3://")).startswith("s3://"):
+        code = properties.get("CodeUri")
+        if resource.get("Type") == "AWS::Serverless::Function" and isinstance(code, str) and not code.startswith("s3://"):
             # A local CodeUri (`.`: cargo-lambda builds it) is what `sam package`
-            # uploads and replaces; SAM's transform takes only the S3 location.
-            properties["CodeUri"] = f"s3://{STACK_NAME}-code/{resource.get('Type')}.zip"
+            # uploads and replaces by its S3 location, the only form the transform takes.
+            properties["CodeUri"] = f"s3://{STACK_NAME}-code/{logical_id}.zip"
     translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name=REGION))
     try:
         # No AWS managed policy is looked up by name (that asks IAM): none matters to a rule.
         return translator.translate(sam, parameter_values=dict(parameters), get_managed_policy_map=dict)
     except InvalidDocumentException as err:
         raise TemplateError(f"SAM's transform: {'; '.join(cause.message for cause in err.causes)}") from None
+    finally:
+        translator.metrics.publish()  # SAM's timings, to its no-op publisher (else a warning at exit)
 
 
-def _render(template: dict, parameters: dict[str, str], refs: dict[str, str]) -> dict:
-    """The CloudFormation template with every intrinsic function resolved by
-    cloud-radar for these parameter values; `refs`: each resource's !Ref value."""
+def _render(cloudformation: dict, parameters: dict[str, str], refs: dict[str, str]) -> dict:
+    """The template's rules with every intrinsic function resolved by cloud-radar
+    for these parameter values; `refs`: each resource's !Ref value."""
     import yaml
     from cloud_radar.cf.unit import Template
 
+    # Only the rules are rendered; every other resource is just a name for a
+    # !Ref or !GetAtt to point at, with its !Ref value where cloud-radar looks.
+    template = {section: cloudformation[section] for section in ("Parameters", "Mappings", "Conditions") if section in cloudformation}
+    template["Resources"] = {
+        logical_id: {
+            **(resource if resource["Type"] == "AWS::Events::Rule" else {"Type": resource["Type"]}),
+            "Metadata": {"Cloud-Radar": {"ref": refs[logical_id]}},
+        }
+        for logical_id, resource in cloudformation["Resources"].items()
+    }
     template = json.loads(json.dumps(template))  # plain dicts and strs: cloud-radar copies it through YAML
-    for logical_id, resource in template["Resources"].items():
-        # Where cloud-radar takes a resource's !Ref value from.
-        resource.setdefault("Metadata", {})["Cloud-Radar"] = {"ref": refs[logical_id]}
     with contextlib.redirect_stdout(io.StringIO()):  # cloud-radar 0.17.0 prints every Template it makes
         stack = Template(template)
     # render() starts again from this YAML copy, which cloud-radar dumps with
     # sorted keys: keep the template's order (the demo shows the patterns).
     stack.raw = yaml.dump(template, sort_keys=False)
-    stack.AccountId, stack.StackName = ACCOUNT, STACK_NAME
+    stack.AccountId, stack.StackName, stack.NoValue = ACCOUNT, STACK_NAME, _NO_VALUE
     try:
-        return stack.create_stack(parameters, region=REGION).data
+        return _without_no_value(stack.create_stack(parameters, region=REGION).data)
     except (ValueError, KeyError, TypeError) as err:  # what cloud-radar raises for a parameter or a function
         raise TemplateError(f"cloud-radar: {err}") from None
+
+
+def _without_no_value(node: Any) -> Any:
+    """CloudFormation drops AWS::NoValue from lists as from objects; cloud-radar
+    0.17.0 drops it from objects only."""
+    if isinstance(node, dict):
+        return {key: _without_no_value(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_without_no_value(item) for item in node if item != _NO_VALUE]
+    return node
 
 
 def _function_binary(resource: dict) -> str | None:
@@ -297,31 +320,35 @@ def load(
     template = template if template is not None else decode(path)
     parameters = {name: str(value) for name, value in parameters.items()}
     cloudformation = _cloudformation(template, parameters)
-    refs = {logical_id: (resources or {}).get(logical_id, _UNRESOLVED.format(logical_id)) for logical_id in cloudformation["Resources"]}
+    refs = {
+        logical_id: (resources or {}).get(logical_id, _UNRESOLVED.format(logical_id))
+        for logical_id in cloudformation["Resources"]
+    }
     rendered = _render(cloudformation, parameters, refs)["Resources"]
+    by_ref = {value: logical_id for logical_id, value in refs.items()}
     # Targets are told by kind and binary as the template declares them (a
     # function is AWS::Serverless::Function there, AWS::Lambda::Function here).
     declared = {**rendered, **(template.get("Resources") or {})}
-    by_ref = {value: logical_id for logical_id, value in refs.items()}
     where_written = {logical_id: where for logical_id, where, _ in _patterns_in(template)}
 
     rules = []
-    for logical_id, resource in rendered.items():
+    # In the order the template writes them (SAM puts the rules it makes last).
+    for logical_id in dict.fromkeys([*where_written, *rendered]):
+        resource = rendered.get(logical_id) or {}  # none: its Condition is false
         properties = resource.get("Properties") or {}
         if resource.get("Type") != "AWS::Events::Rule" or "EventPattern" not in properties:
             continue  # not a rule, or a schedule
         where = where_written.get(logical_id, f"Resources.{logical_id}")
-        pattern = properties["EventPattern"]
         targets = []
-        for i, target in enumerate(properties.get("Targets") or []):
-            twhere = f"{where} (Resources.{logical_id}.Properties.Targets[{i}])"
+        for target in properties.get("Targets") or []:
+            twhere = f"{where}, target {target.get('Id')}"
             for unsupported in ("Input", "InputPath"):
                 if unsupported in target:
                     raise TemplateError(f"{twhere}: {unsupported} is not modelled by the demo")
             # A !Ref renders to the resource's ref value, a !GetAtt to "Resource.Arn".
             target_id = by_ref.get(target["Arn"], str(target["Arn"]).removesuffix(".Arn"))
             if target_id not in declared:
-                raise TemplateError(f"{twhere}: target Arn {target['Arn']!r} is not !GetAtt/!Ref of a resource")
+                raise TemplateError(f"{twhere}: Arn {target['Arn']!r} is not !GetAtt/!Ref of a resource")
             targets.append(
                 Target(
                     id=str(target["Id"]),
@@ -331,6 +358,7 @@ def load(
                     input_transformer=target.get("InputTransformer"),
                 )
             )
+        pattern = properties["EventPattern"]
         rule = Rule(
             name=str(properties.get("Name", logical_id)),
             bus=str(properties.get("EventBusName", "default")),
@@ -339,8 +367,8 @@ def load(
             state=str(properties.get("State", "ENABLED")),
             targets=targets,
         )
-        unresolved = re.search(r"<!Ref (\w+)>", json.dumps([rule.name, rule.bus, rule.pattern, [t.input_transformer for t in targets]]))
-        if unresolved:
+        shown = json.dumps([rule.name, rule.bus, rule.pattern, [t.input_transformer for t in targets]])
+        if unresolved := re.search(r"<!Ref (\w+)>", shown):
             raise TemplateError(
                 f"{where}: !Ref {unresolved[1]} names a resource: the demo resolves only parameters "
                 f"(give the resource a value, or the parameter that replaces it)"

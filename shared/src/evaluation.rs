@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
+use aws_sdk_sagemaker::types::TrainingJobStatus;
 use serde::{Deserialize, Serialize};
 
 /// `detail-type` of the pipeline's own evaluation event.
@@ -27,7 +28,8 @@ pub struct ModelEvaluation {
     pub training_job_name: String,
     pub training_job_arn: String,
     /// `Completed`, `Failed` or `Stopped`.
-    pub training_job_status: String,
+    #[serde(with = "crate::events::sdk_enum")]
+    pub training_job_status: TrainingJobStatus,
     /// The training image, pinned by digest.
     #[serde(default)]
     pub image: Option<String>,
@@ -373,7 +375,7 @@ mod tests {
             pipeline: "mlops".into(),
             training_job_name: "mlops--ecr-x-0123456789abcdef".into(),
             training_job_arn: "arn:aws:sagemaker:us-east-1:123456789012:training-job/mlops--ecr-x-0123456789abcdef".into(),
-            training_job_status: "Completed".into(),
+            training_job_status: TrainingJobStatus::Completed,
             image: Some("img@sha256:00".into()),
             model_artifacts: Some("s3://b/out/model.tar.gz".into()),
             metrics: BTreeMap::from([("rmse".to_string(), 2.5)]),

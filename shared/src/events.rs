@@ -7,6 +7,7 @@
 //! uses are declared: unknown fields are ignored, so AWS adding one breaks
 //! nothing, and a missing required field is an error that names it.
 
+use aws_sdk_sagemaker::types::{ModelApprovalStatus, TrainingJobStatus};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -65,6 +66,29 @@ pub fn detail_type_of(payload: &serde_json::Value) -> Option<&str> {
         .and_then(serde_json::Value::as_str)
 }
 
+/// Serde for the SDK's enums (`TrainingJobStatus`, `ModelApprovalStatus`, ...)
+/// by the string AWS sends, which events share with the API. A value the SDK
+/// does not know yet is kept (the enum's `Unknown`), not refused.
+pub mod sdk_enum {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<T: AsRef<str>, S: Serializer>(
+        value: &T,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(value.as_ref())
+    }
+
+    pub fn deserialize<'de, T, D>(deserializer: D) -> Result<T, D::Error>
+    where
+        T: for<'a> From<&'a str>,
+        D: Deserializer<'de>,
+    {
+        let text = String::deserialize(deserializer)?;
+        Ok(T::from(text.as_str()))
+    }
+}
+
 /// `detail` of an ECR "ECR Image Action" event (source `aws.ecr`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -97,7 +121,8 @@ pub struct TrainingJobStateChange {
     pub training_job_name: String,
     pub training_job_arn: String,
     /// `InProgress`, `Completed`, `Failed`, `Stopping` or `Stopped`.
-    pub training_job_status: String,
+    #[serde(with = "sdk_enum")]
+    pub training_job_status: TrainingJobStatus,
     #[serde(default)]
     pub secondary_status: Option<String>,
     #[serde(default)]
@@ -149,7 +174,8 @@ pub struct ModelPackageStateChange {
     pub model_package_version: i64,
     pub model_package_arn: String,
     /// `Approved`, `Rejected` or `PendingManualApproval`.
-    pub model_approval_status: String,
+    #[serde(with = "sdk_enum")]
+    pub model_approval_status: ModelApprovalStatus,
     #[serde(default)]
     pub model_package_name: Option<String>,
 }

@@ -113,7 +113,7 @@ fn training_job_state_changes() {
             parse_event(fixture(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
         assert_eq!(event.source, SAGEMAKER_SOURCE, "{file}");
         assert_eq!(event.detail_type, TRAINING_JOB_STATE_CHANGE, "{file}");
-        assert_eq!(event.detail.training_job_status, status, "{file}");
+        assert_eq!(event.detail.training_job_status.as_str(), status, "{file}");
         assert!(
             event.detail.training_job_arn.contains(":training-job/"),
             "{file}"
@@ -141,7 +141,7 @@ fn model_package_state_changes() {
         let event: EventBridgeEvent<ModelPackageStateChange> =
             parse_event(fixture(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
         assert_eq!(event.detail_type, MODEL_PACKAGE_STATE_CHANGE);
-        assert_eq!(event.detail.model_approval_status, "Approved");
+        assert_eq!(event.detail.model_approval_status.as_str(), "Approved");
         assert_eq!(event.detail.model_package_version, 3);
         assert!(event.detail.model_package_arn.ends_with("/3"));
     }

@@ -1,9 +1,9 @@
 """`make demo`'s chain as a test, and what it relies on.
 
-* scripts/template_rules.py reads template.yaml's EventBridge rules: every
-  function's rule is found, parameters and conditions resolved as a
-  deployment with those values would have them, and a malformed pattern is
-  refused (no emulator).
+* scripts/template_rules.py reads template.yaml's EventBridge rules (SAM's
+  transform, then cloud-radar's rendering): every function's rule is found,
+  parameters and conditions resolved as a deployment with those values would
+  have them, and a malformed pattern is refused (no emulator).
 * The emulator's EventBridge (moto 5.2.5) matches the operators the
   template's patterns use as EventBridge does: cases from EventBridge's
   documentation, put through a rule and an SQS queue. An operator the template
@@ -112,21 +112,54 @@ def test_if_takes_the_branch_the_parameters_select(template):
     assert {r.name: r for r in rules}["mlops-new-training-data"].pattern["detail"]["bucket"] == {"name": ["stack-data"]}
 
 
-def test_parameters_must_exist_and_required_ones_be_given(template):
-    with pytest.raises(template_rules.TemplateError, match="no parameter NoSuchParameter"):
+def test_parameters_must_exist_be_given_and_be_allowed(template):
+    with pytest.raises(template_rules.TemplateError, match="NoSuchParameter"):
         rules_by_name(template, NoSuchParameter="x")
     parameters = {k: v for k, v in DEMO_PARAMETERS.items() if k != "EcrRepositoryName"}
-    with pytest.raises(template_rules.TemplateError, match="EcrRepositoryName has no default"):
+    with pytest.raises(template_rules.TemplateError, match='parameter "EcrRepositoryName" that does not have a default'):
         template_rules.load(str(TEMPLATE), parameters, template=template)
+    # CloudFormation refuses a value its AllowedPattern does not match.
+    with pytest.raises(template_rules.TemplateError, match="AllowedPattern for parameter PipelineName"):
+        rules_by_name(template, PipelineName="Not_A_Name")
 
 
-def test_sub_forms():
-    r = template_rules.Resolver({"Parameters": {"P": {"Default": "p"}}, "Resources": {"B": {}}}, {}, {"B.Arn": "arn:b"})
-    assert r.value({"Fn::Sub": "${P}-${AWS::Region}-${!Literal}-${B.Arn}"}) == "p-us-east-1-${Literal}-arn:b"
-    assert r.value({"Fn::Sub": ["${X}/${P}", {"X": {"Ref": "P"}}]}) == "p/p"
-    assert r.value([{"Ref": "AWS::NoValue"}, "kept"]) == ["kept"]
-    assert r.value({"Fn::Select": [1, {"Fn::Split": [",", "a,b,c"]}]}) == "b"
-    assert r.value({"Fn::Join": ["-", ["a", {"Ref": "P"}]]}) == "a-p"
+def test_intrinsic_functions_and_pseudo_parameters():
+    # A plain CloudFormation rule, rendered the same way: the forms the template may use.
+    template = {
+        "Parameters": {"P": {"Type": "String", "Default": "p"}, "Items": {"Type": "String", "Default": "a,p,c"}},
+        "Conditions": {"SecondIsP": {"Fn::Equals": [{"Fn::Select": [1, {"Fn::Split": [",", {"Ref": "Items"}]}]}, {"Ref": "P"}]}},
+        "Resources": {
+            "Topic": {"Type": "AWS::SNS::Topic"},
+            "Rule": {
+                "Type": "AWS::Events::Rule",
+                "Properties": {
+                    "Name": {"Fn::Sub": "${P}-${AWS::Region}-${AWS::AccountId}"},
+                    "EventPattern": {
+                        "source": [{"Fn::Join": ["-", ["a", {"Ref": "P"}]]}],
+                        "detail": {
+                            "x": {"Fn::If": ["SecondIsP", ["yes"], ["no"]]},
+                            "y": [{"Ref": "AWS::NoValue"}, "kept"],
+                        },
+                    },
+                    "Targets": [
+                        {
+                            "Id": "t",
+                            "Arn": {"Ref": "Topic"},
+                            "InputTransformer": {"InputTemplate": {"Fn::Sub": ["${X} ${!Literal}", {"X": {"Ref": "P"}}]}},
+                        }
+                    ],
+                },
+            },
+        },
+    }
+    [rule] = template_rules.load("", {}, template=template)
+    assert rule.name == "p-us-east-1-123456789012"
+    assert rule.pattern == {"source": ["a-p"], "detail": {"x": ["yes"], "y": ["kept"]}}
+    [target] = rule.targets
+    assert (target.resource, target.kind, target.function) == ("Topic", "AWS::SNS::Topic", None)
+    assert target.input_transformer == {"InputTemplate": "p ${Literal}"}
+    [rule] = template_rules.load("", {"Items": "a,b"}, template=template)
+    assert rule.pattern["detail"]["x"] == ["no"]
 
 
 @pytest.mark.parametrize(

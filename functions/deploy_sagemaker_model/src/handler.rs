@@ -239,8 +239,8 @@ pub async fn deploy(
         ));
     }
 
-    match package.model_approval_status.as_str() {
-        "Approved" => {
+    match &package.model_approval_status {
+        ModelApprovalStatus::Approved => {
             let endpoint = describe_endpoint(sagemaker, config).await?;
             go_live(
                 sagemaker,
@@ -251,7 +251,7 @@ pub async fn deploy(
             )
             .await
         }
-        "Rejected" => {
+        ModelApprovalStatus::Rejected => {
             let endpoint = describe_endpoint(sagemaker, config).await?;
             let rejected_config = endpoint_config_name(config, &package.model_package_arn, version);
             let live = matches!(&endpoint, Endpoint::Found { config: live, .. } if *live == rejected_config);

@@ -4,6 +4,7 @@
 use aws_config::SdkConfig;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use aws_sdk_sagemaker::operation::describe_training_job::DescribeTrainingJobOutput;
+use aws_sdk_sagemaker::types::TrainingJobStatus;
 use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 use serde_json::Value;
@@ -91,9 +92,11 @@ pub async fn evaluate(
             config.pipeline.resource_prefix()
         ));
     }
-    let evaluation = match detail.training_job_status.as_str() {
-        "Completed" => evaluate_completed(clients, config, name).await?,
-        "Failed" | "Stopped" => unsuccessful(config, name, detail),
+    let evaluation = match &detail.training_job_status {
+        TrainingJobStatus::Completed => evaluate_completed(clients, config, name).await?,
+        TrainingJobStatus::Failed | TrainingJobStatus::Stopped => {
+            unsuccessful(config, name, detail)
+        }
         other => return skip(format!("training job status {other} is not final")),
     };
 
@@ -214,7 +217,7 @@ async fn evaluate_completed(
         pipeline: config.pipeline.to_string(),
         training_job_name: name.to_string(),
         training_job_arn: job.training_job_arn().unwrap_or_default().to_string(),
-        training_job_status: "Completed".to_string(),
+        training_job_status: TrainingJobStatus::Completed,
         image: job
             .algorithm_specification()
             .and_then(|a| a.training_image())
