@@ -215,6 +215,39 @@ impl JobMetrics {
     }
 }
 
+/// The verdict on one completed job: every threshold checked, and whether
+/// the job passed (no threshold failed and the report, when expected, was
+/// usable), with the reasons when it did not.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    pub thresholds: Vec<ThresholdVerdict>,
+    pub passed: bool,
+    pub reason: Option<String>,
+}
+
+/// Judges `metrics` against `thresholds`; `report_problem` (a report that
+/// was there but unusable) fails the job whatever the thresholds say.
+pub fn judge(
+    thresholds: &[Threshold],
+    metrics: &JobMetrics,
+    report_problem: Option<String>,
+) -> Verdict {
+    let thresholds: Vec<ThresholdVerdict> = thresholds
+        .iter()
+        .map(|threshold| threshold.check(metrics.get(&threshold.metric)))
+        .collect();
+    let failures: Vec<String> = report_problem
+        .into_iter()
+        .chain(thresholds.iter().filter_map(|v| v.reason.clone()))
+        .collect();
+    let passed = failures.is_empty();
+    Verdict {
+        thresholds,
+        passed,
+        reason: (!passed).then(|| failures.join("; ")),
+    }
+}
+
 /// Flattens an evaluation report into dotted paths. Both shapes jobs write
 /// are understood: SageMaker's model-quality shape, where a metric is an
 /// object with a `value` (`{"regression_metrics":{"rmse":{"value":2.9}}}`
@@ -273,6 +306,42 @@ fn number(value: &serde_json::Value) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_verdict_passes_only_when_every_threshold_holds_and_the_report_is_usable() {
+        let thresholds =
+            parse_thresholds("validation:rmse <= 65, regression_metrics.r2.value >= 0.3").unwrap();
+        let metrics = JobMetrics {
+            final_metrics: BTreeMap::from([("validation:rmse".to_string(), 55.3)]),
+            report: BTreeMap::from([("regression_metrics.r2.value".to_string(), 0.485)]),
+        };
+        let verdict = judge(&thresholds, &metrics, None);
+        assert!(verdict.passed && verdict.reason.is_none(), "{verdict:?}");
+        assert_eq!(verdict.thresholds.len(), 2);
+
+        let worse = JobMetrics {
+            final_metrics: BTreeMap::from([("validation:rmse".to_string(), 76.1)]),
+            report: BTreeMap::new(),
+        };
+        let verdict = judge(&thresholds, &worse, None);
+        assert!(!verdict.passed);
+        let reason = verdict.reason.unwrap();
+        assert!(
+            reason.contains("validation:rmse") && reason.contains("regression_metrics.r2.value"),
+            "{reason}"
+        );
+
+        let verdict = judge(
+            &thresholds,
+            &metrics,
+            Some("evaluation.json is not JSON".into()),
+        );
+        assert!(!verdict.passed);
+        assert!(verdict
+            .reason
+            .unwrap()
+            .starts_with("evaluation.json is not JSON"));
+    }
     use serde_json::json;
 
     #[test]

@@ -8,7 +8,9 @@ use aws_sdk_sagemaker::types::TrainingJobStatus;
 use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 use serde_json::Value;
-use shared::evaluation::{flatten_report, JobMetrics, ModelEvaluation, MODEL_EVALUATION_COMPLETED};
+use shared::evaluation::{
+    flatten_report, judge, JobMetrics, ModelEvaluation, MODEL_EVALUATION_COMPLETED,
+};
 use shared::events::{check_kind, parse_event, EventBridgeEvent, TrainingJobStateChange};
 use shared::s3::S3Uri;
 use shared::PipelineError;
@@ -153,27 +155,7 @@ async fn evaluate_completed(
         .map(str::to_string);
     let output_dir = job_output_dir(&job, name);
 
-    let (lookup, found_at) = match &config.report_location {
-        ReportLocation::S3UriTemplate(template) => {
-            let uri = S3Uri::parse(&template.replace("{training_job_name}", name)).map_err(
-                |problem| {
-                    PipelineError::invalid_event(format!("report location for {name}: {problem}"))
-                },
-            )?;
-            (read_report_file(&clients.s3, &uri).await?, Some(uri))
-        }
-        ReportLocation::InOutputArchive => match &output_dir {
-            Some(dir) => {
-                let archive = S3Uri {
-                    bucket: dir.bucket.clone(),
-                    key: format!("{}output.tar.gz", dir.key),
-                };
-                (read_report_in_archive(&clients.s3, &archive).await?, None)
-            }
-            None => (ReportLookup::Absent, None),
-        },
-    };
-
+    let (lookup, found_at) = find_report(clients, config, name, output_dir.as_ref()).await?;
     let mut metrics = JobMetrics {
         final_metrics,
         report: Default::default(),
@@ -183,35 +165,14 @@ async fn evaluate_completed(
     match lookup {
         ReportLookup::Found(report) => {
             metrics.report = flatten_report(&report);
-            // A stable copy beside the model artifacts, for the registry.
-            let copy = output_dir.as_ref().map(|dir| S3Uri {
-                bucket: dir.bucket.clone(),
-                key: format!("{}{REPORT_FILE}", dir.key),
-            });
-            match (copy, found_at) {
-                (Some(uri), _) => {
-                    store_copy(&clients.s3, &uri, &report).await?;
-                    evaluation_report = Some(uri.to_string());
-                }
-                // No artifacts location: the configured report itself is the reference.
-                (None, Some(uri)) => evaluation_report = Some(uri.to_string()),
-                (None, None) => warn!("report found but no location to keep it"),
-            }
+            evaluation_report =
+                keep_report(clients, &report, output_dir.as_ref(), found_at).await?;
         }
         ReportLookup::Absent => {}
         ReportLookup::Unusable(reason) => report_problem = Some(reason),
     }
 
-    let thresholds: Vec<_> = config
-        .thresholds
-        .iter()
-        .map(|threshold| threshold.check(metrics.get(&threshold.metric)))
-        .collect();
-    let failures: Vec<String> = report_problem
-        .into_iter()
-        .chain(thresholds.iter().filter_map(|v| v.reason.clone()))
-        .collect();
-    let passed = failures.is_empty();
+    let verdict = judge(&config.thresholds, &metrics, report_problem);
 
     Ok(ModelEvaluation {
         pipeline: config.pipeline.to_string(),
@@ -224,11 +185,67 @@ async fn evaluate_completed(
             .map(str::to_string),
         model_artifacts,
         metrics: metrics.all_finite(),
-        thresholds,
-        passed,
-        reason: (!passed).then(|| failures.join("; ")),
+        thresholds: verdict.thresholds,
+        passed: verdict.passed,
+        reason: verdict.reason,
         evaluation_report,
     })
+}
+
+/// The job's evaluation report where the configuration says it is: a file
+/// of its own (`EVALUATION_REPORT_S3_URI`, found at the returned URI), or
+/// `evaluation.json` inside the job's `output.tar.gz`.
+async fn find_report(
+    clients: &Clients,
+    config: &EvaluateConfig,
+    name: &str,
+    output_dir: Option<&S3Uri>,
+) -> Result<(ReportLookup, Option<S3Uri>), PipelineError> {
+    match &config.report_location {
+        ReportLocation::S3UriTemplate(template) => {
+            let uri = S3Uri::parse(&template.replace("{training_job_name}", name)).map_err(
+                |problem| {
+                    PipelineError::invalid_event(format!("report location for {name}: {problem}"))
+                },
+            )?;
+            Ok((read_report_file(&clients.s3, &uri).await?, Some(uri)))
+        }
+        ReportLocation::InOutputArchive => match output_dir {
+            Some(dir) => {
+                let archive = S3Uri {
+                    bucket: dir.bucket.clone(),
+                    key: format!("{}output.tar.gz", dir.key),
+                };
+                Ok((read_report_in_archive(&clients.s3, &archive).await?, None))
+            }
+            None => Ok((ReportLookup::Absent, None)),
+        },
+    }
+}
+
+/// Where the registry will find the report: a stable copy beside the model
+/// artifacts, or, with no artifacts location, the configured report itself.
+async fn keep_report(
+    clients: &Clients,
+    report: &serde_json::Value,
+    output_dir: Option<&S3Uri>,
+    found_at: Option<S3Uri>,
+) -> Result<Option<String>, PipelineError> {
+    let copy = output_dir.map(|dir| S3Uri {
+        bucket: dir.bucket.clone(),
+        key: format!("{}{REPORT_FILE}", dir.key),
+    });
+    match (copy, found_at) {
+        (Some(uri), _) => {
+            store_copy(&clients.s3, &uri, report).await?;
+            Ok(Some(uri.to_string()))
+        }
+        (None, Some(uri)) => Ok(Some(uri.to_string())),
+        (None, None) => {
+            warn!("report found but no location to keep it");
+            Ok(None)
+        }
+    }
 }
 
 /// `<S3OutputPath>/<job>/output/`, where SageMaker writes model.tar.gz and
