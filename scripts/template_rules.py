@@ -20,8 +20,9 @@ the stages is the template's, not a copy of it.
   123456789012). A resource whose Condition is false contributes no rule.
 * A `!Ref` to a resource of the stack has a value only through `resources`
   (e.g. {"DataBucket": "my-bucket"}); one that ends up in a rule without it is
-  an error naming it. (cloud-radar renders a `!GetAtt` as "Resource.Attribute";
-  the targets' Arns use that to name the resource they invoke.)
+  an error naming it. cloud-radar renders a `!GetAtt` as "Resource.Attribute":
+  that is how a target's Arn names the resource it invokes (anywhere else in a
+  rule it would stay that text, and match nothing).
 * Every AWS::Events::Rule with an EventPattern is a rule; each target is the
   function it invokes (by its cargo-lambda binary,
   Metadata.BuildProperties.Binary) or another resource (e.g. an SNS topic),
@@ -258,7 +259,7 @@ def _cloudformation(template: dict, parameters: dict[str, str]) -> dict:
     translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name=REGION))
     try:
         # No AWS managed policy is looked up by name (that asks IAM): none matters to a rule.
-        return translator.translate(sam, parameter_values=dict(parameters), get_managed_policy_map=dict)
+        return translator.translate(sam, parameter_values=parameters, get_managed_policy_map=dict)
     except InvalidDocumentException as err:
         raise TemplateError(f"SAM's transform: {'; '.join(cause.message for cause in err.causes)}") from None
     finally:
@@ -273,7 +274,7 @@ def _render(cloudformation: dict, parameters: dict[str, str], refs: dict[str, st
 
     # Only the rules are rendered; every other resource is just a name for a
     # !Ref or !GetAtt to point at, with its !Ref value where cloud-radar looks.
-    template = {section: cloudformation[section] for section in ("Parameters", "Mappings", "Conditions") if section in cloudformation}
+    template = {key: cloudformation[key] for key in ("Parameters", "Mappings", "Conditions") if key in cloudformation}
     template["Resources"] = {
         logical_id: {
             **(resource if resource["Type"] == "AWS::Events::Rule" else {"Type": resource["Type"]}),

@@ -1,6 +1,5 @@
-//! Every sample event parses into the type the pipeline reads it as.
-//! `shared/tests/fixtures/` holds AWS's documented shapes for the stages that
-//! are not built yet; `events/` holds the samples of the functions that are.
+//! Every sample event in `events/` (AWS's documented shapes, see
+//! events/README.md) parses into the type the pipeline reads it as.
 
 use std::path::{Path, PathBuf};
 
@@ -9,14 +8,6 @@ use shared::events::*;
 fn load(path: PathBuf) -> serde_json::Value {
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn fixture(name: &str) -> serde_json::Value {
-    load(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures")
-            .join(name),
-    )
 }
 
 fn sample(name: &str) -> serde_json::Value {
@@ -69,6 +60,9 @@ fn every_sample_in_events_parses_as_its_functions_input() {
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name == "README.md" {
+            continue; // where the shapes come from
+        }
         let payload = load(path);
         let parsed = if name.starts_with("ecr-") {
             parse_event::<EventBridgeEvent<EcrImageAction>>(payload).map(drop)
@@ -100,17 +94,14 @@ fn every_sample_in_events_parses_as_its_functions_input() {
 #[test]
 fn training_job_state_changes() {
     for (file, status) in [
-        ("training-job-state-change-completed.json", "Completed"),
-        (
-            "training-job-state-change-completed-string-times.json",
-            "Completed",
-        ),
-        ("training-job-state-change-failed.json", "Failed"),
-        ("training-job-state-change-stopped.json", "Stopped"),
-        ("training-job-state-change-in-progress.json", "InProgress"),
+        ("training-job-completed.json", "Completed"),
+        ("training-job-completed-string-times.json", "Completed"),
+        ("training-job-failed.json", "Failed"),
+        ("training-job-stopped.json", "Stopped"),
+        ("training-job-in-progress.json", "InProgress"),
     ] {
         let event: EventBridgeEvent<TrainingJobStateChange> =
-            parse_event(fixture(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+            parse_event(sample(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
         assert_eq!(event.source, SAGEMAKER_SOURCE, "{file}");
         assert_eq!(event.detail_type, TRAINING_JOB_STATE_CHANGE, "{file}");
         assert_eq!(event.detail.training_job_status.as_str(), status, "{file}");
@@ -120,10 +111,10 @@ fn training_job_state_changes() {
         );
     }
     let failed: EventBridgeEvent<TrainingJobStateChange> =
-        parse_event(fixture("training-job-state-change-failed.json")).unwrap();
+        parse_event(sample("training-job-failed.json")).unwrap();
     assert!(failed.detail.failure_reason.is_some());
     let completed: EventBridgeEvent<TrainingJobStateChange> =
-        parse_event(fixture("training-job-state-change-completed.json")).unwrap();
+        parse_event(sample("training-job-completed.json")).unwrap();
     assert!(completed
         .detail
         .model_artifacts
@@ -135,11 +126,11 @@ fn training_job_state_changes() {
 #[test]
 fn model_package_state_changes() {
     for file in [
-        "model-package-state-change-approved.json",
-        "model-package-state-change-approved-string-times.json",
+        "model-package-approved.json",
+        "model-package-approved-string-times.json",
     ] {
         let event: EventBridgeEvent<ModelPackageStateChange> =
-            parse_event(fixture(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+            parse_event(sample(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
         assert_eq!(event.detail_type, MODEL_PACKAGE_STATE_CHANGE);
         assert_eq!(event.detail.model_approval_status.as_str(), "Approved");
         assert_eq!(event.detail.model_package_version, 3);
@@ -149,15 +140,17 @@ fn model_package_state_changes() {
 
 #[test]
 fn s3_notification_records() {
-    let notification: S3Notification = parse_event(fixture("s3-notification-put.json")).unwrap();
-    assert_eq!(notification.records.len(), 2);
-    let first = &notification.records[0];
-    assert!(first
-        .event_name
-        .as_deref()
-        .unwrap()
-        .starts_with("ObjectCreated:"));
-    let key = first.s3.object.key.as_deref().unwrap();
+    let notification: S3Notification =
+        parse_event(sample("s3-notification-many-records.json")).unwrap();
+    assert_eq!(notification.records.len(), 4);
+    for record in &notification.records {
+        assert!(record
+            .event_name
+            .as_deref()
+            .unwrap()
+            .starts_with("ObjectCreated:"));
+    }
+    let key = notification.records[2].s3.object.key.as_deref().unwrap();
     assert_eq!(
         shared::s3::decode_notification_key(key).unwrap(),
         "data/train/Happy Face(1).csv"
@@ -167,7 +160,7 @@ fn s3_notification_records() {
 #[test]
 fn s3_eventbridge_object_created() {
     let event: EventBridgeEvent<S3ObjectCreated> =
-        parse_event(fixture("s3-eventbridge-object-created.json")).unwrap();
+        parse_event(sample("s3-object-created.json")).unwrap();
     assert_eq!(event.source, S3_SOURCE);
     assert_eq!(event.detail_type, S3_OBJECT_CREATED);
     assert!(!event.detail.bucket.name.is_empty());

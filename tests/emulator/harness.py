@@ -27,11 +27,12 @@ class Launcher(EmulatorProcess):
         except EmulatorError as error:
             pytest.fail(str(error))
 
-    def client(self, service: str = "sagemaker", region: str = REGION, validate: bool = True):
+    def client(self, service: str = "sagemaker", region: str = REGION, validate: bool = True, retries: dict | None = None):
         """A boto3 client of the emulator. ``validate=False``: boto3 does not check
         the request against the API model first (the Rust SDK does not either), so
-        the emulator's own checks answer."""
-        return super().client(service, region, retries={"max_attempts": 1}, parameter_validation=validate)
+        the emulator's own checks answer. ``retries``: botocore's retry options
+        (default: one retry)."""
+        return super().client(service, region, retries=retries or {"max_attempts": 1}, parameter_validation=validate)
 
     def control(self, path: str, body: object, method: str = "POST") -> tuple[int, dict]:
         """A request to the test-control endpoint (control.py): (status, JSON answer).

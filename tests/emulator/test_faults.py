@@ -10,10 +10,8 @@ reaches the test.
 from __future__ import annotations
 
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-import boto3
 from harness import ACCOUNT, REGION, ROLE, error_of, training_job_request
 
 
@@ -25,14 +23,7 @@ def emulator(shared_emulator):
 
 
 def client(emulator, service: str = "sagemaker", **retries):
-    return boto3.client(
-        service,
-        endpoint_url=emulator.endpoint_url,
-        region_name=REGION,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries=retries or {"total_max_attempts": 1}),
-    )
+    return emulator.client(service, retries=retries or {"total_max_attempts": 1})
 
 
 def calls(emulator) -> list[tuple[str, str]]:
