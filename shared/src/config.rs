@@ -156,6 +156,72 @@ impl EnvReader {
             .unwrap_or_default()
     }
 
+    /// A SageMaker instance type (`ml.*`), or `default` when unset; a
+    /// problem when it is not one. The one check for every such variable.
+    pub fn instance_type_or(&mut self, variable: &str, default: &str) -> String {
+        let instance_type = self
+            .optional(variable)
+            .unwrap_or_else(|| default.to_string());
+        self.check_instance_type(variable, &instance_type);
+        instance_type
+    }
+
+    /// A comma-separated list of SageMaker instance types, or `default`.
+    pub fn instance_types_or(&mut self, variable: &str, default: &str) -> Vec<String> {
+        let mut types = self.list(variable);
+        if types.is_empty() {
+            types = vec![default.to_string()];
+        }
+        for instance_type in &types {
+            self.check_instance_type(variable, instance_type);
+        }
+        types
+    }
+
+    fn check_instance_type(&mut self, variable: &str, instance_type: &str) {
+        if !instance_type.starts_with("ml.") {
+            self.problem(
+                variable,
+                format!(
+                    "must be a SageMaker instance type such as ml.m5.large, got {instance_type:?}"
+                ),
+            );
+        }
+    }
+
+    /// A VPC from a subnets and a security groups variable: both set, or
+    /// neither (no VPC); one without the other is a problem naming the one
+    /// that is missing.
+    pub fn vpc(
+        &mut self,
+        subnets: &str,
+        security_groups: &str,
+    ) -> Option<crate::training::TrainingVpc> {
+        let subnet_ids = self.list(subnets);
+        let security_group_ids = self.list(security_groups);
+        match (subnet_ids.is_empty(), security_group_ids.is_empty()) {
+            (true, true) => None,
+            (false, false) => Some(crate::training::TrainingVpc {
+                subnet_ids,
+                security_group_ids,
+            }),
+            (true, false) => {
+                self.problem(
+                    subnets,
+                    format!("is required when {security_groups} is set"),
+                );
+                None
+            }
+            (false, true) => {
+                self.problem(
+                    security_groups,
+                    format!("is required when {subnets} is set"),
+                );
+                None
+            }
+        }
+    }
+
     /// An `s3://bucket/prefix` URI; a problem when it is not one.
     pub fn s3_uri(&mut self, variable: &str, required: bool) -> Option<String> {
         let value = if required {

@@ -145,17 +145,7 @@ impl TrainingJobSettings {
 
         let output_s3_uri = env.s3_uri(OUTPUT_S3_URI, true);
 
-        let instance_type = env
-            .optional(INSTANCE_TYPE)
-            .unwrap_or_else(|| DEFAULT_INSTANCE_TYPE.to_string());
-        if !instance_type.starts_with("ml.") {
-            env.problem(
-                INSTANCE_TYPE,
-                format!(
-                    "must be a SageMaker instance type such as ml.m5.large, got {instance_type:?}"
-                ),
-            );
-        }
+        let instance_type = env.instance_type_or(INSTANCE_TYPE, DEFAULT_INSTANCE_TYPE);
         let instance_count = env.number_or(INSTANCE_COUNT, 1, 1..=100);
         let volume_size_gb = env.number_or(VOLUME_SIZE_GB, 30, 1..=16_384);
         let max_runtime_seconds = env.number_or(MAX_RUNTIME_SECONDS, 86_400, 1..=MAX_RUNTIME_LIMIT);
@@ -199,29 +189,7 @@ impl TrainingJobSettings {
             None
         };
 
-        let subnet_ids = env.list(SUBNET_IDS);
-        let security_group_ids = env.list(SECURITY_GROUP_IDS);
-        let vpc = match (subnet_ids.is_empty(), security_group_ids.is_empty()) {
-            (true, true) => None,
-            (false, false) => Some(TrainingVpc {
-                subnet_ids,
-                security_group_ids,
-            }),
-            (true, false) => {
-                env.problem(
-                    SUBNET_IDS,
-                    "is required when TRAINING_VPC_SECURITY_GROUP_IDS is set",
-                );
-                None
-            }
-            (false, true) => {
-                env.problem(
-                    SECURITY_GROUP_IDS,
-                    "is required when TRAINING_VPC_SUBNET_IDS is set",
-                );
-                None
-            }
-        };
+        let vpc = env.vpc(SUBNET_IDS, SECURITY_GROUP_IDS);
         let kms_key_id = env.optional(KMS_KEY_ID);
 
         Some(TrainingJobSettings {

@@ -117,15 +117,7 @@ impl DeployConfig {
                 }
             }
             None => {
-                let instance_type = env
-                    .optional("ENDPOINT_INSTANCE_TYPE")
-                    .unwrap_or_else(|| "ml.m5.large".to_string());
-                if !instance_type.starts_with("ml.") {
-                    env.problem(
-                        "ENDPOINT_INSTANCE_TYPE",
-                        format!("must be a SageMaker instance type such as ml.m5.large, got {instance_type:?}"),
-                    );
-                }
+                let instance_type = env.instance_type_or("ENDPOINT_INSTANCE_TYPE", "ml.m5.large");
                 Capacity::Instances {
                     instance_type,
                     count: env.number_or("ENDPOINT_INSTANCE_COUNT", 1, 1..=100),
@@ -165,22 +157,7 @@ impl DeployConfig {
                 }
             });
 
-        let subnet_ids = env.list("MODEL_VPC_SUBNET_IDS");
-        let security_group_ids = env.list("MODEL_VPC_SECURITY_GROUP_IDS");
-        let vpc = match (subnet_ids.is_empty(), security_group_ids.is_empty()) {
-            (true, true) => None,
-            (false, false) => Some(TrainingVpc {
-                subnet_ids,
-                security_group_ids,
-            }),
-            _ => {
-                env.problem(
-                    "MODEL_VPC_SUBNET_IDS",
-                    "MODEL_VPC_SUBNET_IDS and MODEL_VPC_SECURITY_GROUP_IDS must be set together",
-                );
-                None
-            }
-        };
+        let vpc = env.vpc("MODEL_VPC_SUBNET_IDS", "MODEL_VPC_SECURITY_GROUP_IDS");
 
         let wait_seconds = env.number_or("DEPLOYMENT_WAIT_SECONDS", 300, 0..=3600);
         let traffic_routing = match env.optional("DEPLOYMENT_TRAFFIC_ROUTING").as_deref() {
@@ -426,7 +403,7 @@ mod tests {
             "ENDPOINT_SERVERLESS_MEMORY_MB: must be one of",
             "DEPLOYMENT_TRAFFIC_ROUTING: must be ALL_AT_ONCE, CANARY or LINEAR, got \"canary\"",
             "DATA_CAPTURE_OPTIONS: \"Both\" is not Input or Output",
-            "MODEL_VPC_SUBNET_IDS: MODEL_VPC_SUBNET_IDS and MODEL_VPC_SECURITY_GROUP_IDS must be set together",
+            "MODEL_VPC_SECURITY_GROUP_IDS: is required when MODEL_VPC_SUBNET_IDS is set",
             "DEPLOYMENT_MAX_EXECUTION_SECONDS: must be between 600 and 28800",
         ] {
             assert!(err.contains(expected), "missing {expected:?} in {err}");

@@ -52,17 +52,7 @@ impl RegisterConfig {
         };
         let content_types = list_or(&mut env, "INFERENCE_CONTENT_TYPES", "text/csv");
         let response_types = list_or(&mut env, "INFERENCE_RESPONSE_TYPES", "text/csv");
-        let instance_types = list_or(&mut env, "INFERENCE_INSTANCE_TYPES", "ml.m5.large");
-        for instance_type in &instance_types {
-            if !instance_type.starts_with("ml.") {
-                env.problem(
-                    "INFERENCE_INSTANCE_TYPES",
-                    format!(
-                        "{instance_type:?} is not a SageMaker instance type such as ml.m5.large"
-                    ),
-                );
-            }
-        }
+        let instance_types = env.instance_types_or("INFERENCE_INSTANCE_TYPES", "ml.m5.large");
         let event_source = env
             .optional("EVENT_SOURCE")
             .unwrap_or_else(|| "mlops.pipeline".to_string());
@@ -116,7 +106,7 @@ mod tests {
             "PIPELINE_NAME: is required",
             "MODEL_PACKAGE_GROUP_NAME: \"My_Group\" must be",
             "MODEL_APPROVAL_STATUS: must be PendingManualApproval or Approved, got \"approved\"",
-            "INFERENCE_INSTANCE_TYPES: \"m5.xlarge\"",
+            "INFERENCE_INSTANCE_TYPES: must be a SageMaker instance type such as ml.m5.large, got \"m5.xlarge\"",
         ] {
             assert!(err.contains(expected), "missing {expected:?} in {err}");
         }
