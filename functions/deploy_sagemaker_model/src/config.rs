@@ -301,6 +301,24 @@ mod tests {
     }
 
     #[test]
+    fn autoscaling_a_serverless_endpoint_is_refused() {
+        let mut vars = test_vars();
+        vars.extend([
+            ("ENDPOINT_SERVERLESS_MEMORY_MB", "2048"),
+            ("AUTOSCALING_MIN_INSTANCES", "1"),
+            ("AUTOSCALING_MAX_INSTANCES", "4"),
+            ("AUTOSCALING_TARGET_INVOCATIONS", "100"),
+        ]);
+        let err = DeployConfig::from_reader(EnvReader::from_vars(vars))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("AUTOSCALING_MIN_INSTANCES: autoscaling applies to instance-backed endpoints, not serverless ones"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn serverless_canary_and_capture() {
         let mut vars = test_vars();
         vars.extend([

@@ -416,6 +416,49 @@ async fn a_failed_endpoint_is_a_non_retryable_error_or_is_recreated() {
     assert_eq!(sagemaker.calls(), [1, 0, 0, 0, 0, 1, 0]);
 }
 
+/// OutOfService and UpdateRollbackFailed are as broken as Failed: no update
+/// is tried, and with ENDPOINT_RECREATE_FAILED the configured endpoint (and
+/// only it) is deleted so that the retry creates it afresh.
+#[tokio::test]
+async fn out_of_service_and_rollback_failed_endpoints_are_failed_too() {
+    for status in [
+        EndpointStatus::OutOfService,
+        EndpointStatus::UpdateRollbackFailed,
+    ] {
+        let sagemaker = Sagemaker {
+            describe: endpoint(status.clone(), v2_config()),
+            ..Default::default()
+        };
+        let err = sagemaker
+            .run(&config(&[]), sample("model-package-approved.json"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "NonRetryable.ResourceFailed", "{status}");
+        assert!(err.to_string().contains(status.as_str()), "{err}");
+        assert_eq!(sagemaker.calls(), [1, 0, 0, 0, 0, 0, 0], "{status}");
+
+        let sagemaker = Sagemaker {
+            describe: endpoint(status.clone(), v2_config()),
+            delete: mock!(Client::delete_endpoint)
+                .match_requests(|req| req.endpoint_name() == Some("mlops--endpoint"))
+                .sequence()
+                .output(|| DeleteEndpointOutput::builder().build())
+                .repeatedly()
+                .build(),
+            ..Default::default()
+        };
+        let err = sagemaker
+            .run(
+                &config(&[("ENDPOINT_RECREATE_FAILED", "true")]),
+                sample("model-package-approved.json"),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "Retryable.ResourceBusy", "{status}");
+        assert_eq!(sagemaker.calls(), [1, 0, 0, 0, 0, 1, 0], "{status}");
+    }
+}
+
 #[tokio::test]
 async fn serverless_endpoints_update_in_place() {
     let serverless = config(&[("ENDPOINT_SERVERLESS_MEMORY_MB", "2048")]);
