@@ -82,114 +82,14 @@ impl DeployConfig {
         let group = env.model_package_group(pipeline.as_ref());
         let role_arn = env.required("SAGEMAKER_ROLE_ARN");
 
-        let endpoint_name = match env.optional("ENDPOINT_NAME") {
-            Some(name) if is_valid_sagemaker_name(&name) => Some(name),
-            Some(name) => {
-                env.problem(
-                    "ENDPOINT_NAME",
-                    format!("{name:?} must be 1-63 letters, digits and hyphens, starting and ending with a letter or digit"),
-                );
-                None
-            }
-            None => pipeline
-                .as_ref()
-                .map(|p| format!("{}endpoint", p.resource_prefix())),
-        };
-
-        let serverless_memory = env.parsed::<i32>("ENDPOINT_SERVERLESS_MEMORY_MB");
-        let capacity = match serverless_memory {
-            Some(memory_mb) => {
-                if ![1024, 2048, 3072, 4096, 5120, 6144].contains(&memory_mb) {
-                    env.problem(
-                        "ENDPOINT_SERVERLESS_MEMORY_MB",
-                        format!(
-                            "must be one of 1024, 2048, 3072, 4096, 5120, 6144, got {memory_mb}"
-                        ),
-                    );
-                }
-                Capacity::Serverless {
-                    memory_mb,
-                    max_concurrency: env.number_or(
-                        "ENDPOINT_SERVERLESS_MAX_CONCURRENCY",
-                        5,
-                        1..=200,
-                    ),
-                }
-            }
-            None => {
-                let instance_type = env.instance_type_or("ENDPOINT_INSTANCE_TYPE", "ml.m5.large");
-                Capacity::Instances {
-                    instance_type,
-                    count: env.number_or("ENDPOINT_INSTANCE_COUNT", 1, 1..=100),
-                }
-            }
-        };
-
-        let data_capture = env
-            .s3_uri("DATA_CAPTURE_S3_URI", false)
-            .map(|destination_s3_uri| {
-                let options = env.list("DATA_CAPTURE_OPTIONS");
-                let (capture_input, capture_output) = if options.is_empty() {
-                    (true, true)
-                } else {
-                    for option in &options {
-                        if option != "Input" && option != "Output" {
-                            env.problem(
-                                "DATA_CAPTURE_OPTIONS",
-                                format!("{option:?} is not Input or Output"),
-                            );
-                        }
-                    }
-                    (
-                        options.iter().any(|o| o == "Input"),
-                        options.iter().any(|o| o == "Output"),
-                    )
-                };
-                DataCapture {
-                    destination_s3_uri,
-                    sampling_percentage: env.number_or(
-                        "DATA_CAPTURE_SAMPLING_PERCENTAGE",
-                        100,
-                        0..=100,
-                    ),
-                    capture_input,
-                    capture_output,
-                }
-            });
-
+        let endpoint_name = endpoint_name(&mut env, pipeline.as_ref());
+        let capacity = capacity(&mut env);
+        let data_capture = data_capture(&mut env);
         let vpc = env.vpc("MODEL_VPC_SUBNET_IDS", "MODEL_VPC_SECURITY_GROUP_IDS");
-
-        let wait_seconds = env.number_or("DEPLOYMENT_WAIT_SECONDS", 300, 0..=3600);
-        let traffic_routing = match env.optional("DEPLOYMENT_TRAFFIC_ROUTING").as_deref() {
-            None | Some("ALL_AT_ONCE") => TrafficRouting::AllAtOnce { wait_seconds },
-            Some("CANARY") => TrafficRouting::Canary {
-                percent: env.number_or("DEPLOYMENT_CANARY_PERCENT", 10, 1..=99),
-                wait_seconds,
-            },
-            Some("LINEAR") => TrafficRouting::Linear {
-                step_percent: env.number_or("DEPLOYMENT_LINEAR_STEP_PERCENT", 20, 1..=99),
-                wait_seconds,
-            },
-            Some(other) => {
-                env.problem(
-                    "DEPLOYMENT_TRAFFIC_ROUTING",
-                    format!("must be ALL_AT_ONCE, CANARY or LINEAR, got {other:?}"),
-                );
-                TrafficRouting::AllAtOnce { wait_seconds }
-            }
-        };
+        let traffic_routing = traffic_routing(&mut env);
         let termination_wait_seconds =
             env.number_or("DEPLOYMENT_TERMINATION_WAIT_SECONDS", 300, 0..=3600);
-        let max_execution_seconds = env.parsed::<i32>("DEPLOYMENT_MAX_EXECUTION_SECONDS");
-        if let Some(seconds) = max_execution_seconds {
-            if !(600..=28_800).contains(&seconds) {
-                env.problem(
-                    "DEPLOYMENT_MAX_EXECUTION_SECONDS",
-                    format!("must be between 600 and 28800, got {seconds}"),
-                );
-            }
-        }
-
+        let max_execution_seconds = max_execution_seconds(&mut env);
         let autoscaling = autoscaling(&mut env, &capacity);
 
         let config = (|| {
@@ -213,6 +113,100 @@ impl DeployConfig {
         })();
         env.finish(config)
     }
+}
+
+/// `ENDPOINT_NAME`, else `<pipeline>--endpoint`.
+fn endpoint_name(env: &mut EnvReader, pipeline: Option<&PipelineName>) -> Option<String> {
+    match env.optional("ENDPOINT_NAME") {
+        Some(name) if is_valid_sagemaker_name(&name) => Some(name),
+        Some(name) => {
+            env.problem(
+                "ENDPOINT_NAME",
+                format!("{name:?} must be 1-63 letters, digits and hyphens, starting and ending with a letter or digit"),
+            );
+            None
+        }
+        None => pipeline.map(|p| format!("{}endpoint", p.resource_prefix())),
+    }
+}
+
+/// Serverless (`ENDPOINT_SERVERLESS_MEMORY_MB` set) or instances.
+fn capacity(env: &mut EnvReader) -> Capacity {
+    match env.parsed::<i32>("ENDPOINT_SERVERLESS_MEMORY_MB") {
+        Some(memory_mb) => {
+            if ![1024, 2048, 3072, 4096, 5120, 6144].contains(&memory_mb) {
+                env.problem(
+                    "ENDPOINT_SERVERLESS_MEMORY_MB",
+                    format!("must be one of 1024, 2048, 3072, 4096, 5120, 6144, got {memory_mb}"),
+                );
+            }
+            Capacity::Serverless {
+                memory_mb,
+                max_concurrency: env.number_or("ENDPOINT_SERVERLESS_MAX_CONCURRENCY", 5, 1..=200),
+            }
+        }
+        None => Capacity::Instances {
+            instance_type: env.instance_type_or("ENDPOINT_INSTANCE_TYPE", "ml.m5.large"),
+            count: env.number_or("ENDPOINT_INSTANCE_COUNT", 1, 1..=100),
+        },
+    }
+}
+
+/// Data capture when `DATA_CAPTURE_S3_URI` is set; `DATA_CAPTURE_OPTIONS`
+/// Input, Output or both (the default).
+fn data_capture(env: &mut EnvReader) -> Option<DataCapture> {
+    let destination_s3_uri = env.s3_uri("DATA_CAPTURE_S3_URI", false)?;
+    let options = env.list("DATA_CAPTURE_OPTIONS");
+    for option in &options {
+        if option != "Input" && option != "Output" {
+            env.problem(
+                "DATA_CAPTURE_OPTIONS",
+                format!("{option:?} is not Input or Output"),
+            );
+        }
+    }
+    let captures = |kind: &str| options.is_empty() || options.iter().any(|o| o == kind);
+    Some(DataCapture {
+        destination_s3_uri,
+        sampling_percentage: env.number_or("DATA_CAPTURE_SAMPLING_PERCENTAGE", 100, 0..=100),
+        capture_input: captures("Input"),
+        capture_output: captures("Output"),
+    })
+}
+
+/// `DEPLOYMENT_TRAFFIC_ROUTING` and its step, with `DEPLOYMENT_WAIT_SECONDS`.
+fn traffic_routing(env: &mut EnvReader) -> TrafficRouting {
+    let wait_seconds = env.number_or("DEPLOYMENT_WAIT_SECONDS", 300, 0..=3600);
+    match env.optional("DEPLOYMENT_TRAFFIC_ROUTING").as_deref() {
+        None | Some("ALL_AT_ONCE") => TrafficRouting::AllAtOnce { wait_seconds },
+        Some("CANARY") => TrafficRouting::Canary {
+            percent: env.number_or("DEPLOYMENT_CANARY_PERCENT", 10, 1..=99),
+            wait_seconds,
+        },
+        Some("LINEAR") => TrafficRouting::Linear {
+            step_percent: env.number_or("DEPLOYMENT_LINEAR_STEP_PERCENT", 20, 1..=99),
+            wait_seconds,
+        },
+        Some(other) => {
+            env.problem(
+                "DEPLOYMENT_TRAFFIC_ROUTING",
+                format!("must be ALL_AT_ONCE, CANARY or LINEAR, got {other:?}"),
+            );
+            TrafficRouting::AllAtOnce { wait_seconds }
+        }
+    }
+}
+
+/// `DEPLOYMENT_MAX_EXECUTION_SECONDS`: SageMaker allows 600 to 28800.
+fn max_execution_seconds(env: &mut EnvReader) -> Option<i32> {
+    let seconds = env.parsed::<i32>("DEPLOYMENT_MAX_EXECUTION_SECONDS")?;
+    if !(600..=28_800).contains(&seconds) {
+        env.problem(
+            "DEPLOYMENT_MAX_EXECUTION_SECONDS",
+            format!("must be between 600 and 28800, got {seconds}"),
+        );
+    }
+    Some(seconds)
 }
 
 /// `AUTOSCALING_MIN_INSTANCES`, `AUTOSCALING_MAX_INSTANCES` and

@@ -290,6 +290,51 @@ pub async fn deploy(
     }
 }
 
+/// What putting a version live takes, given the endpoint as it is: the
+/// decision alone, no call.
+enum Step {
+    /// The endpoint serves this version already (its tags are re-written).
+    AlreadyLive {
+        arn: String,
+    },
+    /// Failed, OutOfService or UpdateRollbackFailed: nothing can update it.
+    Broken {
+        status: EndpointStatus,
+        why: String,
+    },
+    /// Creating, Updating, ...: a later delivery finds it ready.
+    Busy(EndpointStatus),
+    Create,
+    Update,
+}
+
+fn next_step(endpoint: Endpoint, endpoint_config: &str) -> Step {
+    match endpoint {
+        Endpoint::Missing => Step::Create,
+        Endpoint::Found {
+            arn,
+            status,
+            config: live,
+            ..
+        } if status == EndpointStatus::InService && live == endpoint_config => {
+            Step::AlreadyLive { arn }
+        }
+        Endpoint::Found {
+            status:
+                status @ (EndpointStatus::Failed
+                | EndpointStatus::OutOfService
+                | EndpointStatus::UpdateRollbackFailed),
+            failure_reason,
+            ..
+        } => Step::Broken {
+            status,
+            why: failure_reason.unwrap_or_else(|| "no reason given".into()),
+        },
+        Endpoint::Found { status, .. } if status != EndpointStatus::InService => Step::Busy(status),
+        Endpoint::Found { .. } => Step::Update,
+    }
+}
+
 /// Puts `version` on the endpoint: creates the endpoint, or updates it.
 async fn go_live(
     sagemaker: &aws_sdk_sagemaker::Client,
@@ -300,13 +345,8 @@ async fn go_live(
 ) -> Result<DeployOutcome, PipelineError> {
     let endpoint_config = endpoint_config_name(config, package_arn, version);
     let name = &config.endpoint_name;
-    match endpoint {
-        Endpoint::Found {
-            arn,
-            status,
-            config: live,
-            ..
-        } if status == EndpointStatus::InService && live == endpoint_config => {
+    let create = match next_step(endpoint, &endpoint_config) {
+        Step::AlreadyLive { arn } => {
             // A delivery that updated the endpoint may have failed before it
             // re-tagged it; the tags must name the version that is live.
             tag_endpoint(sagemaker, config, &arn, package_arn, version).await?;
@@ -317,37 +357,15 @@ async fn go_live(
                 model_package_version: Some(version),
             });
         }
-        Endpoint::Found {
-            status:
-                failed_status @ (EndpointStatus::Failed
-                | EndpointStatus::OutOfService
-                | EndpointStatus::UpdateRollbackFailed),
-            failure_reason,
-            ..
-        } => {
-            let why = failure_reason.unwrap_or_else(|| "no reason given".into());
-            if config.recreate_failed_endpoint {
-                sagemaker
-                    .delete_endpoint()
-                    .endpoint_name(name)
-                    .send()
-                    .await
-                    .map_err(|err| PipelineError::from_sdk("DeleteEndpoint", err))?;
-                return Err(PipelineError::ResourceBusy(format!(
-                    "endpoint {name} was {failed_status} ({why}); it is being deleted and a retry recreates it"
-                )));
-            }
-            return Err(PipelineError::ResourceFailed(format!(
-                "endpoint {name} is {failed_status}: {why}"
-            )));
-        }
-        Endpoint::Found { status, .. } if status != EndpointStatus::InService => {
+        Step::Broken { status, why } => return Err(broken(sagemaker, config, status, why).await),
+        Step::Busy(status) => {
             return Err(PipelineError::ResourceBusy(format!(
                 "endpoint {name} is busy ({status})"
-            )));
+            )))
         }
-        _ => {}
-    }
+        Step::Create => true,
+        Step::Update => false,
+    };
 
     ensure_created(
         "CreateModel",
@@ -363,33 +381,75 @@ async fn go_live(
             .send_with(sagemaker)
             .await,
     )?;
-
-    if matches!(endpoint, Endpoint::Missing) {
-        let created = sagemaker
-            .create_endpoint()
-            .endpoint_name(name)
-            .endpoint_config_name(&endpoint_config)
-            .set_tags(Some(tags(config, package_arn, version)))
-            .send()
-            .await;
-        match created {
-            Ok(_) => {}
-            // Another invocation created it a moment ago; a retry updates it.
-            Err(err) if is_validation_error(&err, "Cannot create already existing endpoint") => {
-                return Err(PipelineError::ResourceBusy(format!(
-                    "endpoint {name} is being created"
-                )));
-            }
-            Err(err) => return Err(PipelineError::from_sdk("CreateEndpoint", err)),
-        }
-        info!(%endpoint_config, "endpoint created");
-        return Ok(DeployOutcome::Created {
-            endpoint: name.clone(),
-            endpoint_config,
-            model_package_version: version,
-        });
+    if create {
+        create_endpoint(sagemaker, config, package_arn, version, endpoint_config).await
+    } else {
+        update_endpoint(sagemaker, config, package_arn, version, endpoint_config).await
     }
+}
 
+/// A broken endpoint fails the deployment with SageMaker's reason, or, with
+/// `ENDPOINT_RECREATE_FAILED`, is deleted so that the retry creates it afresh.
+async fn broken(
+    sagemaker: &aws_sdk_sagemaker::Client,
+    config: &DeployConfig,
+    status: EndpointStatus,
+    why: String,
+) -> PipelineError {
+    let name = &config.endpoint_name;
+    if !config.recreate_failed_endpoint {
+        return PipelineError::ResourceFailed(format!("endpoint {name} is {status}: {why}"));
+    }
+    match sagemaker.delete_endpoint().endpoint_name(name).send().await {
+        Ok(_) => PipelineError::ResourceBusy(format!(
+            "endpoint {name} was {status} ({why}); it is being deleted and a retry recreates it"
+        )),
+        Err(err) => PipelineError::from_sdk("DeleteEndpoint", err),
+    }
+}
+
+async fn create_endpoint(
+    sagemaker: &aws_sdk_sagemaker::Client,
+    config: &DeployConfig,
+    package_arn: &str,
+    version: i64,
+    endpoint_config: String,
+) -> Result<DeployOutcome, PipelineError> {
+    let name = &config.endpoint_name;
+    let created = sagemaker
+        .create_endpoint()
+        .endpoint_name(name)
+        .endpoint_config_name(&endpoint_config)
+        .set_tags(Some(tags(config, package_arn, version)))
+        .send()
+        .await;
+    match created {
+        Ok(_) => {}
+        // Another invocation created it a moment ago; a retry updates it.
+        Err(err) if is_validation_error(&err, "Cannot create already existing endpoint") => {
+            return Err(PipelineError::ResourceBusy(format!(
+                "endpoint {name} is being created"
+            )));
+        }
+        Err(err) => return Err(PipelineError::from_sdk("CreateEndpoint", err)),
+    }
+    info!(%endpoint_config, "endpoint created");
+    Ok(DeployOutcome::Created {
+        endpoint: name.clone(),
+        endpoint_config,
+        model_package_version: version,
+    })
+}
+
+/// A blue/green update to the version's configuration, then the tags.
+async fn update_endpoint(
+    sagemaker: &aws_sdk_sagemaker::Client,
+    config: &DeployConfig,
+    package_arn: &str,
+    version: i64,
+    endpoint_config: String,
+) -> Result<DeployOutcome, PipelineError> {
+    let name = &config.endpoint_name;
     let updated = update_endpoint_request(config, &endpoint_config)
         .send_with(sagemaker)
         .await;
