@@ -124,24 +124,8 @@ impl TrainingJobSettings {
     pub fn from_env(env: &mut EnvReader) -> Option<TrainingJobSettings> {
         use vars::*;
 
-        let role_arn = env.required(ROLE_ARN);
-        if let Some(arn) = &role_arn {
-            if !(arn.starts_with("arn:") && arn.contains(":iam::") && arn.contains(":role/")) {
-                env.problem(ROLE_ARN, format!("must be an IAM role ARN, got {arn:?}"));
-            }
-        }
-
-        let channels = match env.required(CHANNELS) {
-            Some(_) => match env.json_or::<Option<Vec<InputChannel>>>(CHANNELS, None) {
-                Some(channels) if channels.is_empty() => {
-                    env.problem(CHANNELS, "must list at least one channel");
-                    channels
-                }
-                parsed => parsed.unwrap_or_default(),
-            },
-            None => Vec::new(),
-        };
-        check_channels(env, &channels);
+        let role_arn = role_arn(env);
+        let channels = channels(env);
 
         let output_s3_uri = env.s3_uri(OUTPUT_S3_URI, true);
 
@@ -155,39 +139,7 @@ impl TrainingJobSettings {
         let hyperparameters = hyperparameters_as_strings(env, raw_hyperparameters);
         let metric_definitions = env.json_or::<Vec<MetricRegex>>(METRIC_DEFINITIONS, Vec::new());
 
-        let spot = if env.flag_or(USE_SPOT, false) {
-            let max_wait = env.parsed::<i32>(MAX_WAIT_SECONDS);
-            match max_wait {
-                None if env.optional(MAX_WAIT_SECONDS).is_none() => {
-                    env.problem(
-                        MAX_WAIT_SECONDS,
-                        "is required when TRAINING_USE_SPOT is true",
-                    );
-                }
-                Some(wait) if wait < max_runtime_seconds || wait > MAX_RUNTIME_LIMIT => {
-                    env.problem(
-                        MAX_WAIT_SECONDS,
-                        format!(
-                            "must be at least TRAINING_MAX_RUNTIME_SECONDS ({max_runtime_seconds}) \
-                             and at most {MAX_RUNTIME_LIMIT}, got {wait}"
-                        ),
-                    );
-                }
-                _ => {}
-            }
-            let checkpoint_s3_uri = env.s3_uri(CHECKPOINT_S3_URI, false);
-            max_wait.map(|max_wait_seconds| SpotTraining {
-                max_wait_seconds,
-                checkpoint_s3_uri,
-            })
-        } else {
-            for unused in [MAX_WAIT_SECONDS, CHECKPOINT_S3_URI] {
-                if env.optional(unused).is_some() {
-                    env.problem(unused, "is only used with TRAINING_USE_SPOT=true");
-                }
-            }
-            None
-        };
+        let spot = spot_training(env, max_runtime_seconds);
 
         let vpc = env.vpc(SUBNET_IDS, SECURITY_GROUP_IDS);
         let kms_key_id = env.optional(KMS_KEY_ID);
@@ -207,6 +159,76 @@ impl TrainingJobSettings {
             kms_key_id,
         })
     }
+}
+
+/// `SAGEMAKER_ROLE_ARN`: an IAM role's ARN.
+fn role_arn(env: &mut EnvReader) -> Option<String> {
+    let role_arn = env.required(vars::ROLE_ARN);
+    if let Some(arn) = &role_arn {
+        if !(arn.starts_with("arn:") && arn.contains(":iam::") && arn.contains(":role/")) {
+            env.problem(
+                vars::ROLE_ARN,
+                format!("must be an IAM role ARN, got {arn:?}"),
+            );
+        }
+    }
+    role_arn
+}
+
+/// `TRAINING_CHANNELS`: at least one, each valid, names unique.
+fn channels(env: &mut EnvReader) -> Vec<InputChannel> {
+    use vars::CHANNELS;
+    let channels = match env.required(CHANNELS) {
+        Some(_) => match env.json_or::<Option<Vec<InputChannel>>>(CHANNELS, None) {
+            Some(channels) if channels.is_empty() => {
+                env.problem(CHANNELS, "must list at least one channel");
+                channels
+            }
+            parsed => parsed.unwrap_or_default(),
+        },
+        None => Vec::new(),
+    };
+    check_channels(env, &channels);
+    channels
+}
+
+/// Managed spot training with `TRAINING_USE_SPOT=true`: its maximum wait
+/// (at least the maximum runtime) and an optional checkpoint location; the
+/// two are refused without it.
+fn spot_training(env: &mut EnvReader, max_runtime_seconds: i32) -> Option<SpotTraining> {
+    use vars::*;
+    if !env.flag_or(USE_SPOT, false) {
+        for unused in [MAX_WAIT_SECONDS, CHECKPOINT_S3_URI] {
+            if env.optional(unused).is_some() {
+                env.problem(unused, "is only used with TRAINING_USE_SPOT=true");
+            }
+        }
+        return None;
+    }
+    let max_wait = env.parsed::<i32>(MAX_WAIT_SECONDS);
+    match max_wait {
+        None if env.optional(MAX_WAIT_SECONDS).is_none() => {
+            env.problem(
+                MAX_WAIT_SECONDS,
+                "is required when TRAINING_USE_SPOT is true",
+            );
+        }
+        Some(wait) if wait < max_runtime_seconds || wait > MAX_RUNTIME_LIMIT => {
+            env.problem(
+                MAX_WAIT_SECONDS,
+                format!(
+                    "must be at least TRAINING_MAX_RUNTIME_SECONDS ({max_runtime_seconds}) \
+                     and at most {MAX_RUNTIME_LIMIT}, got {wait}"
+                ),
+            );
+        }
+        _ => {}
+    }
+    let checkpoint_s3_uri = env.s3_uri(CHECKPOINT_S3_URI, false);
+    max_wait.map(|max_wait_seconds| SpotTraining {
+        max_wait_seconds,
+        checkpoint_s3_uri,
+    })
 }
 
 fn check_channels(env: &mut EnvReader, channels: &[InputChannel]) {
