@@ -17,7 +17,8 @@ use shared::PipelineError;
 use tracing::{info, instrument};
 
 use crate::requests::{
-    create_endpoint_config_request, create_model_request, endpoint_config_name, tags,
+    create_endpoint_config_request, create_model_request, endpoint_config_name,
+    scalable_target_request, scaling_policy_request, scaling_resource_id, tags,
     update_endpoint_request, VARIANT_NAME,
 };
 use crate::DeployConfig;
@@ -126,11 +127,6 @@ pub async fn scale(
     config: &DeployConfig,
     event: &EventBridgeEvent<EndpointStateChange>,
 ) -> Result<DeployOutcome, PipelineError> {
-    use aws_sdk_applicationautoscaling::types::{
-        MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ServiceNamespace,
-        TargetTrackingScalingPolicyConfiguration,
-    };
-
     check_kind(event, None)?;
     let endpoint = &event.detail.endpoint_name;
     let skip = |reason: String| {
@@ -157,44 +153,15 @@ pub async fn scale(
         return skip("autoscaling is not configured".into());
     };
 
-    let resource_id = format!("endpoint/{}/variant/{VARIANT_NAME}", config.endpoint_name);
-    autoscaling
-        .register_scalable_target()
-        .service_namespace(ServiceNamespace::Sagemaker)
-        .resource_id(&resource_id)
-        .scalable_dimension(ScalableDimension::SageMakerVariantDesiredInstanceCount)
-        .min_capacity(scaling.min_instances)
-        .max_capacity(scaling.max_instances)
-        .send()
+    scalable_target_request(config, &scaling)
+        .send_with(autoscaling)
         .await
         .map_err(|err| PipelineError::from_sdk("RegisterScalableTarget", err))?;
-    let policy = TargetTrackingScalingPolicyConfiguration::builder()
-        .target_value(scaling.target_invocations_per_instance)
-        .predefined_metric_specification(
-            PredefinedMetricSpecification::builder()
-                .predefined_metric_type(MetricType::SageMakerVariantInvocationsPerInstance)
-                .build()
-                .map_err(|err| PipelineError::Defect(format!("scaling metric: {err}")))?,
-        )
-        // Scale out quickly, scale in cautiously.
-        .scale_out_cooldown(60)
-        .scale_in_cooldown(300)
-        .build()
-        .map_err(|err| PipelineError::Defect(format!("scaling policy: {err}")))?;
-    autoscaling
-        .put_scaling_policy()
-        .policy_name(format!(
-            "{}invocations-per-instance",
-            config.pipeline.resource_prefix()
-        ))
-        .service_namespace(ServiceNamespace::Sagemaker)
-        .resource_id(&resource_id)
-        .scalable_dimension(ScalableDimension::SageMakerVariantDesiredInstanceCount)
-        .policy_type(PolicyType::TargetTrackingScaling)
-        .target_tracking_scaling_policy_configuration(policy)
-        .send()
+    scaling_policy_request(config, &scaling)?
+        .send_with(autoscaling)
         .await
         .map_err(|err| PipelineError::from_sdk("PutScalingPolicy", err))?;
+    let resource_id = scaling_resource_id(config);
     info!(%resource_id, "autoscaling registered");
     Ok(DeployOutcome::AutoscalingRegistered {
         endpoint: config.endpoint_name.clone(),

@@ -1,5 +1,12 @@
-//! Names and pure request builders for deploying one model package version.
+//! Names and pure request builders for deploying one model package version,
+//! and for the endpoint variant's autoscaling.
 
+use aws_sdk_applicationautoscaling::operation::put_scaling_policy::builders::PutScalingPolicyInputBuilder;
+use aws_sdk_applicationautoscaling::operation::register_scalable_target::builders::RegisterScalableTargetInputBuilder;
+use aws_sdk_applicationautoscaling::types::{
+    MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ServiceNamespace,
+    TargetTrackingScalingPolicyConfiguration,
+};
 use aws_sdk_sagemaker::operation::create_endpoint_config::builders::CreateEndpointConfigInputBuilder;
 use aws_sdk_sagemaker::operation::create_endpoint_config::CreateEndpointConfigInput;
 use aws_sdk_sagemaker::operation::create_model::builders::CreateModelInputBuilder;
@@ -14,8 +21,9 @@ use aws_sdk_sagemaker::types::{
 };
 use shared::tag_keys;
 use shared::training::tag;
+use shared::PipelineError;
 
-use crate::config::{Capacity, DeployConfig, TrafficRouting};
+use crate::config::{Autoscaling, Capacity, DeployConfig, TrafficRouting};
 
 /// The endpoint's single variant.
 pub const VARIANT_NAME: &str = "AllTraffic";
@@ -198,6 +206,53 @@ pub fn update_endpoint_request(
         );
     }
     request.deployment_config(deployment.build())
+}
+
+/// Application Auto Scaling's name for the endpoint's variant.
+pub fn scaling_resource_id(config: &DeployConfig) -> String {
+    format!("endpoint/{}/variant/{VARIANT_NAME}", config.endpoint_name)
+}
+
+/// The variant as a scalable target between the configured capacities (an
+/// upsert: registering again updates them).
+pub fn scalable_target_request(
+    config: &DeployConfig,
+    scaling: &Autoscaling,
+) -> RegisterScalableTargetInputBuilder {
+    RegisterScalableTargetInputBuilder::default()
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .resource_id(scaling_resource_id(config))
+        .scalable_dimension(ScalableDimension::SageMakerVariantDesiredInstanceCount)
+        .min_capacity(scaling.min_instances)
+        .max_capacity(scaling.max_instances)
+}
+
+/// Target tracking on invocations per instance: out quickly, in cautiously.
+pub fn scaling_policy_request(
+    config: &DeployConfig,
+    scaling: &Autoscaling,
+) -> Result<PutScalingPolicyInputBuilder, PipelineError> {
+    let metric = PredefinedMetricSpecification::builder()
+        .predefined_metric_type(MetricType::SageMakerVariantInvocationsPerInstance)
+        .build()
+        .map_err(|err| PipelineError::Defect(format!("scaling metric: {err}")))?;
+    let policy = TargetTrackingScalingPolicyConfiguration::builder()
+        .target_value(scaling.target_invocations_per_instance)
+        .predefined_metric_specification(metric)
+        .scale_out_cooldown(60)
+        .scale_in_cooldown(300)
+        .build()
+        .map_err(|err| PipelineError::Defect(format!("scaling policy: {err}")))?;
+    Ok(PutScalingPolicyInputBuilder::default()
+        .policy_name(format!(
+            "{}invocations-per-instance",
+            config.pipeline.resource_prefix()
+        ))
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .resource_id(scaling_resource_id(config))
+        .scalable_dimension(ScalableDimension::SageMakerVariantDesiredInstanceCount)
+        .policy_type(PolicyType::TargetTrackingScaling)
+        .target_tracking_scaling_policy_configuration(policy))
 }
 
 #[cfg(test)]
