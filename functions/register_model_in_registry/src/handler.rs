@@ -151,6 +151,34 @@ pub fn create_model_package_request(
             PipelineError::invalid_event("detail.image is missing and INFERENCE_IMAGE is not set")
         })?;
 
+    let inference = inference_specification(config, image, model_data);
+    let metadata = package_metadata(evaluation);
+
+    let description = format!(
+        "{} trained by {}; evaluation passed",
+        evaluation.image.as_deref().unwrap_or(image),
+        evaluation.training_job_name
+    );
+    let mut request = CreateModelPackageInput::builder()
+        .model_package_group_name(&config.group)
+        .model_package_description(tag_text(&description, 1024))
+        .inference_specification(inference)
+        .model_approval_status(config.approval_status.clone())
+        .set_customer_metadata_properties(Some(metadata))
+        // One version per training job, however often the event arrives.
+        .client_token(idempotency_token(&[&evaluation.training_job_arn]));
+    if let Some(report) = &evaluation.evaluation_report {
+        request = request.model_metrics(model_quality(report));
+    }
+    Ok(request)
+}
+
+/// The one container that serves the version, and what it accepts.
+fn inference_specification(
+    config: &RegisterConfig,
+    image: &str,
+    model_data: &str,
+) -> InferenceSpecification {
     let mut inference = InferenceSpecification::builder()
         .containers(
             ModelPackageContainerDefinition::builder()
@@ -165,7 +193,12 @@ pub fn create_model_package_request(
             ProductionVariantInstanceType::from(instance_type.as_str()),
         );
     }
+    inference.build()
+}
 
+/// The version's `CustomerMetadataProperties` ([`shared::metadata_keys`]):
+/// where it came from, the image retraining uses, and the gated metrics.
+fn package_metadata(evaluation: &ModelEvaluation) -> HashMap<String, String> {
     let mut metadata = HashMap::from([
         (keys::PIPELINE.to_string(), evaluation.pipeline.clone()),
         (
@@ -190,37 +223,23 @@ pub fn create_model_package_request(
         let key = format!("{}{name}", keys::METRIC_PREFIX);
         metadata.insert(tag_text(&key, 128), value.to_string());
     }
+    metadata
+}
 
-    let description = format!(
-        "{} trained by {}; evaluation passed",
-        evaluation.image.as_deref().unwrap_or(image),
-        evaluation.training_job_name
-    );
-    let mut request = CreateModelPackageInput::builder()
-        .model_package_group_name(&config.group)
-        .model_package_description(tag_text(&description, 1024))
-        .inference_specification(inference.build())
-        .model_approval_status(config.approval_status.clone())
-        .set_customer_metadata_properties(Some(metadata))
-        // One version per training job, however often the event arrives.
-        .client_token(idempotency_token(&[&evaluation.training_job_arn]));
-    if let Some(report) = &evaluation.evaluation_report {
-        request = request.model_metrics(
-            ModelMetrics::builder()
-                .model_quality(
-                    ModelQuality::builder()
-                        .statistics(
-                            MetricsSource::builder()
-                                .content_type("application/json")
-                                .s3_uri(report)
-                                .build(),
-                        )
+/// The evaluation report as the version's model-quality statistics.
+fn model_quality(report: &str) -> ModelMetrics {
+    ModelMetrics::builder()
+        .model_quality(
+            ModelQuality::builder()
+                .statistics(
+                    MetricsSource::builder()
+                        .content_type("application/json")
+                        .s3_uri(report)
                         .build(),
                 )
                 .build(),
-        );
-    }
-    Ok(request)
+        )
+        .build()
 }
 
 #[cfg(test)]
