@@ -71,20 +71,7 @@ pub async fn trigger(
         return Ok(TriggerOutcome::skipped(reason));
     }
 
-    let digest = detail.image_digest.as_deref().ok_or_else(|| {
-        PipelineError::invalid_event("detail.image-digest is missing from a successful push")
-    })?;
-    let account = event
-        .account
-        .as_deref()
-        .ok_or_else(|| PipelineError::invalid_event("account is missing"))?;
-    let region = event
-        .region
-        .as_deref()
-        .ok_or_else(|| PipelineError::invalid_event("region is missing"))?;
-    let image =
-        shared::image::ecr_image_by_digest(account, region, &detail.repository_name, digest)
-            .map_err(PipelineError::invalid_event)?;
+    let (image, digest) = pushed_image(event)?;
 
     // The image by digest is the identity of the work: the same push
     // delivered twice, or the same digest pushed under two tags, is one job.
@@ -93,18 +80,7 @@ pub async fn trigger(
         .derive_name("ecr", &detail.repository_name, &[&image]);
     Span::current().record("training_job", name.as_str());
 
-    let mut tags = vec![
-        (tag_keys::PIPELINE.to_string(), config.pipeline.to_string()),
-        (tag_keys::TRIGGER.to_string(), "ecr-push".to_string()),
-        (
-            tag_keys::ECR_REPOSITORY.to_string(),
-            detail.repository_name.clone(),
-        ),
-        (tag_keys::IMAGE_DIGEST.to_string(), digest.to_string()),
-    ];
-    if let Some(tag) = image_tag(detail) {
-        tags.push((tag_keys::IMAGE_TAG.to_string(), tag.to_string()));
-    }
+    let tags = job_tags(config, detail, digest);
     let request = create_training_job_request(
         &config.training,
         &TrainingJobSpec {
@@ -134,6 +110,47 @@ pub async fn trigger(
             })
         }
     }
+}
+
+/// The pushed image pinned by digest (`<account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:…`), and the digest.
+fn pushed_image(event: &EventBridgeEvent<EcrImageAction>) -> Result<(String, &str), PipelineError> {
+    let detail = &event.detail;
+    let digest = detail.image_digest.as_deref().ok_or_else(|| {
+        PipelineError::invalid_event("detail.image-digest is missing from a successful push")
+    })?;
+    let account = event
+        .account
+        .as_deref()
+        .ok_or_else(|| PipelineError::invalid_event("account is missing"))?;
+    let region = event
+        .region
+        .as_deref()
+        .ok_or_else(|| PipelineError::invalid_event("region is missing"))?;
+    let image =
+        shared::image::ecr_image_by_digest(account, region, &detail.repository_name, digest)
+            .map_err(PipelineError::invalid_event)?;
+    Ok((image, digest))
+}
+
+/// What the job is tagged with: the pipeline, the trigger and the push.
+fn job_tags(
+    config: &TriggerConfig,
+    detail: &EcrImageAction,
+    digest: &str,
+) -> Vec<(String, String)> {
+    let mut tags = vec![
+        (tag_keys::PIPELINE.to_string(), config.pipeline.to_string()),
+        (tag_keys::TRIGGER.to_string(), "ecr-push".to_string()),
+        (
+            tag_keys::ECR_REPOSITORY.to_string(),
+            detail.repository_name.clone(),
+        ),
+        (tag_keys::IMAGE_DIGEST.to_string(), digest.to_string()),
+    ];
+    if let Some(tag) = image_tag(detail) {
+        tags.push((tag_keys::IMAGE_TAG.to_string(), tag.to_string()));
+    }
+    tags
 }
 
 /// ECR sends `"image-tag": ""` as well as no tag at all for untagged pushes.
