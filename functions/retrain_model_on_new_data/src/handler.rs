@@ -106,9 +106,51 @@ pub async fn retrain(
     config: &RetrainConfig,
     objects: &[NewObject],
 ) -> Result<RetrainOutcome, PipelineError> {
+    let (batches, decisions) = batches(config, objects);
+
+    let mut lookups = Lookups::default();
+    let mut jobs = Vec::with_capacity(batches.len());
+    // An error part-way leaves the jobs already started in place: the
+    // re-delivered event finds them by name and starts only the rest.
+    for batch in &batches {
+        // Boxed: the SDK calls nested inside make a future too deep for the
+        // compiler's layout limit, and too big to keep on the stack.
+        jobs.push(Box::pin(start(sagemaker, config, batch, &mut lookups)).await?);
+    }
+
+    let records = record_outcomes(objects, decisions, &jobs);
+
+    let started = jobs.iter().filter(|j| j.action == Action::Started).count();
+    info!(
+        started,
+        skipped_jobs = jobs.len() - started,
+        skipped_objects = records
+            .iter()
+            .filter(|r| r.training_job_name.is_none())
+            .count(),
+        "done"
+    );
+    let (action, reason) = if started > 0 {
+        (Action::Started, None)
+    } else {
+        (Action::Skipped, Some(summary_reason(&records)))
+    };
+    Ok(RetrainOutcome {
+        action,
+        reason,
+        training_jobs: jobs,
+        records,
+    })
+}
+
+/// The objects that count, grouped by data channel and window (the pure
+/// decision), and per object the index of its batch or why it does not count.
+fn batches<'a>(
+    config: &RetrainConfig,
+    objects: &'a [NewObject],
+) -> (Vec<Batch<'a>>, Vec<Result<usize, String>>) {
     let mut batches: Vec<Batch> = Vec::new();
-    // Per object: the index of its batch, or why it does not count.
-    let mut decisions: Vec<Result<usize, String>> = Vec::with_capacity(objects.len());
+    let mut decisions = Vec::with_capacity(objects.len());
     for object in objects {
         if let Some(reason) = skip_reason(config, object) {
             decisions.push(Err(reason));
@@ -134,18 +176,16 @@ pub async fn retrain(
         batches[index].objects += 1;
         decisions.push(Ok(index));
     }
+    (batches, decisions)
+}
 
-    let mut lookups = Lookups::default();
-    let mut jobs = Vec::with_capacity(batches.len());
-    // An error part-way leaves the jobs already started in place: the
-    // re-delivered event finds them by name and starts only the rest.
-    for batch in &batches {
-        // Boxed: the SDK calls nested inside make a future too deep for the
-        // compiler's layout limit, and too big to keep on the stack.
-        jobs.push(Box::pin(start(sagemaker, config, batch, &mut lookups)).await?);
-    }
-
-    let records: Vec<RecordOutcome> = objects
+/// What happened to each object: its batch's job, or why it was skipped.
+fn record_outcomes(
+    objects: &[NewObject],
+    decisions: Vec<Result<usize, String>>,
+    jobs: &[JobOutcome],
+) -> Vec<RecordOutcome> {
+    objects
         .iter()
         .zip(decisions)
         .map(|(object, decision)| match decision {
@@ -164,29 +204,7 @@ pub async fn retrain(
                 training_job_name: None,
             },
         })
-        .collect();
-
-    let started = jobs.iter().filter(|j| j.action == Action::Started).count();
-    info!(
-        started,
-        skipped_jobs = jobs.len() - started,
-        skipped_objects = records
-            .iter()
-            .filter(|r| r.training_job_name.is_none())
-            .count(),
-        "done"
-    );
-    let (action, reason) = if started > 0 {
-        (Action::Started, None)
-    } else {
-        (Action::Skipped, Some(summary_reason(&records)))
-    };
-    Ok(RetrainOutcome {
-        action,
-        reason,
-        training_jobs: jobs,
-        records,
-    })
+        .collect()
 }
 
 /// The one reason every record shares, or a pointer to the records.
