@@ -375,6 +375,7 @@ async fn broken(
     }
 }
 
+/// Creates the endpoint on the version's configuration, tagged with it.
 async fn create_endpoint(
     sagemaker: &aws_sdk_sagemaker::Client,
     config: &DeployConfig,
