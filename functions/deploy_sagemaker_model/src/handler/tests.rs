@@ -384,44 +384,14 @@ async fn an_update_refused_as_in_progress_is_busy() {
     assert_eq!(err.error_type(), "Retryable.ResourceBusy");
 }
 
+/// Failed, OutOfService and UpdateRollbackFailed: nothing can update the
+/// endpoint, so the deployment fails with SageMaker's reason; with
+/// ENDPOINT_RECREATE_FAILED the configured endpoint (and only it) is deleted
+/// so that the retry creates it afresh.
 #[tokio::test]
-async fn a_failed_endpoint_is_a_non_retryable_error_or_is_recreated() {
-    let sagemaker = Sagemaker {
-        describe: endpoint(EndpointStatus::Failed, v2_config()),
-        ..Default::default()
-    };
-    let err = sagemaker
-        .run(&config(&[]), sample("model-package-approved.json"))
-        .await
-        .unwrap_err();
-    assert_eq!(err.error_type(), "NonRetryable.ResourceFailed");
-    assert!(
-        err.to_string().contains("failed the ping health check"),
-        "{err}"
-    );
-    assert_eq!(sagemaker.calls(), [1, 0, 0, 0, 0, 0, 0]);
-
-    let sagemaker = Sagemaker {
-        describe: endpoint(EndpointStatus::Failed, v2_config()),
-        ..Default::default()
-    };
-    let err = sagemaker
-        .run(
-            &config(&[("ENDPOINT_RECREATE_FAILED", "true")]),
-            sample("model-package-approved.json"),
-        )
-        .await
-        .unwrap_err();
-    assert_eq!(err.error_type(), "Retryable.ResourceBusy");
-    assert_eq!(sagemaker.calls(), [1, 0, 0, 0, 0, 1, 0]);
-}
-
-/// OutOfService and UpdateRollbackFailed are as broken as Failed: no update
-/// is tried, and with ENDPOINT_RECREATE_FAILED the configured endpoint (and
-/// only it) is deleted so that the retry creates it afresh.
-#[tokio::test]
-async fn out_of_service_and_rollback_failed_endpoints_are_failed_too() {
+async fn a_broken_endpoint_is_a_non_retryable_error_or_is_recreated() {
     for status in [
+        EndpointStatus::Failed,
         EndpointStatus::OutOfService,
         EndpointStatus::UpdateRollbackFailed,
     ] {
@@ -434,7 +404,12 @@ async fn out_of_service_and_rollback_failed_endpoints_are_failed_too() {
             .await
             .unwrap_err();
         assert_eq!(err.error_type(), "NonRetryable.ResourceFailed", "{status}");
-        assert!(err.to_string().contains(status.as_str()), "{err}");
+        let message = err.to_string();
+        assert!(message.contains(status.as_str()), "{message}");
+        assert!(
+            message.contains("failed the ping health check"),
+            "{message}"
+        );
         assert_eq!(sagemaker.calls(), [1, 0, 0, 0, 0, 0, 0], "{status}");
 
         let sagemaker = Sagemaker {
