@@ -39,7 +39,9 @@ Answers: 200 with the job's new state, ``{"TrainingJobName", "TrainingJobArn",
 "Value"}], "FailureReason"?, "ModelArtifacts"?}``; 404 ``{"Code":
 "NotFound", "Message": ...}`` for a job that does not exist (or any other path
 under ``/_emulator/``); 400 ``{"Code": "BadRequest", "Message": ...}`` for a
-body that is not such a JSON object; 405 for a method other than POST.
+body that is not such a JSON object (``TRAINING_JOB_BODY``, a JSON Schema; the
+message names the field, e.g. ``FinalMetricDataList[0].Value: True is not of
+type 'number'``); 405 for a method other than POST.
 
 Endpoints
 ---------
@@ -74,16 +76,18 @@ Answers: 200 ``{"EndpointName", "EndpointArn", "EndpointStatus",
 the last ``UpdateEndpoint`` exactly as the request had it (``null`` before any
 update, or after one without it), ``UpdateCount`` the number of successful
 ``UpdateEndpoint`` calls since ``CreateEndpoint``. 404 ``NotFound`` for an
-endpoint that does not exist, 400 ``BadRequest`` for a bad body, 405 for a
-method other than GET and POST.
+endpoint that does not exist, 400 ``BadRequest`` for a bad body
+(``ENDPOINT_BODY``), 405 for a method other than GET and POST.
 """
 
 from __future__ import annotations
 
 import json
-import math
+import sys
 from typing import Any, Callable, Iterable
 
+import jsonschema
+from jsonschema.exceptions import best_match
 from werkzeug.wrappers import Request, Response
 
 import sagemaker_rules
@@ -93,14 +97,45 @@ TRAINING_JOBS = "/_emulator/sagemaker/training-jobs/"
 ENDPOINTS = "/_emulator/sagemaker/endpoints/"
 DEFAULT_REGION = "us-east-1"
 _MARK = "_project_emulator_control"
-_KEYS = {"TrainingJobStatus", "FailureReason", "FinalMetricDataList", "ModelArtifacts"}
-_ENDPOINT_KEYS = {"EndpointStatus", "FailureReason", "StatusAfterUpdate"}
 _STATUS_AFTER_UPDATE = "_project_emulator_status_after_update"
 _STATUSES_AFTER_UPDATE = ("InService", "Updating")
 
 
-class _BadRequest(Exception):
-    pass
+# Request bodies are checked against JSON Schemas (draft 2020-12, declared beside
+# each endpoint's handler; faults.py's control API uses the same checker).
+
+
+class BadBody(ValueError):
+    """A request body that does not fit its schema: 400 BadRequest."""
+
+
+# JSON Schema counts 1.0 as an integer; here an integer is what Python's json
+# module parses as one (never 1.0, never true/false), as the checks were before.
+_Validator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool)
+    ),
+)
+
+
+def body_validator(schema: dict[str, Any]) -> Any:
+    """A validator of request bodies against ``schema`` (itself checked now)."""
+    _Validator.check_schema(schema)
+    return _Validator(schema)
+
+
+def check_body(validator: Any, body: Any) -> None:
+    """Raises BadBody with ``<field path>: <what is wrong>`` (the most relevant
+    error; the alternatives when none of several subschemas fits)."""
+    error = best_match(validator.iter_errors(body))
+    if error is None:
+        return
+    where = "body" if error.json_path == "$" else error.json_path.removeprefix("$.")
+    message = error.message
+    if error.context:  # anyOf/oneOf: say what each alternative wanted
+        message += f" ({'; or '.join(sorted({e.message for e in error.context}))})"
+    raise BadBody(f"{where}: {message}")
 
 
 def _reply(status: int, body: dict[str, Any]) -> Response:
@@ -111,86 +146,72 @@ def _error(status: int, code: str, message: str) -> Response:
     return _reply(status, {"Code": code, "Message": message})
 
 
+# Python's json parses 1e999 as infinity, which moto cannot send back as JSON.
+_FINITE_NUMBER = {"type": "number", "minimum": -sys.float_info.max, "maximum": sys.float_info.max}
+_REASON = {"type": ["string", "null"]}
+
+TRAINING_JOB_BODY = {
+    "type": "object",
+    "properties": {
+        "TrainingJobStatus": {"enum": sorted(sagemaker_rules.TRAINING_JOB_STATUSES)},
+        "FailureReason": _REASON,
+        "FinalMetricDataList": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"MetricName": {"type": "string"}, "Value": _FINITE_NUMBER},
+                "required": ["MetricName", "Value"],
+                "additionalProperties": False,
+            },
+        },
+        "ModelArtifacts": {
+            "type": ["object", "null"],
+            "properties": {"S3ModelArtifacts": {"type": "string"}},
+            "required": ["S3ModelArtifacts"],
+            "additionalProperties": False,
+        },
+    },
+    "additionalProperties": False,
+}
+_TRAINING_JOB_BODY = body_validator(TRAINING_JOB_BODY)
+
+
 def _changes(body: Any) -> dict[str, Any]:
     """The keyword arguments of set_training_job_state, validated."""
-    if not isinstance(body, dict):
-        raise _BadRequest("the body must be a JSON object")
-    unknown = sorted(set(body) - _KEYS)
-    if unknown:
-        raise _BadRequest(f"unknown keys {unknown}; known: {sorted(_KEYS)}")
-    changes: dict[str, Any] = {}
-    if "TrainingJobStatus" in body:
-        status = body["TrainingJobStatus"]
-        if status not in sagemaker_rules.TRAINING_JOB_STATUSES:
-            raise _BadRequest(
-                f"TrainingJobStatus must be one of {sorted(sagemaker_rules.TRAINING_JOB_STATUSES)}"
-            )
-        changes["status"] = status
-    if "FailureReason" in body:
-        reason = body["FailureReason"]
-        if reason is not None and not isinstance(reason, str):
-            raise _BadRequest("FailureReason must be a string or null")
-        changes["failure_reason"] = reason
-    if "FinalMetricDataList" in body:
-        metrics = body["FinalMetricDataList"]
-        if not isinstance(metrics, list):
-            raise _BadRequest("FinalMetricDataList must be a list")
-        for metric in metrics:
-            ok = (
-                isinstance(metric, dict)
-                and set(metric) == {"MetricName", "Value"}
-                and isinstance(metric["MetricName"], str)
-                and isinstance(metric["Value"], (int, float))
-                and not isinstance(metric["Value"], bool)
-                and math.isfinite(metric["Value"])
-            )
-            if not ok:
-                raise _BadRequest(
-                    'each FinalMetricDataList entry must be {"MetricName": string, '
-                    f'"Value": finite number}}, not {metric!r}'
-                )
-        changes["final_metrics"] = metrics
-    if "ModelArtifacts" in body:
-        artifacts = body["ModelArtifacts"]
-        if artifacts is None:
-            changes["model_artifacts"] = None
-        elif (
-            isinstance(artifacts, dict)
-            and set(artifacts) == {"S3ModelArtifacts"}
-            and isinstance(artifacts["S3ModelArtifacts"], str)
-        ):
-            changes["model_artifacts"] = artifacts["S3ModelArtifacts"]
-        else:
-            raise _BadRequest('ModelArtifacts must be {"S3ModelArtifacts": string} or null')
+    check_body(_TRAINING_JOB_BODY, body)
+    keywords = {
+        "TrainingJobStatus": "status",
+        "FailureReason": "failure_reason",
+        "FinalMetricDataList": "final_metrics",
+        "ModelArtifacts": "model_artifacts",
+    }
+    changes = {keywords[key]: value for key, value in body.items()}
+    if body.get("ModelArtifacts") is not None:
+        changes["model_artifacts"] = body["ModelArtifacts"]["S3ModelArtifacts"]
     return changes
+
+
+ENDPOINT_BODY = {
+    "type": "object",
+    "properties": {
+        "EndpointStatus": {"enum": list(sagemaker_rules.ENDPOINT_STATUSES)},
+        "FailureReason": _REASON,
+        "StatusAfterUpdate": {"enum": list(_STATUSES_AFTER_UPDATE)},
+    },
+    "additionalProperties": False,
+}
+_ENDPOINT_BODY = body_validator(ENDPOINT_BODY)
 
 
 def _endpoint_changes(body: Any) -> dict[str, Any]:
     """The keyword arguments of set_endpoint_state, validated."""
-    if not isinstance(body, dict):
-        raise _BadRequest("the body must be a JSON object")
-    unknown = sorted(set(body) - _ENDPOINT_KEYS)
-    if unknown:
-        raise _BadRequest(f"unknown keys {unknown}; known: {sorted(_ENDPOINT_KEYS)}")
-    changes: dict[str, Any] = {}
-    if "EndpointStatus" in body:
-        status = body["EndpointStatus"]
-        if status not in sagemaker_rules.ENDPOINT_STATUSES:
-            raise _BadRequest(
-                f"EndpointStatus must be one of {list(sagemaker_rules.ENDPOINT_STATUSES)}"
-            )
-        changes["status"] = status
-    if "FailureReason" in body:
-        reason = body["FailureReason"]
-        if reason is not None and not isinstance(reason, str):
-            raise _BadRequest("FailureReason must be a string or null")
-        changes["failure_reason"] = reason
-    if "StatusAfterUpdate" in body:
-        after = body["StatusAfterUpdate"]
-        if after not in _STATUSES_AFTER_UPDATE:
-            raise _BadRequest(f"StatusAfterUpdate must be one of {list(_STATUSES_AFTER_UPDATE)}")
-        changes["status_after_update"] = after
-    return changes
+    check_body(_ENDPOINT_BODY, body)
+    keywords = {
+        "EndpointStatus": "status",
+        "FailureReason": "failure_reason",
+        "StatusAfterUpdate": "status_after_update",
+    }
+    return {keywords[key]: value for key, value in body.items()}
 
 
 def _with_status_after_update(backend: Any, name: str, state: dict[str, Any]) -> dict[str, Any]:
@@ -227,7 +248,7 @@ def _training_job(request: Request, name: str) -> Response:
         return _error(405, "MethodNotAllowed", "use POST")
     try:
         changes = _changes(_body(request))
-    except (ValueError, _BadRequest) as error:
+    except ValueError as error:  # not JSON, or BadBody
         return _error(400, "BadRequest", str(error))
     backend, where = _backend(request)
     try:
@@ -244,7 +265,7 @@ def _endpoint(request: Request, name: str) -> Response:
     if request.method == "POST":
         try:
             changes = _endpoint_changes(_body(request))
-        except (ValueError, _BadRequest) as error:
+        except ValueError as error:  # not JSON, or BadBody
             return _error(400, "BadRequest", str(error))
     backend, where = _backend(request)
     try:

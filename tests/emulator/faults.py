@@ -52,7 +52,8 @@ A fault's keys:
 
 Faults are checked in the order they were added; a call consumes at most one.
 POST answers 200 with the active faults; 400 ``BadRequest`` for a body that is
-not such an object; 405 for another method.
+not such an object (``FAULT_BODY``, a JSON Schema; the message names the field,
+e.g. ``status: 200 is less than the minimum of 400``); 405 for another method.
 
 Error answers, as the services send them (``x-amzn-RequestId`` on each):
 
@@ -84,6 +85,8 @@ from xml.sax.saxutils import escape
 
 from werkzeug.wrappers import Request, Response
 
+from control import body_validator, check_body
+
 CALLS = "/_emulator/calls"
 FAULTS = "/_emulator/faults"
 _SKIPPED_PREFIXES = ("/_emulator/", "/moto-api/")
@@ -93,7 +96,6 @@ _lock = threading.Lock()
 _calls: list[dict[str, Any]] = []
 _faults: list[dict[str, Any]] = []
 
-_FAULT_KEYS = {"operation", "service", "status", "code", "message", "count", "skip", "after"}
 _CODE_STATUS = {
     "InternalFailure": 500,
     "InternalError": 500,
@@ -110,10 +112,6 @@ _TARGET_SERVICES = {
     "AmazonSSM": "ssm",
     "Logs_20140328": "logs",
 }
-
-
-class _BadRequest(Exception):
-    pass
 
 
 # ---------------------------------------------------------------------------
@@ -256,26 +254,27 @@ def describe(environ: dict[str, Any]) -> tuple[str, str, str]:
 # Faults
 
 
+_NAME = {"type": "string", "minLength": 1}
+FAULT_BODY = {
+    "type": "object",
+    "properties": {
+        "operation": _NAME,
+        "service": _NAME,
+        "status": {"type": ["integer", "null"], "minimum": 400, "maximum": 599},
+        "code": _NAME,
+        "message": _NAME,
+        "count": {"type": ["integer", "null"], "minimum": 1},
+        "skip": {"type": ["integer", "null"], "minimum": 0},
+        "after": {"type": "boolean"},
+    },
+    "anyOf": [{"required": ["operation"]}, {"required": ["service"]}],
+    "additionalProperties": False,
+}
+_FAULT_BODY = body_validator(FAULT_BODY)
+
+
 def _fault(body: Any) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise _BadRequest("the body must be a JSON object")
-    unknown = sorted(set(body) - _FAULT_KEYS)
-    if unknown:
-        raise _BadRequest(f"unknown keys {unknown}; known: {sorted(_FAULT_KEYS)}")
-    for key in ("operation", "service", "code", "message"):
-        if key in body and not (isinstance(body[key], str) and body[key]):
-            raise _BadRequest(f"{key} must be a non-empty string")
-    if "operation" not in body and "service" not in body:
-        raise _BadRequest("a fault needs an operation, a service or both")
-    for key, low, high in (("status", 400, 599), ("count", 1, None), ("skip", 0, None)):
-        if key in body and body[key] is not None:
-            value = body[key]
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise _BadRequest(f"{key} must be an integer")
-            if value < low or (high is not None and value > high):
-                raise _BadRequest(f"{key} must be {low}..{high or ''}")
-    if "after" in body and not isinstance(body["after"], bool):
-        raise _BadRequest("after must be true or false")
+    check_body(_FAULT_BODY, body)
     code = body.get("code")
     status = body.get("status") or _CODE_STATUS.get(code or "", 400)
     return {
@@ -389,7 +388,7 @@ def control(request: Request) -> Response:
     try:
         body = json.loads(request.get_data(as_text=True) or "null")
         fault = _fault(body)
-    except (ValueError, _BadRequest) as error:
+    except ValueError as error:  # not JSON, or control.BadBody
         return _reply(400, {"Code": "BadRequest", "Message": str(error)})
     with _lock:
         _faults.append(fault)

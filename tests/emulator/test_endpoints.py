@@ -595,22 +595,33 @@ def test_bad_deployment_config_is_refused(shared_emulator, deployment, message):
 
 
 @pytest.mark.parametrize(
-    "body",
+    "body, message",
     [
-        {"EndpointStatus": "Running"},
-        {"Status": "Failed"},
-        {"FailureReason": 3},
-        [],
-        b"not json",
+        pytest.param({"EndpointStatus": "Running"}, "EndpointStatus: 'Running' is not one of", id="unknown-status"),
+        pytest.param({"EndpointStatus": 3}, "EndpointStatus: 3 is not one of", id="status-not-string"),
+        pytest.param(
+            {"Status": "Failed"},
+            "body: Additional properties are not allowed ('Status' was unexpected)",
+            id="unknown-key",
+        ),
+        pytest.param({"FailureReason": 3}, "FailureReason: 3 is not of type", id="reason-not-string"),
+        pytest.param(
+            {"StatusAfterUpdate": "Creating"},
+            "StatusAfterUpdate: 'Creating' is not one of ['InService', 'Updating']",
+            id="unknown-status-after-update",
+        ),
+        pytest.param([], "body: [] is not of type 'object'", id="body-not-object"),
+        pytest.param(b"not json", "Expecting value", id="not-json"),
     ],
-    ids=["unknown-status", "unknown-key", "reason-not-string", "body-not-object", "not-json"],
 )
-def test_control_rejects_bad_endpoint_bodies(shared_emulator, sagemaker, body):
+def test_control_rejects_bad_endpoint_bodies(shared_emulator, sagemaker, body, message):
+    # Checked against control.ENDPOINT_BODY; the message names the field.
     name = "ctl-bad"
     if name not in {e["EndpointName"] for e in sagemaker.list_endpoints()["Endpoints"]}:
         endpoint_on(sagemaker, name, "ctl-bad-a")
     status, answer = control(shared_emulator, name, body, "POST")
     assert status == 400 and answer["Code"] == "BadRequest", answer
+    assert answer["Message"].startswith(message), answer
     assert sagemaker.describe_endpoint(EndpointName=name)["EndpointStatus"] == "InService"
 
 

@@ -247,24 +247,45 @@ def test_sdk_standard_retries_ride_out_a_short_fault(emulator):
 
 
 @pytest.mark.parametrize(
-    "body",
+    "body, message",
     [
-        [],
-        {},
-        {"operation": ""},
-        {"operation": "X", "status": 200},
-        {"operation": "X", "status": "500"},
-        {"operation": "X", "count": 0},
-        {"operation": "X", "count": True},
-        {"operation": "X", "skip": -1},
-        {"operation": "X", "colour": "red"},
-        b"not json",
+        pytest.param([], "body: [] is not of type 'object'", id="body-not-object"),
+        pytest.param(None, "body: None is not of type 'object'", id="no-body"),
+        pytest.param(
+            {},
+            "body: {} is not valid under any of the given schemas "
+            "('operation' is a required property; or 'service' is a required property)",
+            id="neither-operation-nor-service",
+        ),
+        pytest.param({"status": 500}, "body: {'status': 500} is not valid", id="status-alone"),
+        pytest.param({"operation": ""}, "operation: '' should be non-empty", id="operation-empty"),
+        pytest.param({"operation": None}, "operation: None is not of type 'string'", id="operation-null"),
+        pytest.param({"service": 3}, "service: 3 is not of type 'string'", id="service-not-string"),
+        pytest.param({"operation": "X", "code": ""}, "code: '' should be non-empty", id="code-empty"),
+        pytest.param({"operation": "X", "message": 1}, "message: 1 is not of type 'string'", id="message-not-string"),
+        pytest.param({"operation": "X", "status": 200}, "status: 200 is less than the minimum of 400", id="status-low"),
+        pytest.param({"operation": "X", "status": 600}, "status: 600 is greater than the maximum of 599", id="status-high"),
+        pytest.param({"operation": "X", "status": "500"}, "status: '500' is not of type", id="status-string"),
+        pytest.param({"operation": "X", "status": 500.0}, "status: 500.0 is not of type", id="status-float"),
+        pytest.param({"operation": "X", "count": 0}, "count: 0 is less than the minimum of 1", id="count-zero"),
+        pytest.param({"operation": "X", "count": True}, "count: True is not of type", id="count-boolean"),
+        pytest.param({"operation": "X", "skip": -1}, "skip: -1 is less than the minimum of 0", id="skip-negative"),
+        pytest.param({"operation": "X", "after": "yes"}, "after: 'yes' is not of type 'boolean'", id="after-string"),
+        pytest.param({"operation": "X", "after": None}, "after: None is not of type 'boolean'", id="after-null"),
+        pytest.param(
+            {"operation": "X", "colour": "red"},
+            "body: Additional properties are not allowed ('colour' was unexpected)",
+            id="unknown-key",
+        ),
+        pytest.param(b"not json", "Expecting value", id="not-json"),
     ],
 )
-def test_bad_fault_bodies_are_refused(emulator, body):
+def test_bad_fault_bodies_are_refused(emulator, body, message):
+    # Checked against faults.FAULT_BODY; the message names the field.
     status, answer = emulator.control("faults", body)
     assert status == 400
     assert answer["Code"] == "BadRequest"
+    assert answer["Message"].startswith(message), answer
     assert emulator.control("faults", None, method="GET") == (200, {"faults": []})
 
 

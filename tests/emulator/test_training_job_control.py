@@ -170,40 +170,79 @@ def test_control_region_parameter(shared_emulator):
 
 
 @pytest.mark.parametrize(
-    "body",
+    "body, message",
     [
-        {"TrainingJobStatus": "Done"},
-        {"Status": "Failed"},
-        {"FailureReason": 3},
-        {"FinalMetricDataList": {"MetricName": "a", "Value": 1}},
-        {"FinalMetricDataList": [{"MetricName": "a"}]},
-        {"FinalMetricDataList": [{"MetricName": "a", "Value": "1"}]},
-        {"FinalMetricDataList": [{"MetricName": "a", "Value": True}]},
-        {"ModelArtifacts": "s3://b/model.tar.gz"},
-        [],
-        b'{"FinalMetricDataList": [{"MetricName": "a", "Value": NaN}]}',
-        b"not json",
-    ],
-    ids=[
-        "unknown-status",
-        "unknown-key",
-        "reason-not-string",
-        "metrics-not-list",
-        "metric-without-value",
-        "value-string",
-        "value-boolean",
-        "artifacts-not-object",
-        "body-not-object",
-        "value-nan",
-        "not-json",
+        pytest.param({"TrainingJobStatus": "Done"}, "TrainingJobStatus: 'Done' is not one of", id="unknown-status"),
+        pytest.param({"TrainingJobStatus": None}, "TrainingJobStatus: None is not one of", id="status-null"),
+        pytest.param(
+            {"Status": "Failed"},
+            "body: Additional properties are not allowed ('Status' was unexpected)",
+            id="unknown-key",
+        ),
+        pytest.param({"FailureReason": 3}, "FailureReason: 3 is not of type", id="reason-not-string"),
+        pytest.param(
+            {"FinalMetricDataList": {"MetricName": "a", "Value": 1}},
+            "FinalMetricDataList: ",
+            id="metrics-not-list",
+        ),
+        pytest.param(
+            {"FinalMetricDataList": [{"MetricName": "a"}]},
+            "FinalMetricDataList[0]: 'Value' is a required property",
+            id="metric-without-value",
+        ),
+        pytest.param(
+            {"FinalMetricDataList": [{"MetricName": "a", "Value": 1, "Unit": "%"}]},
+            "FinalMetricDataList[0]: Additional properties are not allowed ('Unit' was unexpected)",
+            id="metric-unknown-key",
+        ),
+        pytest.param(
+            {"FinalMetricDataList": [{"MetricName": "a", "Value": "1"}]},
+            "FinalMetricDataList[0].Value: '1' is not of type 'number'",
+            id="value-string",
+        ),
+        pytest.param(
+            {"FinalMetricDataList": [{"MetricName": "a", "Value": True}]},
+            "FinalMetricDataList[0].Value: True is not of type 'number'",
+            id="value-boolean",
+        ),
+        pytest.param(
+            {"FinalMetricDataList": [{"MetricName": 7, "Value": 1}]},
+            "FinalMetricDataList[0].MetricName: 7 is not of type 'string'",
+            id="name-not-string",
+        ),
+        pytest.param({"ModelArtifacts": "s3://b/model.tar.gz"}, "ModelArtifacts: ", id="artifacts-not-object"),
+        pytest.param(
+            {"ModelArtifacts": {}},
+            "ModelArtifacts: 'S3ModelArtifacts' is a required property",
+            id="artifacts-without-uri",
+        ),
+        pytest.param(
+            {"ModelArtifacts": {"S3ModelArtifacts": 3}},
+            "ModelArtifacts.S3ModelArtifacts: 3 is not of type 'string'",
+            id="artifacts-uri-not-string",
+        ),
+        pytest.param([], "body: [] is not of type 'object'", id="body-not-object"),
+        pytest.param(
+            b'{"FinalMetricDataList": [{"MetricName": "a", "Value": NaN}]}',
+            "NaN is not a JSON number",
+            id="value-nan",
+        ),
+        pytest.param(
+            b'{"FinalMetricDataList": [{"MetricName": "a", "Value": 1e999}]}',
+            "FinalMetricDataList[0].Value: inf is greater than the maximum",
+            id="value-overflows",
+        ),
+        pytest.param(b"not json", "Expecting value", id="not-json"),
     ],
 )
-def test_control_rejects_bad_bodies(shared_emulator, sagemaker, body):
+def test_control_rejects_bad_bodies(shared_emulator, sagemaker, body, message):
+    # Checked against control.TRAINING_JOB_BODY; the message names the field.
     name = "job-bad-bodies"
     if name not in {j["TrainingJobName"] for j in sagemaker.list_training_jobs()["TrainingJobSummaries"]}:
         create_job(sagemaker, name)
     status, answer = shared_emulator.control(f"sagemaker/training-jobs/{name}", body)
     assert status == 400 and answer["Code"] == "BadRequest", answer
+    assert answer["Message"].startswith(message), answer
     described = sagemaker.describe_training_job(TrainingJobName=name)
     assert described["TrainingJobStatus"] == "Completed"
     assert described.get("FinalMetricDataList", []) == []
