@@ -192,16 +192,12 @@ impl EnvReader {
     /// A VPC from a subnets and a security groups variable: both set, or
     /// neither (no VPC); one without the other is a problem naming the one
     /// that is missing.
-    pub fn vpc(
-        &mut self,
-        subnets: &str,
-        security_groups: &str,
-    ) -> Option<crate::training::TrainingVpc> {
+    pub fn vpc(&mut self, subnets: &str, security_groups: &str) -> Option<crate::vpc::Vpc> {
         let subnet_ids = self.list(subnets);
         let security_group_ids = self.list(security_groups);
         match (subnet_ids.is_empty(), security_group_ids.is_empty()) {
             (true, true) => None,
-            (false, false) => Some(crate::training::TrainingVpc {
+            (false, false) => Some(crate::vpc::Vpc {
                 subnet_ids,
                 security_group_ids,
             }),

@@ -191,20 +191,6 @@ impl PipelineError {
     }
 }
 
-/// Whether `err` is a `ValidationException` whose message contains
-/// `message_part`. SageMaker reports an existing or missing resource this way
-/// ("Cannot create already existing model", "Could not find endpoint", "does
-/// not exist"), with no dedicated error code.
-pub fn is_validation_error<E: ProvideErrorMetadata, R>(
-    err: &SdkError<E, R>,
-    message_part: &str,
-) -> bool {
-    err.as_service_error().is_some_and(|e| {
-        e.code() == Some("ValidationException")
-            && e.message().is_some_and(|m| m.contains(message_part))
-    })
-}
-
 /// The HTTP status of a raw response, so `from_sdk` works for every SDK crate.
 pub trait HttpStatus {
     fn status_code(&self) -> u16;

@@ -59,6 +59,22 @@ pub fn check_kind<D: Detail>(
     )))
 }
 
+/// Why an event leads to nothing: decided before anything is sent.
+/// [`Skipped::because`] writes the one "skipped" log line (inside the
+/// handler's span, which names what the event is about); each function's
+/// outcome then carries the reason as `"action": "skipped"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub struct Skipped(pub String);
+
+impl Skipped {
+    pub fn because(reason: impl Into<String>) -> Skipped {
+        let reason = reason.into();
+        tracing::info!(%reason, "skipped");
+        Skipped(reason)
+    }
+}
+
 /// The `detail-type` of a payload, to tell apart the kinds one function takes.
 pub fn detail_type_of(payload: &serde_json::Value) -> Option<&str> {
     payload

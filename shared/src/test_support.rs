@@ -26,3 +26,526 @@ pub fn aws_error(status: u16, code: &str, message: &str) -> Response {
         SdkBody::from(serde_json::json!({"__type": code, "message": message}).to_string()),
     )
 }
+
+/// A stand-in for the Lambda Runtime API and a way to run a function's real
+/// binary against it, to test its cold start: what a bad environment reports
+/// (`POST /2018-06-01/runtime/init/error`), and that a good one gets as far as
+/// asking for its first event (`GET /2018-06-01/runtime/invocation/next`).
+pub mod runtime_api {
+    use std::collections::HashMap;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::process::{Child, Command, ExitStatus, Stdio};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Condvar, Mutex};
+    use std::thread::{self, JoinHandle};
+    use std::time::{Duration, Instant};
+
+    use serde_json::Value;
+
+    pub const NEXT_INVOCATION_PATH: &str = "/2018-06-01/runtime/invocation/next";
+    pub const INIT_ERROR_PATH: &str = "/2018-06-01/runtime/init/error";
+
+    /// How long a function's binary may take to exit or ask for its first
+    /// event before the test fails (a debug build starts in well under a second).
+    pub const COLD_START_TIMEOUT: Duration = Duration::from_secs(30);
+
+    /// One request the Runtime API received.
+    #[derive(Debug, Clone)]
+    pub struct Request {
+        pub method: String,
+        pub path: String,
+        /// Names in lower case.
+        pub headers: Vec<(String, String)>,
+        pub body: Vec<u8>,
+    }
+
+    impl Request {
+        /// The value of header `name` (any case).
+        pub fn header(&self, name: &str) -> Option<&str> {
+            let name = name.to_ascii_lowercase();
+            self.headers
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.as_str())
+        }
+
+        /// The body as JSON.
+        pub fn json(&self) -> Value {
+            serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+                panic!(
+                    "{} {} body is not JSON ({e}): {:?}",
+                    self.method,
+                    self.path,
+                    String::from_utf8_lossy(&self.body)
+                )
+            })
+        }
+
+        pub fn is(&self, method: &str, path: &str) -> bool {
+            self.method == method && self.path == path
+        }
+    }
+
+    #[derive(Default)]
+    struct Log {
+        requests: Mutex<Vec<Request>>,
+        arrived: Condvar,
+    }
+
+    /// The Runtime API on 127.0.0.1 (a free port), as a Lambda sandbox serves
+    /// it before any event: `POST .../init/error` is accepted (202);
+    /// `GET .../invocation/next` is held without an answer, as Lambda holds it
+    /// until an event comes; anything else is a 404. Every request is recorded.
+    pub struct FakeRuntimeApi {
+        address: String,
+        log: Arc<Log>,
+        stop: Arc<AtomicBool>,
+        acceptor: Option<JoinHandle<Vec<JoinHandle<()>>>>,
+    }
+
+    impl FakeRuntimeApi {
+        pub fn start() -> FakeRuntimeApi {
+            let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+            let address = listener.local_addr().expect("local address").to_string();
+            // Non-blocking, so that `finish` can stop accepting once the backlog is drained.
+            listener
+                .set_nonblocking(true)
+                .expect("non-blocking listener");
+            let log = Arc::new(Log::default());
+            let stop = Arc::new(AtomicBool::new(false));
+            let acceptor = {
+                let (log, stop) = (Arc::clone(&log), Arc::clone(&stop));
+                thread::spawn(move || {
+                    let mut connections = Vec::new();
+                    loop {
+                        match listener.accept() {
+                            Ok((stream, _)) => {
+                                let log = Arc::clone(&log);
+                                connections.push(thread::spawn(move || serve(stream, &log)));
+                            }
+                            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                                if stop.load(Ordering::SeqCst) {
+                                    return connections;
+                                }
+                                thread::sleep(Duration::from_millis(5));
+                            }
+                            Err(e) => panic!("accept: {e}"),
+                        }
+                    }
+                })
+            };
+            FakeRuntimeApi {
+                address,
+                log,
+                stop,
+                acceptor: Some(acceptor),
+            }
+        }
+
+        /// `127.0.0.1:<port>`, the form of `AWS_LAMBDA_RUNTIME_API`.
+        pub fn address(&self) -> &str {
+            &self.address
+        }
+
+        /// Whether a `method path` request has arrived, waiting up to `timeout`.
+        pub fn wait_for(&self, method: &str, path: &str, timeout: Duration) -> bool {
+            let deadline = Instant::now() + timeout;
+            let mut requests = self.log.requests.lock().unwrap();
+            loop {
+                if requests.iter().any(|r| r.is(method, path)) {
+                    return true;
+                }
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return false;
+                }
+                requests = self.log.arrived.wait_timeout(requests, left).unwrap().0;
+            }
+        }
+
+        /// Every request received, in order, once the client is gone: stops
+        /// accepting after the connections already made, and waits for each to
+        /// be read to its end, so that no request still in flight is missed.
+        pub fn finish(mut self) -> Vec<Request> {
+            self.stop.store(true, Ordering::SeqCst);
+            let connections = self.acceptor.take().unwrap().join().expect("acceptor");
+            for connection in connections {
+                connection.join().expect("connection");
+            }
+            std::mem::take(&mut *self.log.requests.lock().unwrap())
+        }
+    }
+
+    impl Drop for FakeRuntimeApi {
+        /// Stops accepting (a test that failed before `finish`).
+        fn drop(&mut self) {
+            self.stop.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// One connection: requests read and answered in turn until the client
+    /// closes it (a process that exited or was killed).
+    fn serve(stream: TcpStream, log: &Log) {
+        stream.set_nonblocking(false).expect("blocking connection");
+        // A bound for a client that neither sends nor closes (a bug in a test).
+        stream
+            .set_read_timeout(Some(COLD_START_TIMEOUT * 2))
+            .expect("read timeout");
+        let mut writer = stream.try_clone().expect("clone connection");
+        let mut reader = BufReader::new(stream);
+        while let Some(request) = read_request(&mut reader) {
+            let answer: Option<(&str, &str)> =
+                match (request.method.as_str(), request.path.as_str()) {
+                    ("POST", INIT_ERROR_PATH) => Some(("202 Accepted", r#"{"status":"OK"}"#)),
+                    // No event: held, as Lambda holds it.
+                    ("GET", NEXT_INVOCATION_PATH) => None,
+                    _ => Some(("404 Not Found", r#"{"errorMessage":"not found"}"#)),
+                };
+            {
+                let mut requests = log.requests.lock().unwrap();
+                requests.push(request);
+                log.arrived.notify_all();
+            }
+            if let Some((status, body)) = answer {
+                let response = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                if writer.write_all(response.as_bytes()).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// One HTTP/1.1 request (`Content-Length` or chunked body); `None` at the
+    /// end of the connection.
+    fn read_request(reader: &mut impl BufRead) -> Option<Request> {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let mut parts = line.split_whitespace();
+        let (method, path) = (parts.next()?.to_string(), parts.next()?.to_string());
+        let mut headers = Vec::new();
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).ok()? == 0 {
+                return None;
+            }
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            let (name, value) = line.split_once(':')?;
+            headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+        }
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+        };
+        let mut body = Vec::new();
+        if header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+            loop {
+                let mut size = String::new();
+                reader.read_line(&mut size).ok()?;
+                let size = usize::from_str_radix(size.trim().split(';').next()?, 16).ok()?;
+                let mut chunk = vec![0; size + 2]; // and its CRLF
+                reader.read_exact(&mut chunk).ok()?;
+                if size == 0 {
+                    break;
+                }
+                body.extend_from_slice(&chunk[..size]);
+            }
+        } else if let Some(length) = header("content-length") {
+            body = vec![0; length.parse().ok()?];
+            reader.read_exact(&mut body).ok()?;
+        }
+        Some(Request {
+            method,
+            path,
+            headers,
+            body,
+        })
+    }
+
+    /// What the Lambda execution environment (provided.al2023) gives a
+    /// function that lambda_runtime needs, plus a region and static dummy
+    /// credentials so that the SDK looks nothing up (no IMDS, no profile).
+    pub fn lambda_environment(function_name: &str, runtime_api: &str) -> Vec<(String, String)> {
+        [
+            ("AWS_LAMBDA_RUNTIME_API", runtime_api),
+            ("AWS_LAMBDA_FUNCTION_NAME", function_name),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+            ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_DEFAULT_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("LANG", "C.UTF-8"),
+            ("TZ", ":UTC"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+
+    /// How one cold start of a function's binary went.
+    #[derive(Debug)]
+    pub struct ColdStart {
+        /// `Some` when the process exited by itself; `None` when it asked for
+        /// its first event and was then killed.
+        pub exit: Option<ExitStatus>,
+        /// What the Runtime API received, in order.
+        pub requests: Vec<Request>,
+        /// stdout then stderr, for failure messages.
+        pub output: String,
+    }
+
+    impl ColdStart {
+        pub fn requests_to(&self, method: &str, path: &str) -> Vec<&Request> {
+            self.requests
+                .iter()
+                .filter(|r| r.is(method, path))
+                .collect()
+        }
+
+        pub fn asked_for_an_event(&self) -> bool {
+            !self.requests_to("GET", NEXT_INVOCATION_PATH).is_empty()
+        }
+
+        /// The cold start failed as Lambda should see it: exactly one request,
+        /// `POST /2018-06-01/runtime/init/error` with header
+        /// `Lambda-Runtime-Function-Error-Type: <error_type>` and body
+        /// `{"errorType": <error_type>, "errorMessage": "…<message_part>…"}`;
+        /// no event asked for; the process exited by itself with status 1
+        /// (`main` returned the error: not a panic, not a signal); and the
+        /// error is in its log.
+        pub fn assert_init_error(&self, error_type: &str, message_part: &str) {
+            assert!(!self.asked_for_an_event(), "asked for an event: {self:#?}");
+            let posts = self.requests_to("POST", INIT_ERROR_PATH);
+            assert_eq!(posts.len(), 1, "one init error expected: {self:#?}");
+            assert_eq!(
+                self.requests.len(),
+                1,
+                "no other request expected: {self:#?}"
+            );
+            let post = posts[0];
+            assert_eq!(
+                post.header("Lambda-Runtime-Function-Error-Type"),
+                Some(error_type),
+                "{self:#?}"
+            );
+            let body = post.json();
+            assert_eq!(body["errorType"], error_type, "{body}");
+            let message = body["errorMessage"].as_str().unwrap_or_default();
+            assert!(
+                message.contains(message_part),
+                "errorMessage {message:?} does not contain {message_part:?}"
+            );
+            let status = self
+                .exit
+                .unwrap_or_else(|| panic!("did not exit: {self:#?}"));
+            assert_eq!(status.code(), Some(1), "{status}; output:\n{}", self.output);
+            assert!(
+                self.output.contains(message_part),
+                "the log does not say {message_part:?}:\n{}",
+                self.output
+            );
+        }
+
+        /// The cold start succeeded: the process asked for its first event
+        /// (and was still running), having reported no init error.
+        pub fn assert_ready_for_events(&self) {
+            assert!(
+                self.asked_for_an_event(),
+                "never asked for an event: {self:#?}"
+            );
+            assert_eq!(self.exit, None, "exited: {self:#?}");
+            assert!(
+                self.requests_to("POST", INIT_ERROR_PATH).is_empty(),
+                "reported an init error: {self:#?}"
+            );
+        }
+    }
+
+    /// Runs `binary` with only [`lambda_environment`] and `env` (nothing of the
+    /// test's own environment), against a fresh [`FakeRuntimeApi`], until it
+    /// exits or asks for its first event (then it is killed). A process that
+    /// does neither within [`COLD_START_TIMEOUT`] is killed and fails the test.
+    pub fn cold_start(binary: &str, env: &[(&str, &str)]) -> ColdStart {
+        let api = FakeRuntimeApi::start();
+        let mut process = Process::spawn(binary, api.address(), env);
+        let deadline = Instant::now() + COLD_START_TIMEOUT;
+        let exit = loop {
+            if let Some(status) = process.child.try_wait().expect("try_wait") {
+                break Some(status);
+            }
+            if api.wait_for("GET", NEXT_INVOCATION_PATH, Duration::from_millis(20)) {
+                process.kill();
+                break None;
+            }
+            if Instant::now() > deadline {
+                process.kill();
+                let output = process.output();
+                let requests = api.finish();
+                panic!(
+                    "{binary} neither exited nor asked for an event within {COLD_START_TIMEOUT:?}; \
+                     requests: {requests:?}; output:\n{output}"
+                );
+            }
+        };
+        let output = process.output();
+        ColdStart {
+            exit,
+            requests: api.finish(),
+            output,
+        }
+    }
+
+    /// Runs `binary` as [`cold_start`] does, but with `AWS_LAMBDA_RUNTIME_API`
+    /// at a port where nothing listens, until it exits: its exit status and
+    /// output. A process still running after [`COLD_START_TIMEOUT`] is killed
+    /// and fails the test.
+    pub fn cold_start_without_runtime_api(
+        binary: &str,
+        env: &[(&str, &str)],
+    ) -> (ExitStatus, String) {
+        // A port that was free a moment ago.
+        let closed = TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .to_string();
+        let mut process = Process::spawn(binary, &closed, env);
+        let deadline = Instant::now() + COLD_START_TIMEOUT;
+        loop {
+            if let Some(status) = process.child.try_wait().expect("try_wait") {
+                return (status, process.output());
+            }
+            if Instant::now() > deadline {
+                process.kill();
+                panic!(
+                    "{binary} still running after {COLD_START_TIMEOUT:?} with no Runtime API; output:\n{}",
+                    process.output()
+                );
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// One function's cold-start cases: its binary, an environment it starts
+    /// with, and bad ones: a variable of `good` unset (`None`) or set to a
+    /// bad value, with what the error message says about it.
+    pub struct ColdStartCases {
+        pub binary: &'static str,
+        pub good: &'static [(&'static str, &'static str)],
+        pub bad: &'static [(&'static str, Option<&'static str>, &'static str)],
+    }
+
+    impl ColdStartCases {
+        /// Every bad environment is reported to Lambda as the init error,
+        /// `NonRetryable.InvalidConfig` naming the variable.
+        pub fn assert_bad_environments_are_init_errors(&self) {
+            for &(variable, value, problem) in self.bad {
+                println!("{variable} = {value:?}");
+                cold_start(self.binary, &self.environment(variable, value))
+                    .assert_init_error("NonRetryable.InvalidConfig", problem);
+            }
+        }
+
+        /// A bad environment exits with status 1 even when the report cannot
+        /// be made, and says so.
+        pub fn assert_bad_environment_exits_without_runtime_api(&self) {
+            let (variable, value, problem) = self.bad[0];
+            let env = self.environment(variable, value);
+            let (status, output) = cold_start_without_runtime_api(self.binary, &env);
+            assert_eq!(status.code(), Some(1), "{status}; output:\n{output}");
+            assert!(output.contains(problem), "{output}");
+            assert!(
+                output.contains("could not report the init error"),
+                "{output}"
+            );
+        }
+
+        /// The good environment gets as far as asking for the first event.
+        pub fn assert_good_environment_asks_for_an_event(&self) {
+            cold_start(self.binary, self.good).assert_ready_for_events();
+        }
+
+        /// `good` with `variable` set to `value` (`None`: unset).
+        fn environment(
+            &self,
+            variable: &'static str,
+            value: Option<&'static str>,
+        ) -> Vec<(&'static str, &'static str)> {
+            let mut env: Vec<_> = self
+                .good
+                .iter()
+                .copied()
+                .filter(|(k, _)| *k != variable)
+                .collect();
+            env.extend(value.map(|v| (variable, v)));
+            env
+        }
+    }
+
+    /// A function's binary running, its stdout and stderr read as they come
+    /// (so that it never blocks on a full pipe).
+    struct Process {
+        child: Child,
+        stdout: JoinHandle<String>,
+        stderr: JoinHandle<String>,
+    }
+
+    impl Process {
+        fn spawn(binary: &str, runtime_api: &str, env: &[(&str, &str)]) -> Process {
+            let name = std::path::Path::new(binary)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let mut vars: HashMap<String, String> =
+                lambda_environment(&name, runtime_api).into_iter().collect();
+            vars.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+            let mut child = Command::new(binary)
+                .env_clear()
+                .envs(vars)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap_or_else(|e| panic!("{binary}: {e}"));
+            let stdout = drain(child.stdout.take().expect("stdout"));
+            let stderr = drain(child.stderr.take().expect("stderr"));
+            Process {
+                child,
+                stdout,
+                stderr,
+            }
+        }
+
+        fn kill(&mut self) {
+            self.child.kill().expect("kill");
+            self.child.wait().expect("wait");
+        }
+
+        /// stdout then stderr, once the process is gone.
+        fn output(self) -> String {
+            let stdout = self.stdout.join().unwrap_or_default();
+            let stderr = self.stderr.join().unwrap_or_default();
+            format!("{stdout}{stderr}")
+        }
+    }
+
+    fn drain(mut pipe: impl Read + Send + 'static) -> JoinHandle<String> {
+        thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            String::from_utf8_lossy(&bytes).into_owned()
+        })
+    }
+}

@@ -4,7 +4,7 @@
 //! live version is rejected, and a busy endpoint.
 
 use aws_sdk_sagemaker::types::{EndpointStatus, ModelApprovalStatus};
-use deploy_sagemaker_model::{endpoint_config_name, Clients, DeployConfig, DeployOutcome};
+use deploy_sagemaker_model::{Clients, DeployConfig, DeployOutcome};
 use integration::Emulator;
 use lambda_runtime::LambdaEvent;
 use serde_json::{json, Value};
@@ -69,7 +69,7 @@ async fn approved_versions_go_live_and_a_rejected_live_version_rolls_back() {
     let outcome = deploy(decision(&v1, n1, "Approved"))
         .await
         .expect("created");
-    let v1_config = endpoint_config_name(&config, &v1, n1);
+    let v1_config = config.endpoint_config_name(&v1, n1);
     assert_eq!(
         outcome,
         DeployOutcome::Created {
@@ -118,7 +118,7 @@ async fn approved_versions_go_live_and_a_rejected_live_version_rolls_back() {
     let outcome = deploy(decision(&v2, n2, "Approved"))
         .await
         .expect("updated");
-    let v2_config = endpoint_config_name(&config, &v2, n2);
+    let v2_config = config.endpoint_config_name(&v2, n2);
     assert!(
         matches!(outcome, DeployOutcome::Updated { ref endpoint_config, .. } if *endpoint_config == v2_config)
     );

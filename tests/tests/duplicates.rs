@@ -284,7 +284,7 @@ async fn deploy_eight_approvals_at_once_create_one_endpoint() {
 /// rejected, eight at once: one rollback to v1.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deploy_repeated_approvals_and_rejections_update_once_each() {
-    use deploy_sagemaker_model::{endpoint_config_name, handle, Clients};
+    use deploy_sagemaker_model::{handle, Clients};
     let emulator = Emulator::start().await;
     let clients = Arc::new(Clients::new(&emulator.sdk_config().await));
     let sagemaker = &clients.sagemaker;
@@ -355,7 +355,7 @@ async fn deploy_repeated_approvals_and_rejections_update_once_each() {
     assert_eq!(state["UpdateCount"], 2);
     assert_eq!(
         state["EndpointConfigName"],
-        endpoint_config_name(&config, &v3, n3)
+        config.endpoint_config_name(&v3, n3)
     );
     assert_eq!(endpoint_version_tag(sagemaker).await, Some(n3.to_string()));
 
@@ -394,7 +394,7 @@ async fn deploy_repeated_approvals_and_rejections_update_once_each() {
     assert_eq!(state["UpdateCount"], 3);
     assert_eq!(
         state["EndpointConfigName"],
-        endpoint_config_name(&config, &v2, n2)
+        config.endpoint_config_name(&v2, n2)
     );
     // One model and one configuration per version, whatever the deliveries.
     assert_eq!(models_and_configs(sagemaker).await, (3, 3));

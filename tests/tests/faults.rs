@@ -481,7 +481,7 @@ async fn deploy_whose_create_endpoint_answer_is_lost_is_retried_into_a_skip() {
 /// ListModelPackages first.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deploy_update_and_rollback_fail_retryably_then_happen_once() {
-    use deploy_sagemaker_model::{endpoint_config_name, handle, Clients, DeployOutcome};
+    use deploy_sagemaker_model::{handle, Clients, DeployOutcome};
     let emulator = Emulator::start().await;
     let clients = Clients::new(&emulator.sdk_config_fast_retries().await);
     let sagemaker = &clients.sagemaker;
@@ -505,7 +505,7 @@ async fn deploy_update_and_rollback_fail_retryably_then_happen_once() {
         assert_eq!(state["UpdateCount"], 0);
         assert_eq!(
             state["EndpointConfigName"],
-            endpoint_config_name(&config, &v1, n1)
+            config.endpoint_config_name(&v1, n1)
         );
     }
     let outcome = handle(&clients, &config, invocation(&event)).await;
@@ -517,7 +517,7 @@ async fn deploy_update_and_rollback_fail_retryably_then_happen_once() {
     assert_eq!(state["UpdateCount"], 1);
     assert_eq!(
         state["EndpointConfigName"],
-        endpoint_config_name(&config, &v2, n2)
+        config.endpoint_config_name(&v2, n2)
     );
     assert_eq!(endpoint_version_tag(sagemaker).await, Some(n2.to_string()));
 
@@ -544,7 +544,7 @@ async fn deploy_update_and_rollback_fail_retryably_then_happen_once() {
     assert_eq!(state["UpdateCount"], 2);
     assert_eq!(
         state["EndpointConfigName"],
-        endpoint_config_name(&config, &v1, n1)
+        config.endpoint_config_name(&v1, n1)
     );
     assert_eq!(models_and_configs(sagemaker).await, (2, 2));
 }

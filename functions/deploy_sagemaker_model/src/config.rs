@@ -1,72 +1,18 @@
 //! The function's configuration, read once at cold start.
 
+use shared::autoscaling::Autoscaling;
 use shared::config::EnvReader;
 use shared::names::is_valid_sagemaker_name;
-use shared::training::TrainingVpc;
+use shared::sagemaker::endpoint::{
+    Capacity, DataCapture, EndpointSettings, PackageVersion, Rollout, TrafficRouting,
+};
 use shared::{PipelineError, PipelineName};
-
-/// How the endpoint's one variant is served.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Capacity {
-    Instances {
-        instance_type: String,
-        count: i32,
-    },
-    /// Serverless endpoints cannot take blue/green deployments: they are
-    /// updated in place.
-    Serverless {
-        memory_mb: i32,
-        max_concurrency: i32,
-    },
-}
-
-/// How a blue/green update shifts traffic to the new fleet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TrafficRouting {
-    AllAtOnce {
-        wait_seconds: i32,
-    },
-    Canary {
-        percent: i32,
-        wait_seconds: i32,
-    },
-    Linear {
-        step_percent: i32,
-        wait_seconds: i32,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DataCapture {
-    pub destination_s3_uri: String,
-    pub sampling_percentage: i32,
-    pub capture_input: bool,
-    pub capture_output: bool,
-}
-
-/// Target tracking on invocations per instance, for instance-backed variants.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Autoscaling {
-    pub min_instances: i32,
-    pub max_instances: i32,
-    pub target_invocations_per_instance: f64,
-}
 
 #[derive(Debug, Clone)]
 pub struct DeployConfig {
     pub pipeline: PipelineName,
     pub group: String,
-    pub role_arn: String,
-    pub endpoint_name: String,
-    pub capacity: Capacity,
-    pub data_capture: Option<DataCapture>,
-    pub kms_key_id: Option<String>,
-    pub vpc: Option<TrainingVpc>,
-    pub network_isolation: bool,
-    pub traffic_routing: TrafficRouting,
-    pub termination_wait_seconds: i32,
-    pub max_execution_seconds: Option<i32>,
-    pub rollback_alarms: Vec<String>,
+    pub endpoint: EndpointSettings,
     /// Delete an endpoint in Failed so that a retry creates it afresh.
     pub recreate_failed_endpoint: bool,
     pub autoscaling: Option<Autoscaling>,
@@ -80,38 +26,70 @@ impl DeployConfig {
     pub fn from_reader(mut env: EnvReader) -> Result<DeployConfig, PipelineError> {
         let pipeline = env.pipeline_name();
         let group = env.model_package_group(pipeline.as_ref());
-        let role_arn = env.required("SAGEMAKER_ROLE_ARN");
-
-        let endpoint_name = endpoint_name(&mut env, pipeline.as_ref());
-        let capacity = capacity(&mut env);
-        let data_capture = data_capture(&mut env);
-        let vpc = env.vpc("MODEL_VPC_SUBNET_IDS", "MODEL_VPC_SECURITY_GROUP_IDS");
-        let traffic_routing = traffic_routing(&mut env);
-        let termination_wait_seconds =
-            env.number_or("DEPLOYMENT_TERMINATION_WAIT_SECONDS", 300, 0..=3600);
-        let max_execution_seconds = max_execution_seconds(&mut env);
-        let autoscaling = autoscaling(&mut env, &capacity);
-
+        let endpoint = endpoint(&mut env, pipeline.as_ref());
+        let autoscaling = endpoint
+            .as_ref()
+            .and_then(|endpoint| autoscaling(&mut env, &endpoint.capacity));
         let config = (|| {
             Some(DeployConfig {
                 pipeline: pipeline?,
                 group: group?,
-                role_arn: role_arn?,
-                endpoint_name: endpoint_name?,
-                capacity,
-                data_capture,
-                kms_key_id: env.optional("ENDPOINT_KMS_KEY_ID"),
-                vpc,
-                network_isolation: env.flag_or("MODEL_NETWORK_ISOLATION", false),
-                traffic_routing,
-                termination_wait_seconds,
-                max_execution_seconds,
-                rollback_alarms: env.list("DEPLOYMENT_ROLLBACK_ALARMS"),
+                endpoint: endpoint?,
                 recreate_failed_endpoint: env.flag_or("ENDPOINT_RECREATE_FAILED", false),
                 autoscaling,
             })
         })();
         env.finish(config)
+    }
+
+    /// A version of the configured group, as this pipeline deploys it.
+    pub fn version<'a>(&'a self, arn: &'a str, number: i64) -> PackageVersion<'a> {
+        PackageVersion {
+            pipeline: &self.pipeline,
+            group: &self.group,
+            arn,
+            number,
+        }
+    }
+
+    /// The endpoint configuration that serves a version on the endpoint.
+    pub fn endpoint_config_name(&self, arn: &str, number: i64) -> String {
+        self.version(arn, number)
+            .endpoint_config_name(&self.endpoint.name)
+    }
+}
+
+/// The endpoint and how versions are served and rolled out on it.
+fn endpoint(env: &mut EnvReader, pipeline: Option<&PipelineName>) -> Option<EndpointSettings> {
+    let role_arn = env.required("SAGEMAKER_ROLE_ARN");
+    let name = endpoint_name(env, pipeline);
+    let capacity = capacity(env);
+    let data_capture = data_capture(env);
+    let vpc = env.vpc("MODEL_VPC_SUBNET_IDS", "MODEL_VPC_SECURITY_GROUP_IDS");
+    let rollout = rollout(env);
+    Some(EndpointSettings {
+        name: name?,
+        role_arn: role_arn?,
+        capacity,
+        data_capture,
+        kms_key_id: env.optional("ENDPOINT_KMS_KEY_ID"),
+        vpc,
+        network_isolation: env.flag_or("MODEL_NETWORK_ISOLATION", false),
+        rollout,
+    })
+}
+
+/// The blue/green policy: traffic routing, waits and rollback alarms.
+fn rollout(env: &mut EnvReader) -> Rollout {
+    Rollout {
+        traffic_routing: traffic_routing(env),
+        termination_wait_seconds: env.number_or(
+            "DEPLOYMENT_TERMINATION_WAIT_SECONDS",
+            300,
+            0..=3600,
+        ),
+        max_execution_seconds: max_execution_seconds(env),
+        rollback_alarms: env.list("DEPLOYMENT_ROLLBACK_ALARMS"),
     }
 }
 
@@ -278,20 +256,28 @@ mod tests {
     fn defaults() {
         let config = DeployConfig::from_reader(EnvReader::from_vars(test_vars())).unwrap();
         assert_eq!(config.group, "mlops--models");
-        assert_eq!(config.endpoint_name, "mlops--endpoint");
+        let endpoint = &config.endpoint;
+        assert_eq!(endpoint.name, "mlops--endpoint");
         assert_eq!(
-            config.capacity,
+            endpoint.capacity,
             Capacity::Instances {
                 instance_type: "ml.m5.large".into(),
                 count: 1
             }
         );
         assert_eq!(
-            config.traffic_routing,
-            TrafficRouting::AllAtOnce { wait_seconds: 300 }
+            endpoint.rollout,
+            Rollout {
+                traffic_routing: TrafficRouting::AllAtOnce { wait_seconds: 300 },
+                termination_wait_seconds: 300,
+                max_execution_seconds: None,
+                rollback_alarms: Vec::new(),
+            }
         );
-        assert_eq!(config.data_capture, None);
-        assert!(config.rollback_alarms.is_empty());
+        assert_eq!(endpoint.data_capture, None);
+        assert_eq!(endpoint.kms_key_id, None);
+        assert_eq!(endpoint.vpc, None);
+        assert!(!endpoint.network_isolation);
     }
 
     #[test]
@@ -327,21 +313,22 @@ mod tests {
             ("DEPLOYMENT_ROLLBACK_ALARMS", "latency-high, errors-high"),
         ]);
         let config = DeployConfig::from_reader(EnvReader::from_vars(vars)).unwrap();
+        let endpoint = config.endpoint;
         assert_eq!(
-            config.capacity,
+            endpoint.capacity,
             Capacity::Serverless {
                 memory_mb: 2048,
                 max_concurrency: 10
             }
         );
         assert_eq!(
-            config.traffic_routing,
+            endpoint.rollout.traffic_routing,
             TrafficRouting::Canary {
                 percent: 5,
                 wait_seconds: 600
             }
         );
-        let capture = config.data_capture.unwrap();
+        let capture = endpoint.data_capture.unwrap();
         assert_eq!(
             (
                 capture.capture_input,
@@ -350,7 +337,52 @@ mod tests {
             ),
             (true, false, 20)
         );
-        assert_eq!(config.rollback_alarms, ["latency-high", "errors-high"]);
+        assert_eq!(
+            endpoint.rollout.rollback_alarms,
+            ["latency-high", "errors-high"]
+        );
+    }
+
+    #[test]
+    fn linear_rollout_waits_key_vpc_and_isolation() {
+        let mut vars = test_vars();
+        vars.extend([
+            ("DEPLOYMENT_TRAFFIC_ROUTING", "LINEAR"),
+            ("DEPLOYMENT_LINEAR_STEP_PERCENT", "25"),
+            ("DEPLOYMENT_TERMINATION_WAIT_SECONDS", "120"),
+            ("DEPLOYMENT_MAX_EXECUTION_SECONDS", "3600"),
+            ("ENDPOINT_INSTANCE_TYPE", "ml.c5.xlarge"),
+            ("ENDPOINT_INSTANCE_COUNT", "2"),
+            ("ENDPOINT_KMS_KEY_ID", "alias/mlops"),
+            ("MODEL_VPC_SUBNET_IDS", "subnet-1"),
+            ("MODEL_VPC_SECURITY_GROUP_IDS", "sg-1"),
+            ("MODEL_NETWORK_ISOLATION", "true"),
+        ]);
+        let endpoint = DeployConfig::from_reader(EnvReader::from_vars(vars))
+            .unwrap()
+            .endpoint;
+        assert_eq!(
+            endpoint.rollout,
+            Rollout {
+                traffic_routing: TrafficRouting::Linear {
+                    step_percent: 25,
+                    wait_seconds: 300
+                },
+                termination_wait_seconds: 120,
+                max_execution_seconds: Some(3600),
+                rollback_alarms: Vec::new(),
+            }
+        );
+        assert_eq!(
+            endpoint.capacity,
+            Capacity::Instances {
+                instance_type: "ml.c5.xlarge".into(),
+                count: 2
+            }
+        );
+        assert_eq!(endpoint.kms_key_id.as_deref(), Some("alias/mlops"));
+        assert_eq!(endpoint.vpc.unwrap().subnet_ids, ["subnet-1"]);
+        assert!(endpoint.network_isolation);
     }
 
     #[test]

@@ -1,26 +1,24 @@
 //! "SageMaker Model Package State Change" in; the endpoint moved to the
 //! approved version, or off a rejected one that is live.
 
-use aws_sdk_sagemaker::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_sagemaker::types::{
-    EndpointStatus, ModelApprovalStatus, ModelPackageSortBy, SortOrder,
-};
+use aws_sdk_sagemaker::types::{EndpointStatus, ModelApprovalStatus};
 use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 use serde_json::Value;
-use shared::error::is_validation_error;
+use shared::autoscaling::{resource_id, scalable_target_request, scaling_policy_request};
 use shared::events::{
     check_kind, detail_type_of, parse_event, Detail, EndpointStateChange, EventBridgeEvent,
-    ModelPackageStateChange,
+    ModelPackageStateChange, Skipped,
 };
+use shared::sagemaker::endpoint::{
+    answers, create_endpoint_config_request, create_model_request, describe_endpoint, is_broken,
+    update_endpoint_request, EndpointSettings, EndpointState, PackageVersion, VARIANT_NAME,
+};
+use shared::sagemaker::model_package::newest_approved;
+use shared::sagemaker::{ensure_created, is_validation_error};
 use shared::PipelineError;
 use tracing::{info, instrument};
 
-use crate::requests::{
-    create_endpoint_config_request, create_model_request, endpoint_config_name,
-    scalable_target_request, scaling_policy_request, scaling_resource_id, tags,
-    update_endpoint_request, VARIANT_NAME,
-};
 use crate::DeployConfig;
 
 /// The AWS clients the function uses, built once at cold start.
@@ -73,15 +71,14 @@ pub enum DeployOutcome {
     },
 }
 
-/// The endpoint as DescribeEndpoint found it.
-enum Endpoint {
-    Missing,
-    Found {
-        arn: String,
-        status: EndpointStatus,
-        config: String,
-        failure_reason: Option<String>,
-    },
+impl DeployOutcome {
+    fn skipped(Skipped(reason): Skipped, endpoint: &str, version: Option<i64>) -> Self {
+        DeployOutcome::Skipped {
+            reason,
+            endpoint: endpoint.to_string(),
+            model_package_version: version,
+        }
+    }
 }
 
 /// The Lambda entry point: a model package decision goes to [`deploy`], an
@@ -130,17 +127,16 @@ pub async fn scale(
     check_kind(event, None)?;
     let endpoint = &event.detail.endpoint_name;
     let skip = |reason: String| {
-        info!(%reason, "skipped");
-        Ok(DeployOutcome::Skipped {
-            reason,
-            endpoint: endpoint.clone(),
-            model_package_version: None,
-        })
+        Ok(DeployOutcome::skipped(
+            Skipped::because(reason),
+            endpoint,
+            None,
+        ))
     };
-    if !endpoint.eq_ignore_ascii_case(&config.endpoint_name) {
+    if !endpoint.eq_ignore_ascii_case(&config.endpoint.name) {
         return skip(format!(
             "endpoint {endpoint} is not the configured {}",
-            config.endpoint_name
+            config.endpoint.name
         ));
     }
     if event.detail.endpoint_status != "IN_SERVICE" {
@@ -153,18 +149,19 @@ pub async fn scale(
         return skip("autoscaling is not configured".into());
     };
 
-    scalable_target_request(config, &scaling)
+    let name = &config.endpoint.name;
+    scalable_target_request(name, &scaling)
         .send_with(autoscaling)
         .await
         .map_err(|err| PipelineError::from_sdk("RegisterScalableTarget", err))?;
-    scaling_policy_request(config, &scaling)?
+    scaling_policy_request(&config.pipeline, name, &scaling)?
         .send_with(autoscaling)
         .await
         .map_err(|err| PipelineError::from_sdk("PutScalingPolicy", err))?;
-    let resource_id = scaling_resource_id(config);
+    let resource_id = resource_id(name);
     info!(%resource_id, "autoscaling registered");
     Ok(DeployOutcome::AutoscalingRegistered {
-        endpoint: config.endpoint_name.clone(),
+        endpoint: name.clone(),
         variant: VARIANT_NAME.to_string(),
         min_instances: scaling.min_instances,
         max_instances: scaling.max_instances,
@@ -177,7 +174,7 @@ pub async fn scale(
     fields(
         model_package = %event.detail.model_package_arn,
         approval = %event.detail.model_approval_status,
-        endpoint = %config.endpoint_name,
+        endpoint = %config.endpoint.name,
     )
 )]
 pub async fn deploy(
@@ -189,12 +186,11 @@ pub async fn deploy(
     let package = &event.detail;
     let version = package.model_package_version;
     let skip = |reason: String| {
-        info!(%reason, "skipped");
-        Ok(DeployOutcome::Skipped {
-            reason,
-            endpoint: config.endpoint_name.clone(),
-            model_package_version: Some(version),
-        })
+        Ok(DeployOutcome::skipped(
+            Skipped::because(reason),
+            &config.endpoint.name,
+            Some(version),
+        ))
     };
     if !package
         .model_package_group_name
@@ -208,53 +204,69 @@ pub async fn deploy(
 
     match &package.model_approval_status {
         ModelApprovalStatus::Approved => {
-            let endpoint = describe_endpoint(sagemaker, config).await?;
-            go_live(
-                sagemaker,
-                config,
-                &package.model_package_arn,
-                version,
-                endpoint,
-            )
-            .await
+            let endpoint = describe_endpoint(sagemaker, &config.endpoint.name).await?;
+            let approved = config.version(&package.model_package_arn, version);
+            go_live(sagemaker, config, &approved, endpoint).await
         }
         ModelApprovalStatus::Rejected => {
-            let endpoint = describe_endpoint(sagemaker, config).await?;
-            let rejected_config = endpoint_config_name(config, &package.model_package_arn, version);
-            let live = matches!(&endpoint, Endpoint::Found { config: live, .. } if *live == rejected_config);
-            if !live {
-                return skip(format!("rejected version {version} is not live"));
-            }
-            let Some((arn, replacement)) =
-                newest_other_approved(sagemaker, config, &package.model_package_arn).await?
-            else {
-                return skip(format!(
-                    "rejected version {version} is live but no other approved version exists to roll back to"
-                ));
-            };
-            match go_live(sagemaker, config, &arn, replacement, endpoint).await? {
-                DeployOutcome::Created {
-                    endpoint,
-                    endpoint_config,
-                    model_package_version,
-                }
-                | DeployOutcome::Updated {
-                    endpoint,
-                    endpoint_config,
-                    model_package_version,
-                } => Ok(DeployOutcome::RolledBack {
-                    endpoint,
-                    endpoint_config,
-                    model_package_version,
-                    rejected_version: version,
-                }),
-                other => Ok(other),
+            let rejected = config.version(&package.model_package_arn, version);
+            match roll_back(sagemaker, config, &rejected).await? {
+                Ok(outcome) => Ok(outcome),
+                Err(skipped) => Ok(DeployOutcome::skipped(
+                    skipped,
+                    &config.endpoint.name,
+                    Some(version),
+                )),
             }
         }
         other => skip(format!(
             "approval status {other} is not a deployment decision"
         )),
     }
+}
+
+/// A rejected version that is live is replaced by the newest other approved
+/// one; a rejected version that is not live needs nothing.
+async fn roll_back(
+    sagemaker: &aws_sdk_sagemaker::Client,
+    config: &DeployConfig,
+    rejected: &PackageVersion<'_>,
+) -> Result<Result<DeployOutcome, Skipped>, PipelineError> {
+    let number = rejected.number;
+    let endpoint = describe_endpoint(sagemaker, &config.endpoint.name).await?;
+    let rejected_config = rejected.endpoint_config_name(&config.endpoint.name);
+    if !matches!(&endpoint, EndpointState::Found { config: live, .. } if *live == rejected_config) {
+        return Ok(Err(Skipped::because(format!(
+            "rejected version {number} is not live"
+        ))));
+    }
+    let Some(replacement) = newest_approved(sagemaker, &config.group, Some(rejected.arn)).await?
+    else {
+        return Ok(Err(Skipped::because(format!(
+            "rejected version {number} is live but no other approved version exists to roll back to"
+        ))));
+    };
+    let replacement = config.version(&replacement.arn, replacement.number);
+    Ok(Ok(
+        match go_live(sagemaker, config, &replacement, endpoint).await? {
+            DeployOutcome::Created {
+                endpoint,
+                endpoint_config,
+                model_package_version,
+            }
+            | DeployOutcome::Updated {
+                endpoint,
+                endpoint_config,
+                model_package_version,
+            } => DeployOutcome::RolledBack {
+                endpoint,
+                endpoint_config,
+                model_package_version,
+                rejected_version: number,
+            },
+            other => other,
+        },
+    ))
 }
 
 /// What putting a version live takes, given the endpoint as it is: the
@@ -275,10 +287,10 @@ enum Step {
     Update,
 }
 
-fn next_step(endpoint: Endpoint, endpoint_config: &str) -> Step {
+fn next_step(endpoint: EndpointState, endpoint_config: &str) -> Step {
     match endpoint {
-        Endpoint::Missing => Step::Create,
-        Endpoint::Found {
+        EndpointState::Missing => Step::Create,
+        EndpointState::Found {
             arn,
             status,
             config: live,
@@ -286,19 +298,18 @@ fn next_step(endpoint: Endpoint, endpoint_config: &str) -> Step {
         } if status == EndpointStatus::InService && live == endpoint_config => {
             Step::AlreadyLive { arn }
         }
-        Endpoint::Found {
-            status:
-                status @ (EndpointStatus::Failed
-                | EndpointStatus::OutOfService
-                | EndpointStatus::UpdateRollbackFailed),
+        EndpointState::Found {
+            status,
             failure_reason,
             ..
-        } => Step::Broken {
+        } if is_broken(&status) => Step::Broken {
             status,
             why: failure_reason.unwrap_or_else(|| "no reason given".into()),
         },
-        Endpoint::Found { status, .. } if status != EndpointStatus::InService => Step::Busy(status),
-        Endpoint::Found { .. } => Step::Update,
+        EndpointState::Found { status, .. } if status != EndpointStatus::InService => {
+            Step::Busy(status)
+        }
+        EndpointState::Found { .. } => Step::Update,
     }
 }
 
@@ -306,23 +317,21 @@ fn next_step(endpoint: Endpoint, endpoint_config: &str) -> Step {
 async fn go_live(
     sagemaker: &aws_sdk_sagemaker::Client,
     config: &DeployConfig,
-    package_arn: &str,
-    version: i64,
-    endpoint: Endpoint,
+    version: &PackageVersion<'_>,
+    endpoint: EndpointState,
 ) -> Result<DeployOutcome, PipelineError> {
-    let endpoint_config = endpoint_config_name(config, package_arn, version);
-    let name = &config.endpoint_name;
+    let name = &config.endpoint.name;
+    let endpoint_config = version.endpoint_config_name(name);
     let create = match next_step(endpoint, &endpoint_config) {
         Step::AlreadyLive { arn } => {
             // A delivery that updated the endpoint may have failed before it
             // re-tagged it; the tags must name the version that is live.
-            tag_endpoint(sagemaker, config, &arn, package_arn, version).await?;
-            info!("already live");
-            return Ok(DeployOutcome::Skipped {
-                reason: "already live".into(),
-                endpoint: name.clone(),
-                model_package_version: Some(version),
-            });
+            tag_endpoint(sagemaker, &arn, version).await?;
+            return Ok(DeployOutcome::skipped(
+                Skipped::because("already live"),
+                name,
+                Some(version.number),
+            ));
         }
         Step::Broken { status, why } => return Err(broken(sagemaker, config, status, why).await),
         Step::Busy(status) => {
@@ -336,23 +345,34 @@ async fn go_live(
 
     ensure_created(
         "CreateModel",
-        "Cannot create already existing model",
-        create_model_request(config, package_arn, version)
+        answers::MODEL_EXISTS,
+        create_model_request(&config.endpoint, version)
             .send_with(sagemaker)
             .await,
     )?;
     ensure_created(
         "CreateEndpointConfig",
-        "Cannot create already existing endpoint configuration",
-        create_endpoint_config_request(config, package_arn, version)
+        answers::ENDPOINT_CONFIG_EXISTS,
+        create_endpoint_config_request(&config.endpoint, version)
             .send_with(sagemaker)
             .await,
     )?;
-    if create {
-        create_endpoint(sagemaker, config, package_arn, version, endpoint_config).await
+    let (endpoint, model_package_version) = (name.clone(), version.number);
+    Ok(if create {
+        create_endpoint(sagemaker, name, version, &endpoint_config).await?;
+        DeployOutcome::Created {
+            endpoint,
+            endpoint_config,
+            model_package_version,
+        }
     } else {
-        update_endpoint(sagemaker, config, package_arn, version, endpoint_config).await
-    }
+        update_endpoint(sagemaker, &config.endpoint, version, &endpoint_config).await?;
+        DeployOutcome::Updated {
+            endpoint,
+            endpoint_config,
+            model_package_version,
+        }
+    })
 }
 
 /// A broken endpoint fails the deployment with SageMaker's reason, or, with
@@ -363,7 +383,7 @@ async fn broken(
     status: EndpointStatus,
     why: String,
 ) -> PipelineError {
-    let name = &config.endpoint_name;
+    let name = &config.endpoint.name;
     if !config.recreate_failed_endpoint {
         return PipelineError::ResourceFailed(format!("endpoint {name} is {status}: {why}"));
     }
@@ -378,155 +398,69 @@ async fn broken(
 /// Creates the endpoint on the version's configuration, tagged with it.
 async fn create_endpoint(
     sagemaker: &aws_sdk_sagemaker::Client,
-    config: &DeployConfig,
-    package_arn: &str,
-    version: i64,
-    endpoint_config: String,
-) -> Result<DeployOutcome, PipelineError> {
-    let name = &config.endpoint_name;
+    name: &str,
+    version: &PackageVersion<'_>,
+    endpoint_config: &str,
+) -> Result<(), PipelineError> {
     let created = sagemaker
         .create_endpoint()
         .endpoint_name(name)
-        .endpoint_config_name(&endpoint_config)
-        .set_tags(Some(tags(config, package_arn, version)))
+        .endpoint_config_name(endpoint_config)
+        .set_tags(Some(version.tags()))
         .send()
         .await;
     match created {
-        Ok(_) => {}
-        // Another invocation created it a moment ago; a retry updates it.
-        Err(err) if is_validation_error(&err, "Cannot create already existing endpoint") => {
-            return Err(PipelineError::ResourceBusy(format!(
-                "endpoint {name} is being created"
-            )));
+        Ok(_) => {
+            info!(%endpoint_config, "endpoint created");
+            Ok(())
         }
-        Err(err) => return Err(PipelineError::from_sdk("CreateEndpoint", err)),
+        // Another invocation created it a moment ago; a retry updates it.
+        Err(err) if is_validation_error(&err, answers::ENDPOINT_EXISTS) => Err(
+            PipelineError::ResourceBusy(format!("endpoint {name} is being created")),
+        ),
+        Err(err) => Err(PipelineError::from_sdk("CreateEndpoint", err)),
     }
-    info!(%endpoint_config, "endpoint created");
-    Ok(DeployOutcome::Created {
-        endpoint: name.clone(),
-        endpoint_config,
-        model_package_version: version,
-    })
 }
 
 /// A blue/green update to the version's configuration, then the tags.
 async fn update_endpoint(
     sagemaker: &aws_sdk_sagemaker::Client,
-    config: &DeployConfig,
-    package_arn: &str,
-    version: i64,
-    endpoint_config: String,
-) -> Result<DeployOutcome, PipelineError> {
-    let name = &config.endpoint_name;
-    let updated = update_endpoint_request(config, &endpoint_config)
+    endpoint: &EndpointSettings,
+    version: &PackageVersion<'_>,
+    endpoint_config: &str,
+) -> Result<(), PipelineError> {
+    let name = &endpoint.name;
+    let updated = update_endpoint_request(endpoint, endpoint_config)
         .send_with(sagemaker)
         .await;
     let endpoint_arn = match updated {
         Ok(output) => output.endpoint_arn().unwrap_or_default().to_string(),
-        Err(err) if is_validation_error(&err, "Cannot update in-progress endpoint") => {
+        Err(err) if is_validation_error(&err, answers::ENDPOINT_BUSY) => {
             return Err(PipelineError::ResourceBusy(format!(
                 "endpoint {name} is busy"
             )));
         }
         Err(err) => return Err(PipelineError::from_sdk("UpdateEndpoint", err)),
     };
-    tag_endpoint(sagemaker, config, &endpoint_arn, package_arn, version).await?;
+    tag_endpoint(sagemaker, &endpoint_arn, version).await?;
     info!(%endpoint_config, "endpoint update started");
-    Ok(DeployOutcome::Updated {
-        endpoint: name.clone(),
-        endpoint_config,
-        model_package_version: version,
-    })
+    Ok(())
 }
 
 /// The endpoint's tags say which version it serves; AddTags overwrites.
 async fn tag_endpoint(
     sagemaker: &aws_sdk_sagemaker::Client,
-    config: &DeployConfig,
     endpoint_arn: &str,
-    package_arn: &str,
-    version: i64,
+    version: &PackageVersion<'_>,
 ) -> Result<(), PipelineError> {
     sagemaker
         .add_tags()
         .resource_arn(endpoint_arn)
-        .set_tags(Some(tags(config, package_arn, version)))
+        .set_tags(Some(version.tags()))
         .send()
         .await
         .map(drop)
         .map_err(|err| PipelineError::from_sdk("AddTags", err))
-}
-
-async fn describe_endpoint(
-    sagemaker: &aws_sdk_sagemaker::Client,
-    config: &DeployConfig,
-) -> Result<Endpoint, PipelineError> {
-    match sagemaker
-        .describe_endpoint()
-        .endpoint_name(&config.endpoint_name)
-        .send()
-        .await
-    {
-        Ok(endpoint) => Ok(Endpoint::Found {
-            arn: endpoint.endpoint_arn().unwrap_or_default().to_string(),
-            status: endpoint
-                .endpoint_status()
-                .cloned()
-                .unwrap_or(EndpointStatus::Creating),
-            config: endpoint
-                .endpoint_config_name()
-                .unwrap_or_default()
-                .to_string(),
-            failure_reason: endpoint.failure_reason().map(str::to_string),
-        }),
-        Err(err) if is_validation_error(&err, "Could not find endpoint") => Ok(Endpoint::Missing),
-        Err(err) => Err(PipelineError::from_sdk("DescribeEndpoint", err)),
-    }
-}
-
-/// The newest Approved version of the group other than `rejected_arn`.
-async fn newest_other_approved(
-    sagemaker: &aws_sdk_sagemaker::Client,
-    config: &DeployConfig,
-    rejected_arn: &str,
-) -> Result<Option<(String, i64)>, PipelineError> {
-    let mut pages = sagemaker
-        .list_model_packages()
-        .model_package_group_name(&config.group)
-        .model_approval_status(ModelApprovalStatus::Approved)
-        .sort_by(ModelPackageSortBy::CreationTime)
-        .sort_order(SortOrder::Descending)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|err| PipelineError::from_sdk("ListModelPackages", err))?;
-        for summary in page.model_package_summary_list() {
-            let arn = summary.model_package_arn().unwrap_or_default();
-            if arn != rejected_arn && !arn.is_empty() {
-                let version = summary
-                    .model_package_version()
-                    .map(i64::from)
-                    .or_else(|| arn.rsplit('/').next().and_then(|v| v.parse().ok()))
-                    .unwrap_or_default();
-                return Ok(Some((arn.to_string(), version)));
-            }
-        }
-    }
-    Ok(None)
-}
-
-/// Our deterministic name already existing means an earlier delivery
-/// created it: reuse it.
-fn ensure_created<O, E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
-    operation: &'static str,
-    already_exists: &str,
-    result: Result<O, SdkError<E, aws_smithy_runtime_api::http::Response>>,
-) -> Result<(), PipelineError> {
-    match result {
-        Ok(_) => Ok(()),
-        Err(err) if is_validation_error(&err, already_exists) => Ok(()),
-        Err(err) => Err(PipelineError::from_sdk(operation, err)),
-    }
 }
 
 #[cfg(test)]

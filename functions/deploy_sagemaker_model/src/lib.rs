@@ -3,12 +3,11 @@
 //! blue/green deployment that rolls back on CloudWatch alarms. A rejected
 //! version that is live is replaced by the newest other approved version.
 //! When the endpoint comes into service, its variant is registered for
-//! autoscaling (when configured).
+//! autoscaling (when configured). The requests themselves are built in
+//! `shared::sagemaker::endpoint` and `shared::autoscaling`.
 
 mod config;
 mod handler;
-mod requests;
 
-pub use config::{Autoscaling, Capacity, DataCapture, DeployConfig, TrafficRouting};
-pub use handler::{deploy, handle, scale, Clients, DeployOutcome};
-pub use requests::{endpoint_config_name, model_name};
+pub use config::DeployConfig;
+pub use handler::{deploy, handle, scale, Clients, DeployEvent, DeployOutcome};

@@ -2,23 +2,21 @@
 //! event out for each finished job of this pipeline.
 
 use aws_config::SdkConfig;
-use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use aws_sdk_sagemaker::operation::describe_training_job::DescribeTrainingJobOutput;
 use aws_sdk_sagemaker::types::TrainingJobStatus;
 use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 use serde_json::Value;
-use shared::evaluation::{
-    flatten_report, judge, JobMetrics, ModelEvaluation, MODEL_EVALUATION_COMPLETED,
-};
-use shared::events::{check_kind, parse_event, EventBridgeEvent, TrainingJobStateChange};
+use shared::evaluation::{flatten_report, judge, JobMetrics, ModelEvaluation};
+use shared::events::{check_kind, parse_event, EventBridgeEvent, Skipped, TrainingJobStateChange};
+use shared::events_bus;
 use shared::s3::S3Uri;
 use shared::PipelineError;
 use tracing::{info, instrument, warn};
 
 use crate::config::{EvaluateConfig, ReportLocation};
 use crate::report::{
-    read_report_file, read_report_in_archive, store_copy, ReportLookup, REPORT_FILE,
+    parse_report, read_report, report_in_archive, store_copy, ReportLookup, REPORT_FILE,
 };
 
 /// The AWS clients the function uses, built once at cold start.
@@ -55,6 +53,15 @@ pub enum EvaluateOutcome {
     },
 }
 
+impl EvaluateOutcome {
+    fn skipped(Skipped(reason): Skipped, training_job_name: &str) -> Self {
+        EvaluateOutcome::Skipped {
+            reason,
+            training_job_name: training_job_name.to_string(),
+        }
+    }
+}
+
 /// The Lambda entry point: parses the payload, then [`evaluate`].
 pub async fn handle(
     clients: &Clients,
@@ -80,13 +87,7 @@ pub async fn evaluate(
     check_kind(event, None)?;
     let detail = &event.detail;
     let name = job_name(detail);
-    let skip = |reason: String| {
-        info!(%reason, "skipped");
-        Ok(EvaluateOutcome::Skipped {
-            reason,
-            training_job_name: name.to_string(),
-        })
-    };
+    let skip = |reason: String| Ok(EvaluateOutcome::skipped(Skipped::because(reason), name));
     if !config.pipeline.owns(name) {
         return skip(format!(
             "training job {name} is not one of pipeline {}'s (prefix {})",
@@ -102,7 +103,13 @@ pub async fn evaluate(
         other => return skip(format!("training job status {other} is not final")),
     };
 
-    let event_id = publish(&clients.events, config, &evaluation).await?;
+    let entry = events_bus::entry(
+        &config.event_bus,
+        &config.event_source,
+        &evaluation.training_job_arn,
+        &evaluation,
+    )?;
+    let event_id = events_bus::publish(&clients.events, entry).await?;
     info!(passed = evaluation.passed, reason = evaluation.reason.as_deref().unwrap_or(""), %event_id, "evaluation published");
     Ok(EvaluateOutcome::Evaluated {
         training_job_name: evaluation.training_job_name,
@@ -208,7 +215,10 @@ async fn find_report(
                     PipelineError::invalid_event(format!("report location for {name}: {problem}"))
                 },
             )?;
-            Ok((read_report_file(&clients.s3, &uri).await?, Some(uri)))
+            Ok((
+                read_report(&clients.s3, &uri, parse_report).await?,
+                Some(uri),
+            ))
         }
         ReportLocation::InOutputArchive => match output_dir {
             Some(dir) => {
@@ -216,7 +226,10 @@ async fn find_report(
                     bucket: dir.bucket.clone(),
                     key: format!("{}output.tar.gz", dir.key),
                 };
-                Ok((read_report_in_archive(&clients.s3, &archive).await?, None))
+                Ok((
+                    read_report(&clients.s3, &archive, report_in_archive).await?,
+                    None,
+                ))
             }
             None => Ok((ReportLookup::Absent, None)),
         },
@@ -292,44 +305,6 @@ fn unsuccessful(
         passed: false,
         reason: Some(reason),
         evaluation_report: None,
-    }
-}
-
-/// PutEvents, one entry. A failed entry is a retryable error, never a success.
-async fn publish(
-    events: &aws_sdk_eventbridge::Client,
-    config: &EvaluateConfig,
-    evaluation: &ModelEvaluation,
-) -> Result<String, PipelineError> {
-    let detail = serde_json::to_string(evaluation)
-        .map_err(|err| PipelineError::Defect(format!("the evaluation event's detail: {err}")))?;
-    let entry = PutEventsRequestEntry::builder()
-        .event_bus_name(&config.event_bus)
-        .source(&config.event_source)
-        .detail_type(MODEL_EVALUATION_COMPLETED)
-        .resources(&evaluation.training_job_arn)
-        .detail(detail)
-        .build();
-    let output = events
-        .put_events()
-        .entries(entry)
-        .send()
-        .await
-        .map_err(|err| PipelineError::from_sdk("PutEvents", err))?;
-    let result = output.entries().first();
-    match result.and_then(|e| e.event_id()) {
-        Some(id) if output.failed_entry_count() == 0 => Ok(id.to_string()),
-        _ => Err(PipelineError::AwsTransient {
-            operation: "PutEvents",
-            code: result
-                .and_then(|e| e.error_code())
-                .unwrap_or("FailedEntry")
-                .to_string(),
-            message: result
-                .and_then(|e| e.error_message())
-                .unwrap_or("the event was not accepted")
-                .to_string(),
-        }),
     }
 }
 

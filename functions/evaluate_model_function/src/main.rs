@@ -1,11 +1,14 @@
 use evaluate_model_function::{handle, Clients, EvaluateConfig};
 use lambda_runtime::{run, service_fn, Error};
 
+// One event at a time per Lambda sandbox: a single-threaded runtime is all
+// the handler needs and starts faster.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     shared::logging::init();
-    // A bad configuration fails the cold start, not every invocation.
-    let config = EvaluateConfig::from_env().inspect_err(|err| tracing::error!(%err))?;
+    // A bad configuration fails the cold start, not every invocation: it is
+    // reported to Lambda as the init error (its errorType), then main returns it.
+    let config = shared::runtime::init(EvaluateConfig::from_env()).await?;
     let clients = Clients::new(&shared::aws::sdk_config().await);
     run(service_fn(|event| handle(&clients, &config, event))).await
 }

@@ -71,27 +71,17 @@ fn too_large(uri: &S3Uri) -> ReportLookup {
     ))
 }
 
-/// The report at `uri`, a JSON file.
-pub async fn read_report_file(
+/// The report at `uri`, read from what is there by `read`: [`parse_report`]
+/// for a JSON file, [`report_in_archive`] for the job's `output.tar.gz`.
+pub async fn read_report(
     s3: &aws_sdk_s3::Client,
     uri: &S3Uri,
+    read: fn(&[u8], &str) -> ReportLookup,
 ) -> Result<ReportLookup, PipelineError> {
     Ok(match get_object(s3, uri).await? {
         Object::Missing => ReportLookup::Absent,
         Object::TooLarge => too_large(uri),
-        Object::Bytes(bytes) => parse_report(&bytes, &uri.to_string()),
-    })
-}
-
-/// `evaluation.json` inside the job's `output.tar.gz` at `uri`.
-pub async fn read_report_in_archive(
-    s3: &aws_sdk_s3::Client,
-    uri: &S3Uri,
-) -> Result<ReportLookup, PipelineError> {
-    Ok(match get_object(s3, uri).await? {
-        Object::Missing => ReportLookup::Absent,
-        Object::TooLarge => too_large(uri),
-        Object::Bytes(bytes) => report_in_archive(&bytes, &uri.to_string()),
+        Object::Bytes(bytes) => read(&bytes, &uri.to_string()),
     })
 }
 
@@ -135,7 +125,7 @@ pub fn report_in_archive(archive: &[u8], name: &str) -> ReportLookup {
     ReportLookup::Absent
 }
 
-fn parse_report(bytes: &[u8], name: &str) -> ReportLookup {
+pub fn parse_report(bytes: &[u8], name: &str) -> ReportLookup {
     match serde_json::from_slice::<serde_json::Value>(bytes) {
         Ok(report) if report.is_object() => ReportLookup::Found(report),
         Ok(_) => ReportLookup::Unusable(format!("{name} is not a JSON object")),

@@ -2,6 +2,7 @@
 
 use aws_sdk_sagemaker::types::ModelApprovalStatus;
 use shared::config::EnvReader;
+use shared::sagemaker::model_package::Serving;
 use shared::{PipelineError, PipelineName};
 
 #[derive(Debug, Clone)]
@@ -10,11 +11,8 @@ pub struct RegisterConfig {
     /// The model package group versions are registered in.
     pub group: String,
     pub approval_status: ModelApprovalStatus,
-    /// The inference container; the training image (by digest) when unset.
-    pub inference_image: Option<String>,
-    pub content_types: Vec<String>,
-    pub response_types: Vec<String>,
-    pub instance_types: Vec<String>,
+    /// How every version is served.
+    pub serving: Serving,
     /// The `source` our evaluation events carry.
     pub event_source: String,
 }
@@ -62,10 +60,12 @@ impl RegisterConfig {
                 group: group?,
                 pipeline: pipeline?,
                 approval_status,
-                inference_image,
-                content_types,
-                response_types,
-                instance_types,
+                serving: Serving {
+                    image: inference_image,
+                    content_types,
+                    response_types,
+                    instance_types,
+                },
                 event_source,
             })
         })();
@@ -87,9 +87,10 @@ mod tests {
             config.approval_status,
             ModelApprovalStatus::PendingManualApproval
         );
-        assert_eq!(config.inference_image, None);
-        assert_eq!(config.content_types, ["text/csv"]);
-        assert_eq!(config.instance_types, ["ml.m5.large"]);
+        assert_eq!(config.serving.image, None);
+        assert_eq!(config.serving.content_types, ["text/csv"]);
+        assert_eq!(config.serving.response_types, ["text/csv"]);
+        assert_eq!(config.serving.instance_types, ["ml.m5.large"]);
         assert_eq!(config.event_source, "mlops.pipeline");
     }
 

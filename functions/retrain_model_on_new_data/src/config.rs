@@ -2,7 +2,7 @@
 
 use shared::config::EnvReader;
 use shared::s3::S3Uri;
-use shared::training::TrainingJobSettings;
+use shared::sagemaker::training::{is_valid_channel_name, TrainingJobSettings, CHANNEL_NAME_RULE};
 use shared::{PipelineError, PipelineName};
 
 /// What the new data's training channel points at.
@@ -74,64 +74,12 @@ impl RetrainConfig {
             .s3_uri(DATA_S3_URI, true)
             .and_then(|uri| S3Uri::parse(&uri).ok());
         let key_suffix = env.optional(KEY_SUFFIX);
-
-        let data_channel = match env.optional(DATA_CHANNEL) {
-            None => Some(DataChannel::Dataset),
-            Some(value) => {
-                let parsed = DataChannel::parse(&value);
-                if parsed.is_none() {
-                    env.problem(
-                        DATA_CHANNEL,
-                        format!("must be dataset, object-prefix or manifest, got {value:?}"),
-                    );
-                }
-                parsed
-            }
-        };
-        if data_channel == Some(DataChannel::Manifest) && key_suffix.is_none() {
-            // Otherwise every data file would be handed to SageMaker as a manifest.
-            env.problem(
-                KEY_SUFFIX,
-                "is required with RETRAIN_DATA_CHANNEL=manifest (e.g. manifest.json), \
-                 so that only manifests start training",
-            );
-        }
-
-        let channel_name = env
-            .optional(CHANNEL_NAME)
-            .unwrap_or_else(|| "train".to_string());
+        let data_channel = data_channel(&mut env, key_suffix.as_deref());
+        let channel_name = channel_name(&mut env);
         let window_seconds = env.number_or(WINDOW_SECONDS, 3600, 60..=86_400);
-
-        let fallback_image = env.optional(FALLBACK_IMAGE);
-        if let Some(image) = &fallback_image {
-            let pinned = image.split_once('@').is_some_and(|(repo, digest)| {
-                !repo.is_empty() && shared::image::is_sha256_digest(digest)
-            });
-            if !pinned {
-                env.problem(
-                    FALLBACK_IMAGE,
-                    format!(
-                        "must be an image pinned by digest (<registry>/<repository>@sha256:<64 hex>), \
-                         got {image:?}"
-                    ),
-                );
-            }
-        }
+        let fallback_image = fallback_image(&mut env);
         let skip_if_training = env.flag_or(SKIP_IF_TRAINING, false);
-
         let training = TrainingJobSettings::from_env(&mut env);
-        // The channel name rules are TRAINING_CHANNELS' own: check ours the same way.
-        let valid_channel_name = !channel_name.is_empty()
-            && channel_name.len() <= 64
-            && channel_name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
-        if !valid_channel_name {
-            env.problem(
-                CHANNEL_NAME,
-                format!("{channel_name:?} must be 1-64 of letters, digits, '.', '_', '-'"),
-            );
-        }
 
         let config = (|| {
             Some(RetrainConfig {
@@ -149,6 +97,62 @@ impl RetrainConfig {
         })();
         env.finish(config)
     }
+}
+
+/// `RETRAIN_DATA_CHANNEL`; a manifest channel needs `RETRAIN_KEY_SUFFIX`.
+fn data_channel(env: &mut EnvReader, key_suffix: Option<&str>) -> Option<DataChannel> {
+    use vars::{DATA_CHANNEL, KEY_SUFFIX};
+    let data_channel = match env.optional(DATA_CHANNEL) {
+        None => Some(DataChannel::Dataset),
+        Some(value) => {
+            let parsed = DataChannel::parse(&value);
+            if parsed.is_none() {
+                env.problem(
+                    DATA_CHANNEL,
+                    format!("must be dataset, object-prefix or manifest, got {value:?}"),
+                );
+            }
+            parsed
+        }
+    };
+    if data_channel == Some(DataChannel::Manifest) && key_suffix.is_none() {
+        // Otherwise every data file would be handed to SageMaker as a manifest.
+        env.problem(
+            KEY_SUFFIX,
+            "is required with RETRAIN_DATA_CHANNEL=manifest (e.g. manifest.json), \
+             so that only manifests start training",
+        );
+    }
+    data_channel
+}
+
+/// `RETRAIN_CHANNEL_NAME`, checked as `TRAINING_CHANNELS` names are.
+fn channel_name(env: &mut EnvReader) -> String {
+    let name = env
+        .optional(vars::CHANNEL_NAME)
+        .unwrap_or_else(|| "train".to_string());
+    if !is_valid_channel_name(&name) {
+        env.problem(vars::CHANNEL_NAME, format!("{name:?} {CHANNEL_NAME_RULE}"));
+    }
+    name
+}
+
+/// `RETRAIN_FALLBACK_IMAGE`, which must be pinned by digest.
+fn fallback_image(env: &mut EnvReader) -> Option<String> {
+    let image = env.optional(vars::FALLBACK_IMAGE)?;
+    let pinned = image
+        .split_once('@')
+        .is_some_and(|(repo, digest)| !repo.is_empty() && shared::image::is_sha256_digest(digest));
+    if !pinned {
+        env.problem(
+            vars::FALLBACK_IMAGE,
+            format!(
+                "must be an image pinned by digest (<registry>/<repository>@sha256:<64 hex>), \
+                 got {image:?}"
+            ),
+        );
+    }
+    Some(image)
 }
 
 /// A minimal valid environment, for the crate's tests.

@@ -6,17 +6,17 @@
 //! invocation for that window asks SageMaker for the same name, and SageMaker
 //! lets only the first one create it (`ResourceInUse` for the rest).
 
-use aws_sdk_sagemaker::operation::describe_training_job::DescribeTrainingJobError;
 use aws_sdk_sagemaker::types::TrainingJobStatus;
 use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 use serde_json::Value;
-use shared::error::is_validation_error;
-use shared::training::{
-    create_training_job_request, start_training_job, ChannelDataType, InputChannel, JobStart,
-    TrainingJobSpec,
+use shared::events::Skipped;
+use shared::sagemaker::training::{
+    create_training_job_request, start_training_job, training_job_exists, ChannelDataType,
+    InputChannel, JobStart, TrainingJobSpec,
 };
-use shared::{tag_keys, PipelineError, ResourceName};
+use shared::tags::keys as tag_keys;
+use shared::{PipelineError, ResourceName};
 use tracing::{info, instrument};
 
 use crate::objects::{objects_in, Delivery, NewObject};
@@ -80,10 +80,11 @@ pub async fn handle(
     match objects_in(event.payload)? {
         Delivery::Objects(objects) => retrain(sagemaker, config, &objects).await,
         Delivery::TestEvent => {
-            info!("s3:TestEvent skipped");
+            let Skipped(reason) =
+                Skipped::because("s3:TestEvent (S3 checking the notification configuration)");
             Ok(RetrainOutcome {
                 action: Action::Skipped,
-                reason: Some("s3:TestEvent (S3 checking the notification configuration)".into()),
+                reason: Some(reason),
                 training_jobs: Vec::new(),
                 records: Vec::new(),
             })
@@ -354,7 +355,7 @@ async fn start(
 ) -> Result<JobOutcome, PipelineError> {
     let name = job_name(config, &batch.channel, &batch.window);
     tracing::Span::current().record("training_job", name.as_str());
-    let skipped = |reason: String, image: Option<String>| JobOutcome {
+    let skipped = |Skipped(reason), image: Option<String>| JobOutcome {
         action: Action::Skipped,
         training_job_name: name.to_string(),
         training_job_arn: None,
@@ -364,36 +365,12 @@ async fn start(
         window_start: batch.window.start_text(),
         objects: batch.objects,
     };
-
-    // In a burst nearly every invocation finds the window's job started:
-    // one Describe tells it, before any lookup for a job we would not start.
-    if job_exists(sagemaker, &name).await? {
-        info!("training job already started");
-        return Ok(skipped("already started".into(), None));
-    }
-    if config.skip_if_training {
-        if let Some(running) = lookups.running_job(sagemaker, config).await? {
-            info!(%running, "skipped: a training job of this pipeline is in progress");
-            return Ok(skipped(
-                format!("training job {running} of this pipeline is in progress"),
-                None,
-            ));
-        }
-    }
-
-    let Some(image) = lookups.image(sagemaker, config).await? else {
-        info!(group = %config.model_package_group, "skipped: no approved version to retrain yet");
-        return Ok(skipped(no_version_yet(config), None));
+    let image = match image_to_start(sagemaker, config, &name, lookups).await? {
+        Ok(image) => image,
+        Err(why) => return Ok(skipped(why, None)),
     };
     let channels = channels_with(config, &batch.channel);
-    let window_tag = format!("{}/PT{}S", batch.window.start_text(), batch.window.seconds);
-    let tags = vec![
-        (tag_keys::PIPELINE.to_string(), config.pipeline.to_string()),
-        (tag_keys::TRIGGER.to_string(), "s3".to_string()),
-        (tag_keys::S3_BUCKET.to_string(), batch.first.bucket.clone()),
-        (tag_keys::S3_KEY.to_string(), batch.first.key.clone()),
-        (tag_keys::WINDOW.to_string(), window_tag),
-    ];
+    let tags = job_tags(config, batch);
     let request = create_training_job_request(
         &config.training,
         &TrainingJobSpec {
@@ -411,15 +388,52 @@ async fn start(
                 training_job_arn: Some(training_job_arn),
                 reason: None,
                 image: Some(image),
-                ..skipped(String::new(), None)
+                ..skipped(Skipped(String::new()), None)
             })
         }
         // Another invocation for the same window got there first.
-        JobStart::AlreadyStarted => {
-            info!("training job already started");
-            Ok(skipped("already started".into(), Some(image)))
+        JobStart::AlreadyStarted => Ok(skipped(Skipped::because("already started"), Some(image))),
+    }
+}
+
+/// The image the batch's job would train with, or why it is not started:
+/// started already, another job of the pipeline in progress, or nothing in
+/// production yet.
+async fn image_to_start(
+    sagemaker: &aws_sdk_sagemaker::Client,
+    config: &RetrainConfig,
+    name: &ResourceName,
+    lookups: &mut Lookups,
+) -> Result<Result<String, Skipped>, PipelineError> {
+    // In a burst nearly every invocation finds the window's job started:
+    // one Describe tells it, before any lookup for a job we would not start.
+    if training_job_exists(sagemaker, name).await? {
+        return Ok(Err(Skipped::because("already started")));
+    }
+    if config.skip_if_training {
+        if let Some(running) = lookups.running_job(sagemaker, config).await? {
+            return Ok(Err(Skipped::because(format!(
+                "training job {running} of this pipeline is in progress"
+            ))));
         }
     }
+    match lookups.image(sagemaker, config).await? {
+        Some(image) => Ok(Ok(image)),
+        None => Ok(Err(Skipped::because(no_version_yet(config)))),
+    }
+}
+
+/// What the batch's job is tagged with: the pipeline, the object that opened
+/// the batch, and the window.
+fn job_tags(config: &RetrainConfig, batch: &Batch<'_>) -> Vec<(String, String)> {
+    let window = format!("{}/PT{}S", batch.window.start_text(), batch.window.seconds);
+    vec![
+        (tag_keys::PIPELINE.to_string(), config.pipeline.to_string()),
+        (tag_keys::TRIGGER.to_string(), "s3".to_string()),
+        (tag_keys::S3_BUCKET.to_string(), batch.first.bucket.clone()),
+        (tag_keys::S3_KEY.to_string(), batch.first.key.clone()),
+        (tag_keys::WINDOW.to_string(), window),
+    ]
 }
 
 /// Why new data that arrives before the first approval trains nothing: the
@@ -433,32 +447,6 @@ fn no_version_yet(config: &RetrainConfig) -> String {
         config.model_package_group,
         crate::config::vars::FALLBACK_IMAGE
     )
-}
-
-async fn job_exists(
-    sagemaker: &aws_sdk_sagemaker::Client,
-    name: &ResourceName,
-) -> Result<bool, PipelineError> {
-    match sagemaker
-        .describe_training_job()
-        .training_job_name(name.as_str())
-        .send()
-        .await
-    {
-        Ok(_) => Ok(true),
-        // SageMaker answers a missing job with ValidationException "Requested
-        // resource not found." (aws/aws-sdk#165); the model declares
-        // ResourceNotFound, should it ever answer that.
-        Err(err)
-            if matches!(
-                err.as_service_error(),
-                Some(DescribeTrainingJobError::ResourceNotFound(_))
-            ) || is_validation_error(&err, "Requested resource not found") =>
-        {
-            Ok(false)
-        }
-        Err(err) => Err(PipelineError::from_sdk("DescribeTrainingJob", err)),
-    }
 }
 
 #[cfg(test)]

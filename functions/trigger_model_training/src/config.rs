@@ -1,7 +1,7 @@
 //! The function's configuration, read once at cold start.
 
 use shared::config::EnvReader;
-use shared::training::TrainingJobSettings;
+use shared::sagemaker::training::TrainingJobSettings;
 use shared::{PipelineError, PipelineName};
 
 #[derive(Debug, Clone)]

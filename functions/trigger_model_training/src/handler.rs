@@ -3,11 +3,12 @@
 use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 use serde_json::Value;
-use shared::events::{check_kind, parse_event, EcrImageAction, EventBridgeEvent};
-use shared::training::{
+use shared::events::{check_kind, parse_event, EcrImageAction, EventBridgeEvent, Skipped};
+use shared::sagemaker::training::{
     create_training_job_request, start_training_job, JobStart, TrainingJobSpec,
 };
-use shared::{tag_keys, PipelineError};
+use shared::tags::keys as tag_keys;
+use shared::{PipelineError, ResourceName};
 use tracing::{info, instrument, Span};
 
 use crate::TriggerConfig;
@@ -31,11 +32,12 @@ pub enum TriggerOutcome {
 }
 
 impl TriggerOutcome {
-    fn skipped(reason: impl Into<String>) -> Self {
+    fn skipped(Skipped(reason): Skipped, job: Option<(&ResourceName, String)>) -> Self {
+        let (training_job_name, image) = job.unzip();
         TriggerOutcome::Skipped {
-            reason: reason.into(),
-            training_job_name: None,
-            image: None,
+            reason,
+            training_job_name: training_job_name.map(ToString::to_string),
+            image,
         }
     }
 }
@@ -67,8 +69,7 @@ pub async fn trigger(
     check_kind(event, None)?;
     let detail = &event.detail;
     if let Some(reason) = skip_reason(config, detail) {
-        info!(%reason, "skipped");
-        return Ok(TriggerOutcome::skipped(reason));
+        return Ok(TriggerOutcome::skipped(Skipped::because(reason), None));
     }
 
     let (image, digest) = pushed_image(event)?;
@@ -101,14 +102,10 @@ pub async fn trigger(
             })
         }
         // Our deterministic name is taken: this push already started its job.
-        JobStart::AlreadyStarted => {
-            info!("training job already started");
-            Ok(TriggerOutcome::Skipped {
-                reason: "already started".to_string(),
-                training_job_name: Some(name.into()),
-                image: Some(image),
-            })
-        }
+        JobStart::AlreadyStarted => Ok(TriggerOutcome::skipped(
+            Skipped::because("already started"),
+            Some((&name, image)),
+        )),
     }
 }
 

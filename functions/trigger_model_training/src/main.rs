@@ -6,8 +6,9 @@ use trigger_model_training::{handle, TriggerConfig};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     shared::logging::init();
-    // A bad configuration fails the cold start, not every invocation.
-    let config = TriggerConfig::from_env().inspect_err(|err| tracing::error!(%err))?;
+    // A bad configuration fails the cold start, not every invocation: it is
+    // reported to Lambda as the init error (its errorType), then main returns it.
+    let config = shared::runtime::init(TriggerConfig::from_env()).await?;
     let sagemaker = aws_sdk_sagemaker::Client::new(&shared::aws::sdk_config().await);
     run(service_fn(|event| handle(&sagemaker, &config, event))).await
 }

@@ -1,6 +1,7 @@
 //! Training jobs: the settings every training trigger shares (read from the
-//! environment), and the pure builder that turns settings plus one trigger's
-//! specifics into a `CreateTrainingJob` request.
+//! environment), the pure builder that turns settings plus one trigger's
+//! specifics into a `CreateTrainingJob` request, sending it under a
+//! deterministic name, and whether a job exists.
 //!
 //! Both triggers (an ECR push, new data in S3) start jobs through
 //! [`create_training_job_request`]; they differ only in the
@@ -12,12 +13,14 @@ use aws_sdk_sagemaker::operation::create_training_job::builders::CreateTrainingJ
 use aws_sdk_sagemaker::types::{
     AlgorithmSpecification, Channel, CheckpointConfig, DataSource, MetricDefinition,
     OutputDataConfig, ResourceConfig, S3DataDistribution, S3DataSource, S3DataType,
-    StoppingCondition, Tag, TrainingInputMode, TrainingInstanceType, VpcConfig,
+    StoppingCondition, TrainingInputMode, TrainingInstanceType,
 };
 use serde::Deserialize;
 
 use crate::config::EnvReader;
 use crate::names::ResourceName;
+use crate::tags::tags;
+use crate::vpc::Vpc;
 
 /// Environment variables read by [`TrainingJobSettings::from_env`].
 pub mod vars {
@@ -55,7 +58,7 @@ pub struct TrainingJobSettings {
     pub hyperparameters: BTreeMap<String, String>,
     pub metric_definitions: Vec<MetricRegex>,
     pub spot: Option<SpotTraining>,
-    pub vpc: Option<TrainingVpc>,
+    pub vpc: Option<Vpc>,
     pub kms_key_id: Option<String>,
 }
 
@@ -111,12 +114,6 @@ pub struct MetricRegex {
 pub struct SpotTraining {
     pub max_wait_seconds: i32,
     pub checkpoint_s3_uri: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TrainingVpc {
-    pub subnet_ids: Vec<String>,
-    pub security_group_ids: Vec<String>,
 }
 
 impl TrainingJobSettings {
@@ -231,22 +228,25 @@ fn spot_training(env: &mut EnvReader, max_runtime_seconds: i32) -> Option<SpotTr
     })
 }
 
+/// SageMaker's rule for channel names, as said in configuration problems.
+pub const CHANNEL_NAME_RULE: &str = "must be 1-64 of letters, digits, '.', '_', '-'";
+
+/// Whether `name` is a valid channel name: [`CHANNEL_NAME_RULE`].
+pub fn is_valid_channel_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+}
+
 fn check_channels(env: &mut EnvReader, channels: &[InputChannel]) {
     let mut seen = Vec::new();
     for (i, channel) in channels.iter().enumerate() {
-        let valid_name = !channel.name.is_empty()
-            && channel.name.len() <= 64
-            && channel
-                .name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
-        if !valid_name {
+        if !is_valid_channel_name(&channel.name) {
             env.problem(
                 vars::CHANNELS,
-                format!(
-                    "[{i}].name {:?} must be 1-64 of letters, digits, '.', '_', '-'",
-                    channel.name
-                ),
+                format!("[{i}].name {:?} {CHANNEL_NAME_RULE}", channel.name),
             );
         }
         if seen.contains(&&channel.name) {
@@ -304,8 +304,42 @@ pub fn create_training_job_request(
     settings: &TrainingJobSettings,
     spec: &TrainingJobSpec<'_>,
 ) -> CreateTrainingJobInputBuilder {
-    let algorithm = AlgorithmSpecification::builder()
-        .training_image(spec.image)
+    let hyperparameters: HashMap<String, String> = settings
+        .hyperparameters
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let mut stopping =
+        StoppingCondition::builder().max_runtime_in_seconds(settings.max_runtime_seconds);
+    if let Some(spot) = &settings.spot {
+        stopping = stopping.max_wait_time_in_seconds(spot.max_wait_seconds);
+    }
+
+    let mut request =
+        aws_sdk_sagemaker::operation::create_training_job::CreateTrainingJobInput::builder()
+            .training_job_name(spec.name.as_str())
+            .role_arn(&settings.role_arn)
+            .algorithm_specification(algorithm(settings, spec.image))
+            .set_input_data_config(Some(spec.channels.iter().map(channel).collect()))
+            .output_data_config(output(settings))
+            .resource_config(resources(settings))
+            .stopping_condition(stopping.build())
+            .set_hyper_parameters((!hyperparameters.is_empty()).then_some(hyperparameters))
+            .set_tags(Some(tags(spec.tags)))
+            .set_vpc_config(settings.vpc.as_ref().map(Vpc::config));
+    if let Some(spot) = &settings.spot {
+        request = request.enable_managed_spot_training(true);
+        if let Some(uri) = &spot.checkpoint_s3_uri {
+            request = request.checkpoint_config(CheckpointConfig::builder().s3_uri(uri).build());
+        }
+    }
+    request
+}
+
+/// The image, and the metrics SageMaker scrapes from its logs.
+fn algorithm(settings: &TrainingJobSettings, image: &str) -> AlgorithmSpecification {
+    AlgorithmSpecification::builder()
+        .training_image(image)
         // Channels set their own mode; this is the default for any without one.
         .training_input_mode(TrainingInputMode::File)
         .set_metric_definitions((!settings.metric_definitions.is_empty()).then(|| {
@@ -320,57 +354,25 @@ pub fn create_training_job_request(
                 })
                 .collect()
         }))
-        .build();
+        .build()
+}
 
-    let mut output = OutputDataConfig::builder().s3_output_path(&settings.output_s3_uri);
-    let mut resources = ResourceConfig::builder()
+/// Where the model goes, encrypted with the key when one is set.
+fn output(settings: &TrainingJobSettings) -> OutputDataConfig {
+    OutputDataConfig::builder()
+        .s3_output_path(&settings.output_s3_uri)
+        .set_kms_key_id(settings.kms_key_id.clone())
+        .build()
+}
+
+/// The instances, their volume encrypted with the key when one is set.
+fn resources(settings: &TrainingJobSettings) -> ResourceConfig {
+    ResourceConfig::builder()
         .instance_type(TrainingInstanceType::from(settings.instance_type.as_str()))
         .instance_count(settings.instance_count)
-        .volume_size_in_gb(settings.volume_size_gb);
-    if let Some(key) = &settings.kms_key_id {
-        output = output.kms_key_id(key);
-        resources = resources.volume_kms_key_id(key);
-    }
-
-    let mut stopping =
-        StoppingCondition::builder().max_runtime_in_seconds(settings.max_runtime_seconds);
-    if let Some(spot) = &settings.spot {
-        stopping = stopping.max_wait_time_in_seconds(spot.max_wait_seconds);
-    }
-
-    let hyperparameters: HashMap<String, String> = settings
-        .hyperparameters
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-
-    let mut request =
-        aws_sdk_sagemaker::operation::create_training_job::CreateTrainingJobInput::builder()
-            .training_job_name(spec.name.as_str())
-            .role_arn(&settings.role_arn)
-            .algorithm_specification(algorithm)
-            .set_input_data_config(Some(spec.channels.iter().map(channel).collect()))
-            .output_data_config(output.build())
-            .resource_config(resources.build())
-            .stopping_condition(stopping.build())
-            .set_hyper_parameters((!hyperparameters.is_empty()).then_some(hyperparameters))
-            .set_tags(Some(spec.tags.iter().map(|(k, v)| tag(k, v)).collect()));
-
-    if let Some(spot) = &settings.spot {
-        request = request.enable_managed_spot_training(true);
-        if let Some(uri) = &spot.checkpoint_s3_uri {
-            request = request.checkpoint_config(CheckpointConfig::builder().s3_uri(uri).build());
-        }
-    }
-    if let Some(vpc) = &settings.vpc {
-        request = request.vpc_config(
-            VpcConfig::builder()
-                .set_subnets(Some(vpc.subnet_ids.clone()))
-                .set_security_group_ids(Some(vpc.security_group_ids.clone()))
-                .build(),
-        );
-    }
-    request
+        .volume_size_in_gb(settings.volume_size_gb)
+        .set_volume_kms_key_id(settings.kms_key_id.clone())
+        .build()
 }
 
 fn channel(input: &InputChannel) -> Channel {
@@ -435,30 +437,32 @@ pub async fn start_training_job(
     }
 }
 
-/// A SageMaker tag. Keys and values may only hold letters, digits, spaces and
-/// `_.:/=+-@` (keys at most 128 characters, values 256): anything else taken
-/// from an event is replaced with `_` and cut to length, so an odd S3 key or
-/// repository name never makes the request invalid.
-pub fn tag(key: &str, value: &str) -> Tag {
-    Tag::builder()
-        .key(tag_text(key, 128))
-        .value(tag_text(value, 256))
-        .build()
-}
-
-/// `text` with every character SageMaker refuses in tags and metadata
-/// properties replaced by `_`, cut to `max_chars`.
-pub fn tag_text(text: &str, max_chars: usize) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(max_chars)
-        .collect()
+/// Whether a training job of this name exists. SageMaker answers a missing
+/// job with ValidationException "Requested resource not found."
+/// (aws/aws-sdk#165); the model declares ResourceNotFound, should it ever
+/// answer that.
+pub async fn training_job_exists(
+    sagemaker: &aws_sdk_sagemaker::Client,
+    name: &ResourceName,
+) -> Result<bool, crate::PipelineError> {
+    use aws_sdk_sagemaker::operation::describe_training_job::DescribeTrainingJobError;
+    match sagemaker
+        .describe_training_job()
+        .training_job_name(name.as_str())
+        .send()
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(err)
+            if matches!(
+                err.as_service_error(),
+                Some(DescribeTrainingJobError::ResourceNotFound(_))
+            ) || super::is_validation_error(&err, "Requested resource not found") =>
+        {
+            Ok(false)
+        }
+        Err(err) => Err(crate::PipelineError::from_sdk("DescribeTrainingJob", err)),
+    }
 }
 
 #[cfg(test)]
@@ -716,14 +720,5 @@ mod tests {
             .unwrap()
             .max_wait_time_in_seconds()
             .is_none());
-    }
-
-    #[test]
-    fn tags_are_made_valid() {
-        let t = tag("mlops:key", "data/Happy Face(1)#.csv");
-        assert_eq!(t.value(), Some("data/Happy Face_1__.csv"));
-        let long = "x".repeat(300);
-        assert_eq!(tag(&long, &long).key().unwrap().len(), 128);
-        assert_eq!(tag(&long, &long).value().unwrap().len(), 256);
     }
 }

@@ -286,7 +286,7 @@ pub async fn versions(sagemaker: &aws_sdk_sagemaker::Client) -> Vec<String> {
             .collect(),
         // No group yet: no version. Any other failure fails the test, so that
         // "nothing registered" is never an error read as nothing.
-        Err(err) if shared::error::is_validation_error(&err, "does not exist") => Vec::new(),
+        Err(err) if shared::sagemaker::is_validation_error(&err, "does not exist") => Vec::new(),
         Err(err) => panic!("ListModelPackages: {err:?}"),
     }
 }

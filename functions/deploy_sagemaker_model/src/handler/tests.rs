@@ -18,7 +18,7 @@ use shared::config::EnvReader;
 use shared::test_support::{aws_error, invocation, sample};
 
 use super::*;
-use crate::requests::model_name;
+use aws_sdk_sagemaker::types::SortOrder;
 
 const V3: &str = "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops--models/3";
 const V2: &str = "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops--models/2";
@@ -184,11 +184,11 @@ fn endpoint(status: EndpointStatus, endpoint_config: String) -> Rule {
 }
 
 fn v3_config() -> String {
-    endpoint_config_name(&config(&[]), V3, 3)
+    config(&[]).endpoint_config_name(V3, 3)
 }
 
 fn v2_config() -> String {
-    endpoint_config_name(&config(&[]), V2, 2)
+    config(&[]).endpoint_config_name(V2, 2)
 }
 
 #[tokio::test]
@@ -440,7 +440,7 @@ async fn serverless_endpoints_update_in_place() {
     let sagemaker = Sagemaker {
         describe: endpoint(
             EndpointStatus::InService,
-            endpoint_config_name(&serverless, V2, 2),
+            serverless.endpoint_config_name(V2, 2),
         ),
         update: mock!(Client::update_endpoint)
             .match_requests(|req| req.deployment_config().is_none())
@@ -498,7 +498,7 @@ fn approved_pages() -> Rule {
 
 #[tokio::test]
 async fn rejecting_the_live_version_rolls_back_to_the_newest_other_approved() {
-    let expected_model = model_name(&config(&[]), V2, 2);
+    let expected_model = config(&[]).version(V2, 2).model_name();
     let sagemaker = Sagemaker {
         describe: endpoint(EndpointStatus::InService, v3_config()),
         list: approved_pages(),
@@ -579,7 +579,7 @@ async fn other_decisions_are_skipped() {
             // Version 1 is live.
             describe: endpoint(
                 EndpointStatus::InService,
-                endpoint_config_name(&config(&[]), &V2.replace("/2", "/1"), 1),
+                config(&[]).endpoint_config_name(&V2.replace("/2", "/1"), 1),
             ),
             ..Default::default()
         };

@@ -6,11 +6,12 @@ use aws_sdk_sagemaker::config::retry::RetryConfig;
 use aws_sdk_sagemaker::operation::create_model_package::CreateModelPackageOutput;
 use aws_sdk_sagemaker::operation::create_model_package_group::CreateModelPackageGroupOutput;
 use aws_sdk_sagemaker::operation::describe_model_package_group::DescribeModelPackageGroupOutput;
-use aws_sdk_sagemaker::types::ModelApprovalStatus;
+use aws_sdk_sagemaker::types::{ModelApprovalStatus, ProductionVariantInstanceType};
 use aws_sdk_sagemaker::Client;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use serde_json::{json, Value};
 use shared::config::EnvReader;
+use shared::names::idempotency_token;
 use shared::test_support::{aws_error, invocation, sample};
 
 use super::*;
