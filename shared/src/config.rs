@@ -218,6 +218,26 @@ impl EnvReader {
         }
     }
 
+    /// The pipeline's endpoint: `variable` (a valid SageMaker name), else
+    /// `<pipeline>--endpoint`.
+    pub fn endpoint_name(
+        &mut self,
+        variable: &str,
+        pipeline: Option<&crate::PipelineName>,
+    ) -> Option<String> {
+        match self.optional(variable) {
+            Some(name) if crate::names::is_valid_sagemaker_name(&name) => Some(name),
+            Some(name) => {
+                self.problem(
+                    variable,
+                    format!("{name:?} must be 1-63 letters, digits and hyphens, starting and ending with a letter or digit"),
+                );
+                None
+            }
+            None => pipeline.map(|p| format!("{}endpoint", p.resource_prefix())),
+        }
+    }
+
     /// An `s3://bucket/prefix` URI; a problem when it is not one.
     pub fn s3_uri(&mut self, variable: &str, required: bool) -> Option<String> {
         let value = if required {

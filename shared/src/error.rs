@@ -87,8 +87,13 @@ pub enum PipelineError {
 /// SDK's own retry classifier counts as throttling or transient (the lists
 /// aws-runtime keeps, so they follow the SDK's).
 fn is_transient(status: u16, code: &str) -> bool {
-    use aws_runtime::retries::classifiers::{THROTTLING_ERRORS, TRANSIENT_ERRORS};
-    status >= 500 || THROTTLING_ERRORS.contains(&code) || TRANSIENT_ERRORS.contains(&code)
+    use aws_runtime::retries::classifiers::TRANSIENT_ERRORS;
+    status >= 500 || is_throttling(code) || TRANSIENT_ERRORS.contains(&code)
+}
+
+/// Whether `code` is one the SDK's retry classifier counts as throttling.
+pub fn is_throttling(code: &str) -> bool {
+    aws_runtime::retries::classifiers::THROTTLING_ERRORS.contains(&code)
 }
 
 impl PipelineError {

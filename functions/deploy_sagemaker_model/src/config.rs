@@ -2,7 +2,6 @@
 
 use shared::autoscaling::Autoscaling;
 use shared::config::EnvReader;
-use shared::names::is_valid_sagemaker_name;
 use shared::sagemaker::endpoint::{
     Capacity, DataCapture, EndpointSettings, PackageVersion, Rollout, TrafficRouting,
 };
@@ -62,7 +61,7 @@ impl DeployConfig {
 /// The endpoint and how versions are served and rolled out on it.
 fn endpoint(env: &mut EnvReader, pipeline: Option<&PipelineName>) -> Option<EndpointSettings> {
     let role_arn = env.required("SAGEMAKER_ROLE_ARN");
-    let name = endpoint_name(env, pipeline);
+    let name = env.endpoint_name("ENDPOINT_NAME", pipeline);
     let capacity = capacity(env);
     let data_capture = data_capture(env);
     let vpc = env.vpc("MODEL_VPC_SUBNET_IDS", "MODEL_VPC_SECURITY_GROUP_IDS");
@@ -90,21 +89,6 @@ fn rollout(env: &mut EnvReader) -> Rollout {
         ),
         max_execution_seconds: max_execution_seconds(env),
         rollback_alarms: env.list("DEPLOYMENT_ROLLBACK_ALARMS"),
-    }
-}
-
-/// `ENDPOINT_NAME`, else `<pipeline>--endpoint`.
-fn endpoint_name(env: &mut EnvReader, pipeline: Option<&PipelineName>) -> Option<String> {
-    match env.optional("ENDPOINT_NAME") {
-        Some(name) if is_valid_sagemaker_name(&name) => Some(name),
-        Some(name) => {
-            env.problem(
-                "ENDPOINT_NAME",
-                format!("{name:?} must be 1-63 letters, digits and hyphens, starting and ending with a letter or digit"),
-            );
-            None
-        }
-        None => pipeline.map(|p| format!("{}endpoint", p.resource_prefix())),
     }
 }
 

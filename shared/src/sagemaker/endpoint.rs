@@ -323,6 +323,25 @@ pub async fn describe_endpoint(
     }
 }
 
+/// The endpoint's ARN in the partition, region and account of `function_arn`
+/// (a Lambda function's own ARN). SageMaker lower-cases names in ARNs.
+pub fn endpoint_arn(function_arn: &str, endpoint: &str) -> Option<String> {
+    let mut parts = function_arn.split(':');
+    let (Some("arn"), Some(partition), Some("lambda"), Some(region), Some(account)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    Some(format!(
+        "arn:{partition}:sagemaker:{region}:{account}:endpoint/{}",
+        endpoint.to_ascii_lowercase()
+    ))
+}
+
 /// Whether nothing but a delete can help an endpoint in this status.
 pub fn is_broken(status: &EndpointStatus) -> bool {
     matches!(
@@ -385,6 +404,20 @@ mod tests {
             },
             ..settings()
         }
+    }
+
+    #[test]
+    fn the_endpoint_arn_is_in_the_functions_account_and_region() {
+        assert_eq!(
+            endpoint_arn(
+                "arn:aws-cn:lambda:cn-north-1:123456789012:function:serve:live",
+                "Churn-Endpoint"
+            )
+            .as_deref(),
+            Some("arn:aws-cn:sagemaker:cn-north-1:123456789012:endpoint/churn-endpoint")
+        );
+        assert_eq!(endpoint_arn("", "mlops--endpoint"), None);
+        assert_eq!(endpoint_arn("arn:aws:s3:::bucket", "e"), None);
     }
 
     /// Golden values: a redelivery after an upgrade must ask SageMaker for the
