@@ -34,8 +34,9 @@
 #                       failed evaluation, nothing is registered
 #   new data  PutObject data/train/*.csv -> S3 "Object Created" -> rule ->
 #           retrain_model_on_new_data: the approved v1.3.0 image retrains on all the data
-#           -> evaluate -> register (a second file in the same window: the same job;
-#           a non-CSV file: no rule takes it)
+#           -> evaluate -> register (a second file whose event time falls in the same
+#           debounce window: the same job, skipped; in the next window, rare, a job of
+#           its own; a non-CSV file: no rule takes it)
 #
 # Usage, from anywhere (needs only the Rust toolchain and python3):
 #   bash scripts/demo.sh
@@ -373,21 +374,17 @@ deployed_image=$image
 release v1.4.0-experiment gated -
 
 retrain() { # new data in the bucket -> S3 "Object Created" -> the rule -> retrain_model_on_new_data
-    local dir="$logs/new-data" job_name
+    local dir="$logs/new-data" job_name window decision expected second_window second_job
     mkdir -p "$dir"
-    # The second upload must fall in the first one's window: not in its last seconds.
-    local into_window=$(($(date +%s) % retrain_window))
-    if ((into_window > retrain_window - 60)); then
-        say "(waiting $((retrain_window - into_window)) s for the next debounce window to begin)"
-        sleep $((retrain_window - into_window))
-    fi
 
     stage="new data"
     step "[new data] s3://$bucket/${data_prefix}diabetes-0003.csv uploaded: S3's \"Object Created\", the rule takes it to retrain_model_on_new_data"
     demo_aws upload "$state" "$bucket" "${data_prefix}diabetes-0003.csv" retrain_model_on_new_data "$dir/object-created-1.json"
+    # The function takes the debounce window from the event's own time.
+    window=$(demo_aws window "$dir/object-created-1.json" "$retrain_window")
     stage="retrain"
     invoke retrain_model_on_new_data "$dir/object-created-1.json" action=started training_jobs.0.action=started \
-        training_jobs.0.image="$deployed_image"
+        training_jobs.0.image="$deployed_image" training_jobs.0.window_start="$window"
     job_name=$(field training_jobs.0.training_job_name)
     step "[new data] The emulator retrains the approved v1.3.0 image on all the data; Completed -> rule -> evaluate_model_function"
     demo_aws awaited "$state" evaluate_model_function TrainingJobName="$job_name" "$dir/training-job-completed.json"
@@ -399,13 +396,38 @@ retrain() { # new data in the bucket -> S3 "Object Created" -> the rule -> retra
         action=registered approval_status=PendingManualApproval
     done_stage "retrain" "$job_name on the approved v1.3.0 image, all $dataset_rows rows: $(<"$dir/metrics.txt"); version $(field version) pending approval"
 
-    step "[new data] Another file in the same ${retrain_window} s window: the same job, so skipped (debounced)"
+    step "[new data] Another file: in the first one's ${retrain_window} s window (by the events' time) the same job, so skipped (debounced); in the next window a job of its own"
     demo_aws upload "$state" "$bucket" "${data_prefix}diabetes-0002.csv" retrain_model_on_new_data "$dir/object-created-2.json"
-    invoke retrain_model_on_new_data "$dir/object-created-2.json" action=skipped \
-        training_jobs.0.training_job_name="$job_name"
+    decision=$(demo_aws debounce "$dir/object-created-1.json" "$dir/object-created-2.json" "$retrain_window")
+    read -r expected second_window <<<"$decision"
+    local second
+    case $expected in
+    skipped)
+        say "(its time falls in the first one's window, from $window: the same job)"
+        invoke retrain_model_on_new_data "$dir/object-created-2.json" action=skipped training_jobs.0.action=skipped \
+            training_jobs.0.training_job_name="$job_name" training_jobs.0.window_start="$window" \
+            'training_jobs.0.reason=already started'
+        second="same window, skipped"
+        ;;
+    started)
+        say "(its time falls in the next window, from $second_window, not the first one's from $window: a new job)"
+        invoke retrain_model_on_new_data "$dir/object-created-2.json" action=started training_jobs.0.action=started \
+            training_jobs.0.image="$deployed_image" training_jobs.0.window_start="$second_window"
+        second_job=$(field training_jobs.0.training_job_name)
+        [[ $second_job != "$job_name" ]] || fail "the window from $second_window got the job of the window from $window"
+        # Its Completed event is taken off the rule's queue here, or the next
+        # step would find it there, unexpected. One retrained version is
+        # enough: it is not evaluated.
+        step "[new data] The new window's job trains too; its Completed event -> rule -> evaluate_model_function (not evaluated: one retrained version is enough)"
+        demo_aws awaited "$state" evaluate_model_function TrainingJobName="$second_job" "$dir/training-job-completed-2.json"
+        demo_aws training-job "$second_job" "$((++jobs))"
+        second="next window, started $second_job"
+        ;;
+    *) fail "demo_aws debounce answered ${decision@Q}" ;;
+    esac
     step "[new data] A file that is not $data_suffix (${data_prefix}notes.txt): no rule takes it"
     demo_aws upload "$state" "$bucket" "${data_prefix}notes.txt" none -
-    done_stage "new data" "diabetes-0003.csv: routed; diabetes-0002.csv again: same window, skipped; notes.txt: filtered"
+    done_stage "new data" "diabetes-0003.csv: routed; diabetes-0002.csv again: $second; notes.txt: filtered"
 }
 retrain
 

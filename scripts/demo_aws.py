@@ -52,11 +52,17 @@ Commands, in the order the demo uses them:
   autoscaling NAME                 show the endpoint variant's scalable target and policy
   census                           one line: how many jobs, package versions, endpoints exist
 
-and two that read a function's JSON answer (no AWS calls):
+and some that read files only (no AWS calls):
 
   expect ANSWER KEY=VALUE...       check fields of ANSWER (VALUE read as JSON when it parses;
                                    KEY may be a dotted path, e.g. training_jobs.0.action)
   field ANSWER KEY                 print one field of ANSWER (a dotted path too)
+  window EVENT SECONDS             print the start of the debounce window of SECONDS that the
+                                   event's `time` falls in, as retrain_model_on_new_data writes it
+  debounce FIRST SECOND SECONDS    what retrain_model_on_new_data answers to the event SECOND once
+                                   FIRST's window job exists, from the two events' `time`: prints
+                                   "skipped WINDOW_START" (the same window: FIRST's job) or
+                                   "started WINDOW_START" (another window: a job of its own)
 """
 
 from __future__ import annotations
@@ -65,6 +71,7 @@ import datetime
 import hashlib
 import inspect
 import json
+import math
 import os
 import sys
 import time
@@ -822,6 +829,66 @@ def field(answer: str, key: str) -> None:
     print(value if isinstance(value, str) else json.dumps(value))
 
 
+# ---------------------------------------------------------------------------
+# retraining's debounce window, from an event's own time
+
+
+def time_of_event(path: str) -> datetime.datetime:
+    """The `time` of the EventBridge event in the file at PATH (RFC 3339, with
+    its offset: "2026-11-23T09:15:00Z")."""
+    try:
+        event = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise Problem(f"cannot read the event {path} ({err})") from None
+    text = event.get("time") if isinstance(event, dict) else None
+    if not isinstance(text, str):
+        raise Problem(f"{path}: the event has no time")
+    try:
+        when = datetime.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise Problem(f"{path}: time {text!r} is not an RFC 3339 time") from None
+    if when.tzinfo is None:
+        raise Problem(f"{path}: time {text!r} has no offset")
+    return when
+
+
+def window_start(when: datetime.datetime, seconds: int) -> str:
+    """The start of the debounce window `when` falls in, as
+    retrain_model_on_new_data derives it (its src/window.rs): back-to-back spans
+    of SECONDS counted from the Unix epoch, a time exactly on a boundary
+    starting the next one; written as the function writes `window_start`."""
+    if seconds <= 0:
+        raise Problem(f"a debounce window of {seconds} s")
+    epoch = math.floor(when.timestamp())
+    start = epoch - epoch % seconds  # Python's % of a positive divisor is never negative
+    return datetime.datetime.fromtimestamp(start, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def debounce_action(first: datetime.datetime, second: datetime.datetime, seconds: int) -> tuple[str, str]:
+    """What retrain_model_on_new_data answers to new data at SECOND once the job
+    of FIRST's window exists: ("skipped", window) when both fall in one window
+    (the job is named after the window, so it is FIRST's, "already started"),
+    else ("started", window), a job of the second window's own."""
+    first_window, second_window = window_start(first, seconds), window_start(second, seconds)
+    return ("skipped" if first_window == second_window else "started"), second_window
+
+
+def _window_seconds(seconds: str) -> int:
+    try:
+        return int(seconds)
+    except ValueError:
+        raise Problem(f"{seconds!r} is not a number of seconds") from None
+
+
+def window(event: str, seconds: str) -> None:
+    print(window_start(time_of_event(event), _window_seconds(seconds)))
+
+
+def debounce(first: str, second: str, seconds: str) -> None:
+    action, start = debounce_action(time_of_event(first), time_of_event(second), _window_seconds(seconds))
+    print(f"{action} {start}")
+
+
 COMMANDS: dict[str, Callable[..., None]] = {
     "data-bucket": data_bucket,
     "rules": create_rules,
@@ -845,6 +912,8 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "census": census,
     "expect": expect,
     "field": field,
+    "window": window,
+    "debounce": debounce,
 }
 
 

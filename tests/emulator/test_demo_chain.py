@@ -8,6 +8,10 @@
   template's patterns use as EventBridge does: cases from EventBridge's
   documentation, put through a rule and an SQS queue. An operator the template
   starts using without cases here fails `test_template_uses_only_verified_operators`.
+* scripts/demo_aws.py's `debounce` tells, from two "Object Created" events'
+  own `time`, whether the second is in the first one's retraining window
+  (skipped, the same job) or not (started, a job of its own), as the function
+  derives the window; the demo checks the second upload's answer against it.
 * scripts/demo.sh runs the whole chain (each function its real binary under
   cargo lambda watch, every event routed by the template's rules) and each
   stage's answer is checked; and a template with a wrong pattern (too narrow,
@@ -21,6 +25,7 @@ runs stop at the first stage.
 from __future__ import annotations
 
 import copy
+import datetime
 import json
 import os
 import subprocess
@@ -34,7 +39,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.dont_write_bytecode = True  # no scripts/__pycache__ in the tree
 
-import template_rules  # noqa: E402  (scripts/, put on the path above)
+import demo_aws  # noqa: E402  (scripts/, put on the path above)
+import template_rules  # noqa: E402
 
 TEMPLATE = ROOT / "template.yaml"
 DEMO_PARAMETERS = {
@@ -305,6 +311,62 @@ def test_numeric_is_not_verified_moto_matches_booleans(bus):
     assert "numeric" not in template_rules.EMULATOR_VERIFIED
 
 
+# --- the retraining window, from the events' own time -----------------------------
+
+
+def object_created(tmp_path: Path, name: str, time: str) -> str:
+    """An "Object Created" event as the rule delivers it, with this `time`."""
+    path = tmp_path / name
+    path.write_text(json.dumps({"detail-type": "Object Created", "source": "aws.s3", "time": time, "detail": {}}))
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "first, second, seconds, expected",
+    [
+        # The same window: the first one's job, so skipped.
+        ("2026-11-23T09:15:00Z", "2026-11-23T09:15:04Z", 3600, ("skipped", "2026-11-23T09:00:00Z")),
+        ("2026-11-23T09:00:00Z", "2026-11-23T09:59:59.999Z", 3600, ("skipped", "2026-11-23T09:00:00Z")),
+        # A boundary between them: the second starts a job of its own.
+        ("2026-11-23T09:59:58Z", "2026-11-23T10:00:02Z", 3600, ("started", "2026-11-23T10:00:00Z")),
+        # A time exactly on a boundary starts the next window (window.rs).
+        ("2026-11-23T09:59:59Z", "2026-11-23T10:00:00Z", 3600, ("started", "2026-11-23T10:00:00Z")),
+        # Offsets count; windows need not divide an hour (multiples of 420 s since the epoch).
+        ("2026-11-23T10:15:00+01:00", "2026-11-23T09:20:00Z", 3600, ("skipped", "2026-11-23T09:00:00Z")),
+        ("2026-11-23T09:05:00Z", "2026-11-23T09:06:59Z", 420, ("skipped", "2026-11-23T09:00:00Z")),
+        ("2026-11-23T09:06:59Z", "2026-11-23T09:07:00Z", 420, ("started", "2026-11-23T09:07:00Z")),
+    ],
+)
+def test_debounce_follows_the_events_time(tmp_path, capsys, first, second, seconds, expected):
+    at = demo_aws.time_of_event
+    one, two = object_created(tmp_path, "1.json", first), object_created(tmp_path, "2.json", second)
+    assert demo_aws.debounce_action(at(one), at(two), seconds) == expected
+    # The command demo.sh reads, and the window of the first event.
+    assert demo_aws.main(["debounce", one, two, str(seconds)]) == 0
+    assert demo_aws.main(["window", one, str(seconds)]) == 0
+    decision, first_window = capsys.readouterr().out.splitlines()
+    assert decision == " ".join(expected)
+    assert (first_window == expected[1]) == (expected[0] == "skipped")
+
+
+def test_window_starts_match_the_functions_tests():
+    # The cases of functions/retrain_model_on_new_data/src/window.rs.
+    def at(text: str) -> datetime.datetime:
+        return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+    assert demo_aws.window_start(at("2026-11-23T09:59:59.999Z"), 3600) == "2026-11-23T09:00:00Z"
+    assert demo_aws.window_start(at("2026-11-23T10:00:00Z"), 3600) == "2026-11-23T10:00:00Z"
+    assert demo_aws.window_start(at("1969-12-31T23:59:30Z"), 60) == "1969-12-31T23:59:00Z"
+
+
+@pytest.mark.parametrize("time", [None, 1764400000, "yesterday", "2026-11-23T09:15:00"])
+def test_debounce_refuses_an_event_without_a_usable_time(tmp_path, capsys, time):
+    good = object_created(tmp_path, "good.json", "2026-11-23T09:15:00Z")
+    bad = object_created(tmp_path, "bad.json", time)
+    assert demo_aws.main(["debounce", good, bad, "3600"]) == 1
+    assert "bad.json" in capsys.readouterr().err
+
+
 # --- the demo ---------------------------------------------------------------------
 
 
@@ -332,6 +394,14 @@ def test_demo_runs_the_whole_chain(tmp_path):
     result = run_demo(tmp_path)
     assert result.returncode == 0, f"the demo failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
     logs = tmp_path / "demo"
+    # The second new-data upload: skipped in the first one's window (nearly
+    # always: seconds apart), started when a window boundary fell between them.
+    second_action, second_window = demo_aws.debounce_action(
+        demo_aws.time_of_event(str(logs / "new-data" / "object-created-1.json")),
+        demo_aws.time_of_event(str(logs / "new-data" / "object-created-2.json")),
+        3600,
+    )
+    next_window = second_action == "started"
 
     answers = [(a["stage"], a["function"], a["answer"]) for a in lines(logs / "answers.jsonl")]
     assert [(stage, function, answer["action"]) for stage, function, answer in answers] == [
@@ -352,7 +422,7 @@ def test_demo_runs_the_whole_chain(tmp_path):
         ("retrain", "retrain_model_on_new_data", "started"),
         ("retrain", "evaluate_model_function", "evaluated"),
         ("retrain", "register_model_in_registry", "registered"),
-        ("retrain", "retrain_model_on_new_data", "skipped"),
+        ("retrain", "retrain_model_on_new_data", second_action),
     ]
     by_stage = {}
     for stage, function, answer in answers:
@@ -373,13 +443,19 @@ def test_demo_runs_the_whole_chain(tmp_path):
     # The one-stump model: real metrics, below the template's default gate.
     gated = by_stage["v1.4.0-experiment evaluate"][0]
     assert gated["passed"] is False and "validation:rmse" in gated["reason"], gated
-    started, evaluated, registered, skipped = by_stage["retrain"]
+    started, evaluated, registered, second = by_stage["retrain"]
     [job] = started["training_jobs"]
     assert job["action"] == "started" and job["data"] == "s3://mlops-demo-data/data/train/"
     assert job["image"] == by_stage["v1.3.0 trigger"][0]["image"]  # the approved, deployed image
     assert evaluated["passed"] is True and evaluated["training_job_name"] == job["training_job_name"]
     assert registered["version"] == 3
-    assert skipped["training_jobs"][0]["training_job_name"] == job["training_job_name"]
+    [second_job] = second["training_jobs"]
+    assert second_job["window_start"] == second_window
+    if next_window:
+        assert second_job["action"] == "started" and second_job["training_job_name"] != job["training_job_name"]
+    else:
+        assert second_job["window_start"] == job["window_start"]
+        assert second_job == {**second_job, "action": "skipped", "reason": "already started", "training_job_name": job["training_job_name"]}
 
     routes = [(r["expect"], r["rules"]) for r in lines(logs / "routes.jsonl")]
     release = [
@@ -404,6 +480,7 @@ def test_demo_runs_the_whole_chain(tmp_path):
         ("retrain_model_on_new_data", ["mlops-new-training-data"]),
         *release[1:],
         ("retrain_model_on_new_data", ["mlops-new-training-data"]),
+        *(release[1:2] if next_window else []),  # the next window's job: its Completed event, taken off the queue
         ("none", []),  # notes.txt
     ]
     # What each function got is what its rule delivered: EventBridge's envelope.
@@ -419,7 +496,7 @@ def test_demo_runs_the_whole_chain(tmp_path):
     # Real predictions of disease progression (the data set's targets are 25-346).
     predictions = (logs / "v1.2.0" / "predictions.txt").read_text().split(", ")
     assert len(predictions) == 3 and all(25 <= float(p) <= 346 for p in predictions), predictions
-    assert "4 training jobs, 3 model package versions, 1 endpoint (mlops--endpoint)" in summary
+    assert f"{4 + next_window} training jobs, 3 model package versions, 1 endpoint (mlops--endpoint)" in summary
 
 
 def broken_template(tmp_path: Path, template: dict, change) -> Path:

@@ -3,6 +3,11 @@
 //! invalid percent-encoding, empty `Records`), never panics, and every
 //! rejection is a non-retryable error that names the problem.
 //!
+//! A field the handler needs ([`required`]: the non-Option fields of the
+//! types the event is read into, and the fields the handler checks itself)
+//! removed, or given a value of the wrong JSON type, is more than "no panic":
+//! the answer is a `NonRetryable.InvalidEvent` error that names the field.
+//!
 //! The handlers run whole, with SDK clients pointed at a closed loopback port:
 //! an event that gets past validation reaches "AWS" and fails there as a
 //! retryable transport error, which is the one retryable answer allowed.
@@ -216,6 +221,284 @@ fn check(sample: &str, outcome: Result<Value, PipelineError>) -> Result<(), Test
     Ok(())
 }
 
+/// The JSON type serde reads a required field from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A `String`, an SDK enum (any string: a value the SDK does not know is
+    /// kept) or an RFC 3339 time: a string. Which strings are right is not a
+    /// matter of type.
+    Str,
+    Bool,
+    /// An `i64`: an integer in its range.
+    Int,
+    /// An `f64`: any number.
+    Num,
+    /// A struct: an object, or an array, which serde reads as the fields in
+    /// order (`[]` is a valid `S3UserIdentity`, whose fields are all optional).
+    Struct,
+    /// A `Vec`: an array.
+    Seq,
+}
+
+impl Kind {
+    /// Whether serde cannot read `value` as this kind at all.
+    fn refuses(self, value: &Value) -> bool {
+        match self {
+            Kind::Str => !value.is_string(),
+            Kind::Bool => !value.is_boolean(),
+            Kind::Int => value.as_i64().is_none(),
+            Kind::Num => !value.is_number(),
+            Kind::Struct => !(value.is_object() || value.is_array()),
+            Kind::Seq => !value.is_array(),
+        }
+    }
+
+    /// Values of the wrong type, for [`every_required_field_broken_is_rejected_by_name`].
+    fn wrong_values(self) -> Vec<Value> {
+        let mut values = vec![Value::Null];
+        values.extend(match self {
+            Kind::Str => vec![json!(7), json!(["a"])],
+            Kind::Bool => vec![json!("true"), json!(1)],
+            Kind::Int => vec![json!("3"), json!(1.5), json!(u64::MAX)],
+            Kind::Num => vec![json!("2.5"), json!(true)],
+            Kind::Struct => vec![json!("x"), json!(7)],
+            Kind::Seq => vec![json!({}), json!("x")],
+        });
+        values
+    }
+}
+
+/// A field a handler needs, by its JSON pointer in the sample (`*`: any
+/// array index), and the type it must have.
+#[derive(Debug, Clone, Copy)]
+struct Required {
+    pointer: &'static str,
+    kind: Kind,
+}
+
+const fn field(pointer: &'static str, kind: Kind) -> Required {
+    Required { pointer, kind }
+}
+
+impl Required {
+    fn is_at(&self, path: &[PathStep]) -> bool {
+        let steps: Vec<&str> = self.pointer.split('/').skip(1).collect();
+        steps.len() == path.len()
+            && steps.iter().zip(path).all(|(step, at)| match at {
+                PathStep::Key(key) => step == key,
+                PathStep::Index(i) => *step == "*" || *step == i.to_string(),
+            })
+    }
+
+    /// The field's name: the last key of its path.
+    fn key(&self) -> &'static str {
+        self.pointer.rsplit('/').next().unwrap_or_default()
+    }
+}
+
+use Kind::{Bool, Int, Num, Seq, Str, Struct};
+
+/// `EventBridgeEvent`'s (aws_lambda_events) non-Option fields; every handler
+/// checks `source` and `detail-type` too.
+const EVENTBRIDGE: &[Required] = &[
+    field("/detail-type", Str),
+    field("/source", Str),
+    field("/detail", Struct),
+];
+/// `EcrImageAction`'s (shared/src/events.rs).
+const ECR_IMAGE_ACTION: &[Required] = &[
+    field("/detail/action-type", Str),
+    field("/detail/result", Str),
+    field("/detail/repository-name", Str),
+];
+/// What trigger_model_training checks itself of a push that is to start a
+/// job (`pushed_image`): the digest, and the image URI's account and region.
+const ECR_PUSH_THAT_STARTS_A_JOB: &[Required] = &[
+    field("/detail/image-digest", Str),
+    field("/account", Str),
+    field("/region", Str),
+];
+/// `TrainingJobStateChange`'s.
+const TRAINING_JOB_STATE_CHANGE: &[Required] = &[
+    field("/detail/TrainingJobName", Str),
+    field("/detail/TrainingJobArn", Str),
+    field("/detail/TrainingJobStatus", Str),
+];
+/// `ModelArtifacts`' one field, in the samples that have the (optional)
+/// `ModelArtifacts`.
+const TRAINING_JOB_ARTIFACTS: &[Required] =
+    &[field("/detail/ModelArtifacts/S3ModelArtifacts", Str)];
+/// `ModelEvaluation`'s (shared/src/evaluation.rs), and `ThresholdVerdict`'s in
+/// each of its (optional) `thresholds`.
+const MODEL_EVALUATION: &[Required] = &[
+    field("/detail/pipeline", Str),
+    field("/detail/training_job_name", Str),
+    field("/detail/training_job_arn", Str),
+    field("/detail/training_job_status", Str),
+    field("/detail/passed", Bool),
+    field("/detail/thresholds/*/metric", Str),
+    field("/detail/thresholds/*/comparison", Str),
+    field("/detail/thresholds/*/threshold", Num),
+    field("/detail/thresholds/*/passed", Bool),
+];
+/// What register_model_in_registry checks itself of a passed evaluation
+/// (`create_model_package_request`; INFERENCE_IMAGE is not set here).
+const EVALUATION_THAT_PASSED: &[Required] = &[
+    field("/detail/model_artifacts", Str),
+    field("/detail/image", Str),
+];
+/// `ModelPackageStateChange`'s.
+const MODEL_PACKAGE_STATE_CHANGE: &[Required] = &[
+    field("/detail/ModelPackageGroupName", Str),
+    field("/detail/ModelPackageVersion", Int),
+    field("/detail/ModelPackageArn", Str),
+    field("/detail/ModelApprovalStatus", Str),
+];
+/// `EndpointStateChange`'s.
+const ENDPOINT_STATE_CHANGE: &[Required] = &[
+    field("/detail/EndpointName", Str),
+    field("/detail/EndpointStatus", Str),
+];
+/// `S3Event`'s (aws_lambda_events): `Records`, and each record's non-Option
+/// fields; then what retrain_model_on_new_data checks itself of each record
+/// (`from_notification`), whatever it then decides about the object.
+const S3_NOTIFICATION: &[Required] = &[
+    field("/Records", Seq),
+    field("/Records/*/eventTime", Str),
+    field("/Records/*/userIdentity", Struct),
+    field("/Records/*/requestParameters", Struct),
+    field("/Records/*/s3", Struct),
+    field("/Records/*/s3/bucket", Struct),
+    field("/Records/*/s3/object", Struct),
+    field("/Records/*/eventVersion", Str),
+    field("/Records/*/eventSource", Str),
+    field("/Records/*/eventName", Str),
+    field("/Records/*/s3/bucket/name", Str),
+    field("/Records/*/s3/object/key", Str),
+];
+/// `S3ObjectCreated`'s, and the envelope's `time`, which retrain checks
+/// itself (the debounce window is taken from it).
+const S3_OBJECT_CREATED: &[Required] = &[
+    field("/detail/bucket", Struct),
+    field("/detail/bucket/name", Str),
+    field("/detail/object", Struct),
+    field("/detail/object/key", Str),
+    field("/time", Str),
+];
+
+/// The fields of `sample` its handler needs. A sample of events/ without an
+/// entry here fails the tests: each new one is looked at.
+fn required(sample: &str) -> Vec<Required> {
+    let parts: &[&[Required]] = match sample {
+        "ecr-push.json" | "ecr-push-untagged.json" | "ecr-push-untagged-empty-tag.json" => {
+            &[EVENTBRIDGE, ECR_IMAGE_ACTION, ECR_PUSH_THAT_STARTS_A_JOB]
+        }
+        // Skipped before the image is looked at: not a push, a failed one,
+        // another repository.
+        "ecr-delete.json" | "ecr-push-failure.json" | "ecr-push-other-repository.json" => {
+            &[EVENTBRIDGE, ECR_IMAGE_ACTION]
+        }
+        "s3-notification-delete.json"
+        | "s3-notification-encoded-key.json"
+        | "s3-notification-folder-marker.json"
+        | "s3-notification-many-records.json"
+        | "s3-notification-other-prefix.json"
+        | "s3-notification-put.json" => &[S3_NOTIFICATION],
+        "s3-object-created.json" | "s3-object-created-success-marker.json" => {
+            &[EVENTBRIDGE, S3_OBJECT_CREATED]
+        }
+        // Known by its `Event`; without it, it is no event retrain takes, and
+        // the error names the two forms it does take, not `Event`.
+        "s3-test-event.json" => &[],
+        "training-job-completed.json"
+        | "training-job-completed-string-times.json"
+        | "training-job-other-pipeline.json"
+        | "training-job-stopped.json" => &[
+            EVENTBRIDGE,
+            TRAINING_JOB_STATE_CHANGE,
+            TRAINING_JOB_ARTIFACTS,
+        ],
+        "training-job-failed.json" | "training-job-in-progress.json" => {
+            &[EVENTBRIDGE, TRAINING_JOB_STATE_CHANGE]
+        }
+        "evaluation-passed.json" => &[EVENTBRIDGE, MODEL_EVALUATION, EVALUATION_THAT_PASSED],
+        // Skipped as failed before its artifacts are looked at.
+        "evaluation-failed.json" => &[EVENTBRIDGE, MODEL_EVALUATION],
+        "model-package-approved.json"
+        | "model-package-approved-string-times.json"
+        | "model-package-other-group.json"
+        | "model-package-pending.json"
+        | "model-package-rejected-not-live.json"
+        | "model-package-rejected.json" => &[EVENTBRIDGE, MODEL_PACKAGE_STATE_CHANGE],
+        "endpoint-in-service.json" | "endpoint-updating.json" => {
+            &[EVENTBRIDGE, ENDPOINT_STATE_CHANGE]
+        }
+        _ => panic!("{sample}: which of its fields are required? Add it to required()"),
+    };
+    parts.concat()
+}
+
+/// The required field of `sample` that `mutation` at `path` removes or gives
+/// a value of the wrong type, if any.
+fn broken_field(sample: &str, path: &[PathStep], mutation: &Mutation) -> Option<Required> {
+    required(sample).into_iter().find(|field| {
+        field.is_at(path)
+            && match mutation {
+                Mutation::Remove => true,
+                Mutation::Replace(value) => field.kind.refuses(value),
+            }
+    })
+}
+
+/// Whether `message` names `key` as a word of its own (`detail-type` does not
+/// name `detail`): a path (`detail.repository-name:`, `Records[0].s3.object.key
+/// is missing`), or serde's `` missing field `key` ``.
+fn names(message: &str, key: &str) -> bool {
+    let is_word = |c: char| c.is_alphanumeric() || c == '-' || c == '_';
+    message.match_indices(key).any(|(at, _)| {
+        let before = message[..at].chars().next_back();
+        let after = message[at + key.len()..].chars().next();
+        !before.is_some_and(is_word) && !after.is_some_and(is_word)
+    })
+}
+
+/// A mutation, shortly (a replacement of 100 000 characters is not shown whole).
+fn describe(mutation: &Mutation) -> String {
+    match mutation {
+        Mutation::Remove => "removed".to_string(),
+        Mutation::Replace(value) => {
+            let text = value.to_string();
+            match text.char_indices().nth(60) {
+                Some((cut, _)) => format!("replaced by {}… ({} bytes)", &text[..cut], text.len()),
+                None => format!("replaced by {text}"),
+            }
+        }
+    }
+}
+
+/// What a handler must answer when a required field is missing or of the
+/// wrong type: `NonRetryable.InvalidEvent`, naming the field (unless the
+/// table says it is not named).
+fn rejected_by_name(
+    sample: &str,
+    field: Required,
+    mutation: &Mutation,
+    outcome: &Result<Value, PipelineError>,
+) -> Result<(), String> {
+    let what = format!("{sample}: {} {}", field.pointer, describe(mutation));
+    match outcome {
+        Ok(answer) => Err(format!("{what}: accepted, answered {answer}")),
+        Err(err) if err.error_type() != "NonRetryable.InvalidEvent" => {
+            Err(format!("{what}: {} {err}", err.error_type()))
+        }
+        Err(err) if !names(&err.to_string(), field.key()) => Err(format!(
+            "{what}: the error does not name {}: {err}",
+            field.key()
+        )),
+        Err(_) => Ok(()),
+    }
+}
+
 /// Every path to a node of `value`, as object keys and array indexes.
 fn paths(value: &Value) -> Vec<Vec<PathStep>> {
     let mut out = vec![Vec::new()];
@@ -352,9 +635,71 @@ proptest! {
             let path = at.get(&all);
             let payload = apply(sample.clone(), path, &mutation);
             let outcome = runtime.block_on(handlers.handle(Function::of(name), payload));
+            if let Some(field) = broken_field(name, path, &mutation) {
+                if let Err(problem) = rejected_by_name(name, field, &mutation, &outcome) {
+                    return Err(TestCaseError::fail(problem));
+                }
+            }
             check(name, outcome)
         })?;
     }
+}
+
+/// The table of required fields fits the samples: each field is in its sample
+/// (a renamed field would otherwise go unchecked), and each sample as it is
+/// gets past validation, so that what a mutation breaks is the mutated field.
+#[test]
+fn the_required_fields_are_the_samples_own() {
+    let runtime = runtime();
+    let handlers = Handlers::new(&runtime);
+    for (name, sample) in samples() {
+        let all = paths(&sample);
+        for field in required(&name) {
+            assert!(
+                all.iter().any(|path| field.is_at(path)),
+                "{name} has no {}",
+                field.pointer
+            );
+        }
+        let outcome = runtime.block_on(handlers.handle(Function::of(&name), sample));
+        if let Err(err) = outcome {
+            assert_eq!(err.error_type(), "Retryable.AwsTransient", "{name}: {err}");
+        }
+    }
+}
+
+/// Every required field of every sample, removed and given each of a few
+/// values of the wrong type, one at a time: rejected, by name.
+#[test]
+fn every_required_field_broken_is_rejected_by_name() {
+    let runtime = runtime();
+    let handlers = Handlers::new(&runtime);
+    let mut problems = Vec::new();
+    let mut cases = 0;
+    for (name, sample) in samples() {
+        let all = paths(&sample);
+        for field in required(&name) {
+            let mutations = std::iter::once(Mutation::Remove)
+                .chain(field.kind.wrong_values().into_iter().map(Mutation::Replace));
+            for mutation in mutations {
+                for path in all.iter().filter(|path| field.is_at(path)) {
+                    let payload = apply(sample.clone(), path, &mutation);
+                    let outcome = runtime.block_on(handlers.handle(Function::of(&name), payload));
+                    cases += 1;
+                    if let Err(problem) = rejected_by_name(&name, field, &mutation, &outcome) {
+                        problems.push(problem);
+                    }
+                }
+            }
+        }
+    }
+    assert!(cases > 500, "only {cases} cases");
+    assert!(
+        problems.is_empty(),
+        "{} of {cases}:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 /// Whole-event shapes no sample has: null, nothing, arrays, scalars, every

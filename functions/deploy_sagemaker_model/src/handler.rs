@@ -103,13 +103,19 @@ pub enum DeployEvent {
 }
 
 impl DeployEvent {
-    /// By the payload's `detail-type`; anything but an endpoint's state change
-    /// is read as a package decision, whose check names what was expected.
+    /// By the payload's `detail-type`: an endpoint's state change, else a
+    /// package decision, whose check names what was expected. A missing
+    /// `detail-type` is named as such.
     pub fn parse(payload: Value) -> Result<DeployEvent, PipelineError> {
-        if detail_type_of(&payload) == Some(<EndpointStateChange as Detail>::DETAIL_TYPE) {
-            return Ok(DeployEvent::EndpointChanged(parse_event(payload)?));
+        match detail_type_of(&payload) {
+            Some(<EndpointStateChange as Detail>::DETAIL_TYPE) => {
+                Ok(DeployEvent::EndpointChanged(parse_event(payload)?))
+            }
+            Some(_) => Ok(DeployEvent::PackageDecided(parse_event(payload)?)),
+            None => Err(PipelineError::invalid_event(
+                "detail-type: missing, or not a string",
+            )),
         }
-        Ok(DeployEvent::PackageDecided(parse_event(payload)?))
     }
 }
 
