@@ -122,7 +122,7 @@ say "$version"
 
 # The functions the chain runs, each a binary of this workspace.
 functions=(trigger_model_training evaluate_model_function register_model_in_registry deploy_sagemaker_model
-    retrain_model_on_new_data)
+    retrain_model_on_new_data serve_predictions)
 step "Building the ${#functions[@]} functions (debug, as cargo lambda watch runs them; first time: minutes, log in $logs/)"
 # Builds exactly what watch's `cargo run --manifest-path Cargo.toml --bin
 # <function>` builds, so its own builds are no-ops. Without -p, cargo resolves
@@ -220,6 +220,11 @@ function_env=(
     RETRAIN_DATA_CHANNEL=dataset
     RETRAIN_CHANNEL_NAME=train
     RETRAIN_WINDOW_SECONDS="$retrain_window"
+    # serve_predictions (ENDPOINT_NAME: <pipeline>--endpoint). cargo lambda
+    # watch gives no function ARN to make the endpoint's from, so it is named.
+    # Versions go live seconds apart here: GET /model reads the tags every time.
+    ENDPOINT_ARN="arn:aws:sagemaker:$AWS_REGION:123456789012:endpoint/mlops--endpoint"
+    MODEL_INFO_CACHE_SECONDS=0
 )
 invoke_port=$(free_port)
 step "Starting cargo lambda watch (serves all ${#functions[@]} functions) on 127.0.0.1:$invoke_port"
@@ -227,6 +232,8 @@ env "${function_env[@]}" setsid cargo lambda watch --ignore-changes --timeout 60
     --invoke-address 127.0.0.1 --invoke-port "$invoke_port" </dev/null >"$logs/watch.log" 2>&1 &
 pids+=($!)
 wait_until 30 "cargo lambda watch" "$logs/watch.log" port_open "$invoke_port"
+# serve_predictions as a function URL, as watch serves HTTP functions.
+api_url="http://127.0.0.1:$invoke_port/lambda-url/serve_predictions"
 
 invoke() { # invoke <function> <event file> <key=value the answer must have>...: sets $answer
     local function=$1 event=$2
@@ -358,6 +365,13 @@ release() {
         demo_aws bad-request mlops--endpoint
     fi
     done_stage "$tag predict" "$(<"$dir/predictions.txt")"
+
+    stage="$tag API"
+    step "[$tag] The same through the inference API: serve_predictions as a function URL (cargo lambda watch) -> InvokeEndpoint"
+    local api_errors=()
+    ! $first || api_errors=(--errors)
+    demo_aws api "$api_url" "$sample_request" "$version" "$dir/predictions.txt" "${api_errors[@]}"
+    done_stage "$tag API" "POST /predictions: the same predictions; GET /model: version $version${api_errors:+; a malformed row 400, XML 415}"
 }
 
 jobs=0

@@ -46,6 +46,10 @@ Commands, in the order the demo uses them:
   endpoint NAME PACKAGE_ARN        show the endpoint; check it is InService and serves PACKAGE_ARN
   predict NAME REQUEST SUMMARY     InvokeEndpoint with the CSV rows in REQUEST; predictions into SUMMARY
   bad-request NAME                 a malformed request: SageMaker's ModelError with the model's 4xx
+  api URL REQUEST VERSION SUMMARY [--errors]  the inference API (serve_predictions at URL): POST
+                                   /predictions with REQUEST must give SUMMARY's predictions, GET
+                                   /model must name VERSION; --errors: a malformed row (the
+                                   model's 400) and an unsupported Content-Type (415)
   deployment NAME UPDATES [SUMMARY] the last blue/green deployment UpdateEndpoint asked for (emulator
                                    control endpoint); check there were UPDATES updates; a one-line
                                    summary of it into the file SUMMARY
@@ -75,6 +79,7 @@ import math
 import os
 import sys
 import time
+import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
@@ -745,6 +750,48 @@ def bad_request(name: str) -> None:
     raise Problem(f"{name} accepted a malformed request")
 
 
+def _http(method: str, url: str, body: bytes | None = None, content_type: str | None = None) -> tuple[int, dict[str, str], bytes]:
+    """One request to the inference API: (status, headers, body), errors included."""
+    request = urllib.request.Request(url, data=body, method=method)
+    if content_type:
+        request.add_header("Content-Type", content_type)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return answer.status, dict(answer.headers), answer.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def api(url: str, request_file: str, version: str, summary_file: str, *flags: str) -> None:
+    """The inference API as an application calls it: the same predictions as
+    InvokeEndpoint gave (SUMMARY), the live VERSION, and with --errors the
+    model's 400 and a 415, each with the request id."""
+    body = Path(request_file).read_bytes()
+    status, headers, answer = _http("POST", f"{url}/predictions", body, "text/csv")
+    if status != 200:
+        raise Problem(f"POST {url}/predictions answered {status}: {answer[:300]!r}")
+    predictions = ", ".join(f"{float(p):.1f}" for p in answer.decode().split())
+    if predictions != Path(summary_file).read_text():
+        raise Problem(f"the API predicted {predictions}, InvokeEndpoint {Path(summary_file).read_text()}")
+    say(f"POST /predictions -> 200 {headers.get('content-type')}: {predictions} (x-request-id {headers.get('x-request-id')})")
+    status, _, answer = _http("GET", f"{url}/model")
+    live = json.loads(answer) if status == 200 else {}
+    if str(live.get("model_package_version")) != version:
+        raise Problem(f"GET {url}/model answered {status} {answer[:300]!r}, expected version {version}")
+    say(f"GET /model -> 200: version {version} live on {live.get('endpoint')}")
+    if "--errors" not in flags:
+        return
+    for what, request, content_type, expected in (
+        ("a malformed row", b"not,a,number\n", "text/csv", 400),
+        ("an XML body", b"<rows/>", "application/xml", 415),
+    ):
+        status, headers, answer = _http("POST", f"{url}/predictions", request, content_type)
+        problem = json.loads(answer)
+        if status != expected or problem.get("request_id") != headers.get("x-request-id"):
+            raise Problem(f"{what}: expected {expected} with the request id, got {status} {answer[:300]!r}")
+        say(f"{what} -> {status} {problem['code']}: {problem['message'].strip()}")
+
+
 def autoscaling(name: str) -> None:
     scaling = client("application-autoscaling")
     resource_id = f"endpoint/{name}/variant/AllTraffic"
@@ -907,6 +954,7 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "endpoint": endpoint,
     "predict": predict,
     "bad-request": bad_request,
+    "api": api,
     "autoscaling": autoscaling,
     "deployment": deployment,
     "census": census,

@@ -17,7 +17,7 @@
   stage's answer is checked; and a template with a wrong pattern (too narrow,
   too broad) fails the demo at that stage.
 
-The demo builds the five functions' debug binaries first (minutes on a cold
+The demo builds the six functions' debug binaries first (minutes on a cold
 target/, seconds after) and then takes about 30 s; the two broken-template
 runs stop at the first stage.
 """
@@ -382,7 +382,7 @@ def run_demo(tmp_path: Path, template: Path | None = None) -> subprocess.Complet
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
-        timeout=1800,  # a cold target/ builds five functions first
+        timeout=1800,  # a cold target/ builds six functions first
     )
 
 
@@ -491,8 +491,12 @@ def test_demo_runs_the_whole_chain(tmp_path):
 
     summary = (logs / "summary.txt").read_text()
     assert "Demo complete in" in summary
-    for label in ("v1.2.0 deploy", "v1.2.0 trained", "v1.2.0 predict", "v1.3.0 rollout", "retrain", "routing"):
+    for label in ("v1.2.0 deploy", "v1.2.0 trained", "v1.2.0 predict", "v1.2.0 API", "v1.3.0 API", "v1.3.0 rollout", "retrain", "routing"):
         assert f"    {label} " in summary
+    # The inference API (serve_predictions as a function URL): the same
+    # predictions as InvokeEndpoint, the live version, the model's 400 and a 415.
+    assert "v1.2.0 API                 POST /predictions: the same predictions; GET /model: version 1; a malformed row 400, XML 415" in summary
+    assert "v1.3.0 API                 POST /predictions: the same predictions; GET /model: version 2" in summary
     # Real predictions of disease progression (the data set's targets are 25-346).
     predictions = (logs / "v1.2.0" / "predictions.txt").read_text().split(", ")
     assert len(predictions) == 3 and all(25 <= float(p) <= 346 for p in predictions), predictions

@@ -8,6 +8,7 @@ use shared::{PipelineError, PipelineName};
 /// Environment variables read by [`ServeConfig::from_reader`].
 pub mod vars {
     pub const ENDPOINT_NAME: &str = "ENDPOINT_NAME";
+    pub const ENDPOINT_ARN: &str = "ENDPOINT_ARN";
     pub const CONTENT_TYPES: &str = "PREDICTION_CONTENT_TYPES";
     pub const MAX_BODY_BYTES: &str = "PREDICTION_MAX_BODY_BYTES";
     pub const TIMEOUT_SECONDS: &str = "PREDICTION_TIMEOUT_SECONDS";
@@ -22,6 +23,9 @@ pub const MAX_BODY_LIMIT: i32 = 4_718_592;
 pub struct ServeConfig {
     pub pipeline: PipelineName,
     pub endpoint_name: String,
+    /// The endpoint's ARN, for its tags; `None`: made from the function's own
+    /// ARN (Lambda always gives it; a local runtime may not).
+    pub endpoint_arn: Option<String>,
     /// Media types a prediction request may have (`text/csv`, ...), lower-case.
     pub content_types: Vec<String>,
     /// A larger body is refused with 413 before any AWS call.
@@ -42,6 +46,18 @@ impl ServeConfig {
         use vars::*;
         let pipeline = env.pipeline_name();
         let endpoint_name = env.endpoint_name(ENDPOINT_NAME, pipeline.as_ref());
+        let endpoint_arn = env.optional(ENDPOINT_ARN);
+        if let Some(arn) = &endpoint_arn {
+            let name = endpoint_name.as_deref().unwrap_or_default();
+            if !arn.starts_with("arn:")
+                || !arn.ends_with(&format!(":endpoint/{}", name.to_ascii_lowercase()))
+            {
+                env.problem(
+                    ENDPOINT_ARN,
+                    format!("{arn:?} must be the ARN of endpoint {name} (arn:<partition>:sagemaker:<region>:<account>:endpoint/<name in lower case>)"),
+                );
+            }
+        }
         let mut content_types: Vec<String> = env
             .list(CONTENT_TYPES)
             .iter()
@@ -57,6 +73,7 @@ impl ServeConfig {
             Some(ServeConfig {
                 pipeline: pipeline?,
                 endpoint_name: endpoint_name?,
+                endpoint_arn,
                 content_types,
                 max_body_bytes: usize::try_from(max_body_bytes).ok()?,
                 timeout: Duration::from_secs(u64::try_from(timeout).ok()?),
@@ -76,6 +93,7 @@ mod tests {
         let config =
             ServeConfig::from_reader(EnvReader::from_vars([("PIPELINE_NAME", "mlops")])).unwrap();
         assert_eq!(config.endpoint_name, "mlops--endpoint");
+        assert_eq!(config.endpoint_arn, None);
         assert_eq!(config.content_types, ["text/csv", "application/json"]);
         assert_eq!(config.max_body_bytes, 4_194_304);
         assert_eq!(config.timeout, Duration::from_secs(25));
@@ -88,6 +106,10 @@ mod tests {
             ("PIPELINE_NAME", "mlops"),
             ("ENDPOINT_NAME", "churn-endpoint"),
             (
+                "ENDPOINT_ARN",
+                "arn:aws:sagemaker:eu-west-1:123456789012:endpoint/churn-endpoint",
+            ),
+            (
                 "PREDICTION_CONTENT_TYPES",
                 "Application/JSON, application/x-npy",
             ),
@@ -97,6 +119,10 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(config.endpoint_name, "churn-endpoint");
+        assert_eq!(
+            config.endpoint_arn.as_deref(),
+            Some("arn:aws:sagemaker:eu-west-1:123456789012:endpoint/churn-endpoint")
+        );
         assert_eq!(
             config.content_types,
             ["application/json", "application/x-npy"]
@@ -112,6 +138,10 @@ mod tests {
             ("ENDPOINT_NAME", "my_endpoint"),
             ("PREDICTION_MAX_BODY_BYTES", "6000000"),
             ("PREDICTION_TIMEOUT_SECONDS", "30"),
+            (
+                "ENDPOINT_ARN",
+                "arn:aws:sagemaker:eu-west-1:123456789012:endpoint/other",
+            ),
         ]))
         .unwrap_err()
         .to_string();
@@ -120,6 +150,7 @@ mod tests {
             "ENDPOINT_NAME: \"my_endpoint\" must be",
             "PREDICTION_MAX_BODY_BYTES: must be between 1 and 4718592",
             "PREDICTION_TIMEOUT_SECONDS: must be between 1 and 29",
+            "ENDPOINT_ARN: \"arn:aws:sagemaker:eu-west-1:123456789012:endpoint/other\" must be the ARN of endpoint",
         ] {
             assert!(err.contains(expected), "missing {expected:?} in {err}");
         }

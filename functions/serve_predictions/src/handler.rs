@@ -267,21 +267,26 @@ async fn model_info(service: &Service, request: &Request) -> Result<Response<Bod
         .unwrap_or_else(|_| Response::new(Body::Empty)))
 }
 
-/// ListTags on the endpoint, whose ARN is made from the function's own
-/// (partition, region, account) and the endpoint's name.
+/// ListTags on the endpoint: `ENDPOINT_ARN`, else the ARN made from the
+/// function's own (partition, region, account) and the endpoint's name.
 async fn read_model_info(service: &Service, request: &Request) -> Result<ModelInfo, Problem> {
     let config = &service.config;
     let function_arn = request
         .lambda_context_ref()
         .map(|context| context.invoked_function_arn.as_str())
         .unwrap_or_default();
-    let arn = endpoint_arn(function_arn, &config.endpoint_name).ok_or_else(|| {
-        Problem::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Defect",
-            "the function's own ARN could not be read",
-        )
-    })?;
+    let arn = config
+        .endpoint_arn
+        .clone()
+        .or_else(|| endpoint_arn(function_arn, &config.endpoint_name))
+        .ok_or_else(|| {
+            tracing::error!(%function_arn, "no ENDPOINT_ARN, and the function's ARN is not one");
+            Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Defect",
+                "the endpoint's ARN is unknown: set ENDPOINT_ARN",
+            )
+        })?;
     let mut pages = service
         .clients
         .sagemaker
