@@ -82,6 +82,9 @@ fn every_sample_in_events_parses_as_its_functions_input() {
             parse_event::<EventBridgeEvent<S3ObjectCreated>>(payload).map(drop)
         } else if name.starts_with("evaluation-") {
             parse_event::<EventBridgeEvent<shared::evaluation::ModelEvaluation>>(payload).map(drop)
+        } else if name.starts_with("apigw-") {
+            // serve_predictions: lambda_http reads it as this type.
+            parse_event::<aws_lambda_events::apigw::ApiGatewayV2httpRequest>(payload).map(drop)
         } else {
             panic!("{name}: no function takes this sample; name it after its input")
         };
@@ -165,4 +168,21 @@ fn s3_eventbridge_object_created() {
     assert_eq!(event.detail_type, S3_OBJECT_CREATED);
     assert!(!event.detail.bucket.name.is_empty());
     assert!(!event.detail.object.key.is_empty());
+}
+
+/// The inference API's requests, as an API Gateway HTTP API (payload 2.0)
+/// sends them: a prediction with its CSV body, and the model route.
+#[test]
+fn api_gateway_http_api_samples() {
+    use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
+    let predict: ApiGatewayV2httpRequest = parse_event(sample("apigw-predictions.json")).unwrap();
+    assert_eq!(predict.route_key.as_deref(), Some("POST /predictions"));
+    assert_eq!(predict.request_context.http.method.as_str(), "POST");
+    assert_eq!(predict.headers["content-type"], "text/csv");
+    assert_eq!(predict.body.as_deref().map(|b| b.lines().count()), Some(3));
+    assert!(!predict.is_base64_encoded);
+    assert!(predict.request_context.request_id.is_some());
+    let model: ApiGatewayV2httpRequest = parse_event(sample("apigw-model.json")).unwrap();
+    assert_eq!(model.raw_path.as_deref(), Some("/model"));
+    assert_eq!(model.body, None);
 }

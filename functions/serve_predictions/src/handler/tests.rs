@@ -525,3 +525,40 @@ async fn model_info_errors_have_their_status_and_are_not_cached() {
         assert_eq!(tags.num_calls(), 2);
     }
 }
+
+/// The sample in events/ (an HTTP API request, as lambda_http reads it) is
+/// a prediction the handler takes: its CSV rows reach the endpoint.
+#[tokio::test]
+async fn the_sample_event_is_a_prediction() {
+    let path = format!(
+        "{}/../../events/apigw-predictions.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let rows = std::fs::read(format!(
+        "{}/../../examples/diabetes-regression/sample-request.csv",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let request = lambda_http::request::from_str(&text)
+        .unwrap()
+        .with_lambda_context(Context::default());
+    let invoke = mock!(aws_sdk_sagemakerruntime::Client::invoke_endpoint)
+        .match_requests(move |req| {
+            req.body().map(|b| b.as_ref()) == Some(rows.as_slice())
+                && req.content_type() == Some("text/csv")
+                && req.accept() == Some("text/csv")
+                && req.inference_id() == Some("Hs4-ggY2oAMEV9g=")
+        })
+        .then_output(|| {
+            InvokeEndpointOutput::builder()
+                .body(Blob::new("195.7\n72.3\n186.9\n"))
+                .content_type("text/csv")
+                .build()
+        });
+    let service = service(&[&invoke], &[], config(&[]));
+    let response = handle(&service, request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[headers::REQUEST_ID], "Hs4-ggY2oAMEV9g=");
+    assert_eq!(invoke.num_calls(), 1);
+}
