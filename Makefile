@@ -109,12 +109,15 @@ $(LINT_STAMP): $(LINT_REQUIREMENTS)
 		--requirement $< >&2
 	@touch $@
 
-## bench: every function's release binary (host architecture) against the budgets: cold start vs a bare lambda_runtime floor, peak RSS, zip size, AWS calls per invocation; and the example model's /invocations latency (p50, p99 of 200 requests); a table, and JSON in target/bench/results.json (README, Performance). Not part of `make test`. BENCH_ARGS="--runs 9" for more runs
+## bench: every function's release binary (host architecture) against the budgets: cold start vs a bare lambda_runtime floor, peak RSS, zip size, AWS calls per invocation; serve_predictions' overhead over a direct InvokeEndpoint to the same local endpoint (p50, p99 of 500 each); and the example model's /invocations latency (p50, p99 of 200 requests); a table, and JSON in target/bench/results.json (README, Performance). Not part of `make test`. BENCH_ARGS="--runs 9" for more runs
 # The floor is built on its own: built with the functions, cargo would unify
-# the SDK's tokio/hyper features into it and it would be no floor.
+# the SDK's tokio/hyper features into it and it would be no floor. So is the
+# direct InvokeEndpoint caller (the floor package's `direct` feature), which
+# has the SDK.
 bench: venv
 	cargo build --release $(addprefix --package ,$(FUNCTIONS))
 	cargo build --release --package floor
+	cargo build --release --package floor --features direct --bin invoke_direct
 	$(PY) bench/bench.py $(BENCH_ARGS)
 
 ## build: release arm64 Lambda binaries of every function, target/lambda/<function>/bootstrap (cargo lambda, zig from the venv)

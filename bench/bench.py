@@ -6,6 +6,7 @@ does both):
 
     .venv/bin/python bench/bench.py [--runs 5] [--warmup 1] [--json target/bench/results.json]
                                     [--only SCENARIO...] [--bin-dir DIR] [--env NAME=VALUE...]
+                                    [--overhead-requests 500]
 
 (--only: some scenarios, the floor always; --bin-dir: other binaries, e.g. an
 earlier build kept for comparison; --env: an extra variable for every function,
@@ -14,8 +15,10 @@ for experiments such as SSL_CERT_FILE=...)
 What it does:
 
 1. Starts the project's AWS emulator (tests/emulator/launcher.py, moto on a
-   free loopback port) and a local Lambda Runtime API (bench/runtime_api.py)
-   in this process.
+   free loopback port; local images for serve_predictions' endpoint only, see
+   bench/serve_overhead.py) and a local Lambda Runtime API
+   (bench/runtime_api.py) in this process. With the `serve` scenario, trains
+   the example model and serves it on a local endpoint first (~5 s).
 2. For each scenario below, and for the floor (bench/floor: lambda_runtime
    with an echo handler, no AWS SDK, the same release profile), `--runs`
    times, interleaved so that every binary sees the same machine load:
@@ -36,7 +39,14 @@ What it does:
 3. Sizes: the bootstrap (target/release/<name>) and its zip as Lambda takes
    it (one file named `bootstrap`, mode 755, deflated); also the arm64 zip
    of target/lambda/<name>/bootstrap when `make build` has produced it.
-4. Prints one table of medians with a verdict per budget, and writes the same
+4. serve_predictions' overhead (bench/serve_overhead.py; with the `serve`
+   scenario, unless --overhead-requests 0): --overhead-requests predictions
+   through the warm release binary and as many direct InvokeEndpoint calls
+   (bench/floor's invoke_direct, the function's own SDK client), interleaved,
+   to the same local endpoint; p50/p99 of each and their difference, beside
+   the floor's Runtime API round trip for the same event. Goal: under 2 ms
+   added at p50.
+5. Prints one table of medians with a verdict per budget, and writes the same
    (plus every run) as JSON to --json.
 
 Budgets: cold start (ready) within 2x of the floor's; peak RSS under 16 MiB on
@@ -76,6 +86,7 @@ sys.dont_write_bytecode = True
 
 sys.path.insert(0, str(ROOT / "tests" / "emulator"))
 import example_latency  # noqa: E402
+import serve_overhead  # noqa: E402
 from emulator_process import EmulatorError, EmulatorProcess  # noqa: E402
 from runtime_api import RuntimeApi  # noqa: E402
 
@@ -126,6 +137,8 @@ EXTRA_ENV: dict[str, str] = {}
 
 # The example model's /invocations latency series (bench/example_latency.py).
 EXAMPLE_REQUESTS = 200
+# serve_predictions' overhead: requests each way (bench/serve_overhead.py).
+OVERHEAD_REQUESTS = 500
 
 
 class Failed(Exception):
@@ -140,8 +153,13 @@ class Emulator(EmulatorProcess):
     """The emulator, its log in target/bench/emulator.log, and its call log."""
 
     def __init__(self) -> None:
+        # Local images for serve_predictions' endpoint only (its own repository):
+        # the other scenarios' images complete at once, as without the option.
+        images = serve_overhead.local_images_file(ROOT / "target" / "bench" / "local-images.json")
         try:
-            super().__init__(stderr=open(ROOT / "target" / "bench" / "emulator.log", "w"))
+            super().__init__(
+                ["--local-images", str(images)], stderr=open(ROOT / "target" / "bench" / "emulator.log", "w")
+            )
         except EmulatorError as error:
             raise SystemExit(f"bench: {error} (target/bench/emulator.log)") from None
         self.url = self.endpoint_url
@@ -360,6 +378,13 @@ def prepare_deploy_update(ctx: Context, run: int) -> tuple[dict, dict[str, str]]
     return package_event(new), {"MODEL_PACKAGE_GROUP_NAME": group, "ENDPOINT_NAME": endpoint}
 
 
+def prepare_serve(ctx: Context, run: int) -> tuple[dict, dict[str, str]]:
+    # A prediction of the sample request (3 CSV rows) from the live local
+    # endpoint (made once, before the runs: serve_overhead.create_endpoint).
+    event = serve_overhead.http_api_event(serve_overhead.SAMPLE.read_bytes(), str(uuid.uuid4()))
+    return event, {"ENDPOINT_NAME": serve_overhead.ENDPOINT}
+
+
 def prepare_floor(ctx: Context, run: int) -> tuple[dict, dict[str, str]]:
     return sample("ecr-push.json"), {}
 
@@ -447,6 +472,14 @@ SCENARIOS = [
             ("sagemaker:UpdateEndpoint", "blue/green deployment"),
             ("sagemaker:AddTags", "the endpoint's tags name the version it now serves"),
         ],
+    ),
+    Scenario(
+        "serve",
+        "serve_predictions",
+        "HTTP API POST /predictions (3 CSV rows) -> the live model's answer",
+        prepare_serve,
+        {"statusCode": 200},
+        [("sagemaker:InvokeEndpoint", "the prediction itself (the live version's tags are read by GET /model only)")],
     ),
 ]
 
@@ -682,6 +715,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--only", nargs="*", help="scenario keys to run (the floor always runs)")
     parser.add_argument("--bin-dir", default=str(BIN_DIR), help="the binaries to measure (default target/release)")
     parser.add_argument(
+        "--overhead-requests", type=int, default=OVERHEAD_REQUESTS,
+        help=f"serve_predictions' overhead: requests each way (default {OVERHEAD_REQUESTS}; 0: not measured)",
+    )
+    parser.add_argument(
         "--env", action="append", default=[], metavar="NAME=VALUE",
         help="an extra variable for every function (experiments, e.g. SSL_CERT_FILE=...)",
     )
@@ -690,7 +727,10 @@ def main(argv: list[str]) -> int:
     BIN_DIR = Path(options.bin_dir).resolve()
 
     scenarios = [s for s in SCENARIOS if s is FLOOR or not options.only or s.key in options.only]
-    missing = sorted({str(binary_path(s.binary)) for s in scenarios if not binary_path(s.binary).exists()})
+    serving = any(s.key == "serve" for s in scenarios)
+    overhead_requests = options.overhead_requests if serving else 0
+    binaries = {s.binary for s in scenarios} | ({serve_overhead.DIRECT, FLOOR.binary} if overhead_requests else set())
+    missing = sorted(str(binary_path(b)) for b in binaries if not binary_path(b).exists())
     if missing:
         print(f"bench: no release binary {', '.join(missing)}: run `make bench` (it builds them)", file=sys.stderr)
         return 1
@@ -705,6 +745,9 @@ def main(argv: list[str]) -> int:
         print("bench: the emulator has no call log (GET /_emulator/calls): calls are not counted", file=sys.stderr)
     results: dict[str, list[dict]] = {s.key: [] for s in scenarios}
     try:
+        if serving:
+            print("bench: training the example and serving it (serve_predictions' endpoint) ...", file=sys.stderr, flush=True)
+            ctx.state["serving"] = serve_overhead.create_endpoint(emulator, BUCKET, ACCOUNT, REGION, ROLE_ARN)
         total = options.warmup + options.runs
         for run in range(total):
             counted = run >= options.warmup
@@ -714,7 +757,20 @@ def main(argv: list[str]) -> int:
                 record = run_once(ctx, api, scenario, run, label)
                 if counted:
                     results[scenario.key].append(record)
-    except Failed as failure:
+        overhead = None
+        if overhead_requests:
+            print(
+                f"bench: serve_predictions' overhead, {overhead_requests} requests each way ...",
+                file=sys.stderr,
+                flush=True,
+            )
+            overhead = serve_overhead.measure(
+                lambda port: lambda_env("serve_predictions", port, emulator.url, {"ENDPOINT_NAME": serve_overhead.ENDPOINT}),
+                BIN_DIR,
+                ROOT / "target" / "bench" / "logs",
+                requests=overhead_requests,
+            )
+    except (Failed, serve_overhead.Failed, serve_overhead.NotServing) as failure:
         print(f"bench: {failure}", file=sys.stderr)
         return 1
     finally:
@@ -744,6 +800,7 @@ def main(argv: list[str]) -> int:
         },
         "calls_counted": emulator.counts_calls,
         "example_invocations": example,
+        "serve_overhead": overhead,
         "summary": summaries,
         "runs_detail": results,
     }
@@ -764,7 +821,11 @@ def main(argv: list[str]) -> int:
         f"{example['rows_per_request']} CSV rows per request, {example['requests']} sequential requests): "
         f"p50 {example['p50_ms']} ms, p99 {example['p99_ms']} ms, max {example['max_ms']} ms"
     )
+    if overhead is not None:
+        print("\n" + serve_overhead.describe(overhead))
     misses = [f"{s['scenario']}: {k}" for s in summaries for k, v in s["verdicts"].items() if v.startswith("miss")]
+    if overhead is not None and overhead["verdict"] == "miss":
+        misses.append("serve: overhead p50")
     print(f"\nBudgets: {'all met' if not misses else 'missed: ' + '; '.join(misses)}")
     print(f"JSON: {out.relative_to(ROOT)}; each run's function output: target/bench/logs/")
     return 0

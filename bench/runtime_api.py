@@ -19,11 +19,15 @@ Times are ``time.monotonic()`` (CLOCK_MONOTONIC, the clock the benchmark reads
 just before it starts the process), taken as soon as the request's head has
 been parsed. The server runs in a thread of the benchmark; the benchmark waits
 on events while the function runs, so the two do not compete for the GIL.
+
+``SteadyRuntimeApi`` serves a warm function instead, invocation after
+invocation (serve_predictions' overhead, bench/serve_overhead.py).
 """
 
 from __future__ import annotations
 
 import json
+import queue
 import threading
 import time
 import uuid
@@ -159,3 +163,111 @@ def _json_or_text(body: bytes) -> Any:
         return json.loads(body)
     except ValueError:
         return body.decode("utf-8", "replace")
+
+
+class Steady:
+    """One invocation of a warm function: the event, and when it was handed
+    over and answered (``time.perf_counter()``)."""
+
+    def __init__(self, event: bytes, function_name: str):
+        self.event = event
+        self.request_id = str(uuid.uuid4())
+        self.function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
+        self.handed_at: float | None = None  # just before the event is written to the function
+        self.answered_at: float | None = None  # POST .../response or .../error, its head parsed
+        self.response: bytes | None = None
+        self.error: Any = None
+        self.done = threading.Event()
+
+
+class SteadyRuntimeApi:
+    """The Runtime API for a function kept warm: one process, invocation
+    after invocation, as Lambda reuses a sandbox (``bench/serve_overhead.py``).
+
+    ``GET .../invocation/next`` waits for the next :meth:`invoke` and answers
+    with its event (the usual headers); ``time.perf_counter()`` is read just
+    before the event is written (``handed_at``) and as soon as the head of the
+    function's ``POST .../response`` (or ``.../error``) has been parsed
+    (``answered_at``). The difference is the function's time for the event,
+    this stand-in's own share included: parsing the answer's head, a Python
+    thread's wake-up, a loopback round trip (Lambda's Runtime API sits in the
+    sandbox too). ``POST .../init/error`` sets ``init_error``.
+    """
+
+    def __init__(self) -> None:
+        self._pending: "queue.Queue[Steady]" = queue.Queue()
+        self._current: dict[str, Steady] = {}
+        self.init_error: Any = None
+        self.failed = threading.Event()
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                if self.path != f"{PREFIX}/invocation/next":
+                    return self._reply(404, b'{"errorMessage":"not found"}')
+                invocation = api._pending.get()
+                api._current[invocation.request_id] = invocation
+                headers = {
+                    "Lambda-Runtime-Aws-Request-Id": invocation.request_id,
+                    "Lambda-Runtime-Deadline-Ms": str(int(time.time() * 1000) + 30_000),
+                    "Lambda-Runtime-Invoked-Function-Arn": invocation.function_arn,
+                    "Lambda-Runtime-Trace-Id": "Root=1-00000000-000000000000000000000000;Sampled=0",
+                }
+                invocation.handed_at = time.perf_counter()
+                self._reply(200, invocation.event, headers)
+
+            def do_POST(self) -> None:
+                now = time.perf_counter()
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                if self.path == f"{PREFIX}/init/error":
+                    api.init_error = _json_or_text(body)
+                    self._reply(202, b'{"status":"OK"}')
+                    api.failed.set()
+                    return
+                parts = self.path.removeprefix(f"{PREFIX}/invocation/").split("/")
+                invocation = api._current.pop(parts[0], None) if len(parts) == 2 else None
+                if invocation is None or parts[1] not in ("response", "error"):
+                    return self._reply(404, b'{"errorMessage":"not found"}')
+                invocation.answered_at = now
+                if parts[1] == "response":
+                    invocation.response = body
+                else:
+                    invocation.error = _json_or_text(body)
+                self._reply(202, b'{"status":"OK"}')
+                invocation.done.set()
+
+            def _reply(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def invoke(self, event: bytes, function_name: str, timeout: float = 30.0) -> Steady:
+        """Hands the event to the function and waits for its answer (or an
+        init error, or ``timeout``: then ``done`` is not set)."""
+        invocation = Steady(event, function_name)
+        self._pending.put(invocation)
+        deadline = time.monotonic() + timeout
+        while not invocation.done.wait(0.05):
+            if self.failed.is_set() or time.monotonic() > deadline:
+                break
+        return invocation
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

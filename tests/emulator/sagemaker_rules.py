@@ -210,6 +210,11 @@ Rules added here:
     400 ``ValidationException`` ``Requested resource not found.`` (not the
     ``ResourceNotFound`` its API model declares: aws/aws-sdk#165); stock moto
     says ``Could not find training job '<arn>'.``
+17. Tag operations (``ListTags``, ``AddTags``, ``DeleteTags``) on the ARN of a
+    resource that does not exist answer HTTP 400 ``ValidationException``
+    ``Resource does not exist.``, as SageMaker does; stock moto fails with an
+    ``AttributeError`` (HTTP 500). The inference API's ``GET /model`` reads the
+    endpoint's tags before any endpoint exists.
 
 The check and the insert of rules 1-4 and 6-7, and rule 10's checks and
 update, run under one lock: moto's server is threaded, and two concurrent
@@ -410,7 +415,11 @@ def _model_package_tags(original: Callable[..., Any]) -> Callable[..., Any]:
             if package.tags is None:
                 package.tags = []
             return package
-        return original(self, arn)
+        found = original(self, arn)
+        if found is None:
+            # Rule 17: stock moto fails with an AttributeError (HTTP 500).
+            raise ValidationError(message="Resource does not exist.")
+        return found
 
     return _marked(get_resource_from_arn)
 

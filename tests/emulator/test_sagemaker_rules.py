@@ -226,3 +226,23 @@ def test_launcher_exits_cleanly_on_sigterm():
         assert _port_closed(launcher.port)
     finally:
         launcher.stop()
+
+
+def test_tags_of_a_resource_that_does_not_exist_are_a_validation_exception(sagemaker):
+    """Rule 17: ListTags, AddTags and DeleteTags on a missing endpoint's ARN."""
+    arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/mlops--endpoint"
+    for call in (
+        lambda: sagemaker.list_tags(ResourceArn=arn),
+        lambda: sagemaker.add_tags(ResourceArn=arn, Tags=[{"Key": "k", "Value": "v"}]),
+        lambda: sagemaker.delete_tags(ResourceArn=arn, TagKeys=["k"]),
+    ):
+        with pytest.raises(ClientError) as caught:
+            call()
+        error = caught.value.response
+        assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
+        assert error["Error"] == {**error["Error"], "Code": "ValidationException", "Message": "Resource does not exist."}
+    # Once it exists, its tags are read.
+    create_model(sagemaker, "m")
+    create_endpoint_config(sagemaker, "c", "m")
+    sagemaker.create_endpoint(EndpointName="mlops--endpoint", EndpointConfigName="c", Tags=[{"Key": "k", "Value": "v"}])
+    assert sagemaker.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "k", "Value": "v"}]

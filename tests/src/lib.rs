@@ -6,6 +6,9 @@
 //! on 127.0.0.1 and a free port, and waits for its `READY <port>` line.
 //! Dropping the [`Emulator`] kills the process; its standard input stays piped
 //! so that the launcher also stops if the test process dies without dropping it.
+//! [`Emulator::start_with_local_images`] does the same with the launcher's
+//! `--local-images FILE`: the example models train and serve for real
+//! (docs/local-sagemaker.md).
 //!
 //! ```no_run
 //! # async fn example() {
@@ -14,6 +17,7 @@
 //! # }
 //! ```
 
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -54,11 +58,40 @@ pub fn repo_root() -> PathBuf {
 
 impl Emulator {
     /// Installs the venv if needed (runs `tests/emulator/ensure-venv.sh`), starts
-    /// the launcher and waits for `READY <port>`.
+    /// the launcher and waits for `READY <port>`. No local images: every
+    /// training job completes and every endpoint is InService at once
+    /// (`EMULATOR_LOCAL_IMAGES` in this process's environment is not passed on).
     ///
     /// # Panics
     /// With a message saying what failed: this is a test helper.
     pub async fn start() -> Emulator {
+        Emulator::launch(&[]).await
+    }
+
+    /// [`start`](Self::start) with the launcher's `--local-images FILE`: training
+    /// jobs and endpoints whose image is in a repository the file names run that
+    /// example's `train` and `serve` for real, and `InvokeEndpoint` reaches the
+    /// endpoint's model server (docs/local-sagemaker.md; the file's format is
+    /// there, `scripts/demo-local-images.json` is the demo's).
+    ///
+    /// # Panics
+    /// When the file does not exist, and as [`start`](Self::start) does.
+    pub async fn start_with_local_images(file: impl AsRef<Path>) -> Emulator {
+        let file = file.as_ref();
+        assert!(
+            file.is_file(),
+            "local-images file {} does not exist",
+            file.display()
+        );
+        Emulator::launch(&[
+            OsString::from("--local-images"),
+            file.as_os_str().to_owned(),
+        ])
+        .await
+    }
+
+    /// Starts the launcher with `arguments` and waits for `READY <port>`.
+    async fn launch(arguments: &[OsString]) -> Emulator {
         let root = repo_root();
         let emulator_dir = root.join("tests").join("emulator");
 
@@ -86,9 +119,12 @@ impl Emulator {
         let launcher = emulator_dir.join("launcher.py");
         let mut child = Command::new(&python)
             .arg(&launcher)
+            .args(arguments)
             .current_dir(&root)
             .env_remove("AWS_PROFILE")
             .env_remove("AWS_ENDPOINT_URL")
+            // Local images only when asked for (`--local-images`).
+            .env_remove("EMULATOR_LOCAL_IMAGES")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
