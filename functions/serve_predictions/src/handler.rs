@@ -102,7 +102,8 @@ pub async fn handle(
         )),
     };
     let mut response = answer.unwrap_or_else(|problem| {
-        info!(code = problem.code, message = %problem.message, "problem");
+        // The code only: a model's message may quote the request's data.
+        info!(code = problem.code, "problem");
         problem.into_response(&request_id)
     });
     if let Ok(value) = request_id.parse() {
