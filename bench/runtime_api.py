@@ -71,17 +71,39 @@ class Invocation:
         self.released = threading.Event()  # the benchmark is done with the process
 
 
+class _Handler(BaseHTTPRequestHandler):
+    """What both stand-ins' handlers share: keep-alive, as Lambda's endpoint,
+    no request log, and JSON answers."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def _reply(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _serve(handler: type[_Handler]) -> tuple[ThreadingHTTPServer, int]:
+    """The handler on a free loopback port, served by a daemon thread."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, server.server_address[1]
+
+
 class RuntimeApi:
     def __init__(self) -> None:
         self.invocation: Invocation | None = None
         api = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # keep-alive, as Lambda's endpoint
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
+        class Handler(_Handler):
             def do_GET(self) -> None:
                 now = time.monotonic()
                 invocation = api.invocation
@@ -132,20 +154,7 @@ class RuntimeApi:
                     return self._reply(404, b'{"errorMessage":"not found"}')
                 self._reply(202, b'{"status":"OK"}')
 
-            def _reply(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                for key, value in (headers or {}).items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.server, self.port = _serve(Handler)
 
     def arm(self, event: bytes, function_name: str) -> Invocation:
         self.invocation = Invocation(event, function_name)
@@ -201,12 +210,7 @@ class SteadyRuntimeApi:
         self.failed = threading.Event()
         api = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
+        class Handler(_Handler):
             def do_GET(self) -> None:
                 if self.path != f"{PREFIX}/invocation/next":
                     return self._reply(404, b'{"errorMessage":"not found"}')
@@ -242,20 +246,7 @@ class SteadyRuntimeApi:
                 self._reply(202, b'{"status":"OK"}')
                 invocation.done.set()
 
-            def _reply(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                for key, value in (headers or {}).items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.server, self.port = _serve(Handler)
 
     def invoke(self, event: bytes, function_name: str, timeout: float = 30.0) -> Steady:
         """Hands the event to the function and waits for its answer (or an

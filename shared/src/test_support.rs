@@ -438,6 +438,30 @@ pub mod runtime_api {
         }
     }
 
+    /// The three cold-start tests of a function, for its `tests/cold_start.rs`:
+    /// `shared::cold_start_tests!(ColdStartCases { binary, good, bad });`.
+    #[macro_export]
+    macro_rules! cold_start_tests {
+        ($cases:expr) => {
+            const CASES: $crate::test_support::runtime_api::ColdStartCases = $cases;
+
+            #[test]
+            fn a_bad_environment_is_reported_to_lambda_as_the_init_error() {
+                CASES.assert_bad_environments_are_init_errors();
+            }
+
+            #[test]
+            fn a_bad_environment_still_exits_when_the_runtime_api_is_unreachable() {
+                CASES.assert_bad_environment_exits_without_runtime_api();
+            }
+
+            #[test]
+            fn a_good_environment_asks_for_the_first_event() {
+                CASES.assert_good_environment_asks_for_an_event();
+            }
+        };
+    }
+
     /// One function's cold-start cases: its binary, an environment it starts
     /// with, and bad ones: a variable of `good` unset (`None`) or set to a
     /// bad value, with what the error message says about it.

@@ -169,7 +169,7 @@ async fn predict(
         .send()
         .await
         .map_err(|err| from_invoke(&err, &config.endpoint_name, config.timeout))?;
-    Ok(prediction(output))
+    prediction(output)
 }
 
 /// The request's `Content-Type` when its media type is one the model takes
@@ -203,8 +203,9 @@ fn supported_content_type<'a>(
 
 /// The model's answer as it came: its content type, body, custom attributes
 /// and the variant that served it. Text stays text; anything else is binary
-/// (API Gateway base64-encodes it on the way out).
-fn prediction(output: InvokeEndpointOutput) -> Response<Body> {
+/// (API Gateway base64-encodes it on the way out). A header that cannot go
+/// back as it came (not a valid HTTP header value) is the model failing.
+fn prediction(output: InvokeEndpointOutput) -> Result<Response<Body>, Problem> {
     let content_type = output
         .content_type()
         .unwrap_or("application/octet-stream")
@@ -224,9 +225,13 @@ fn prediction(output: InvokeEndpointOutput) -> Response<Body> {
         Ok(text) => Body::Binary(text.into_bytes()),
         Err(not_text) => Body::Binary(not_text.into_bytes()),
     };
-    response
-        .body(body)
-        .unwrap_or_else(|_| Response::new(Body::Empty))
+    response.body(body).map_err(|_| {
+        Problem::new(
+            StatusCode::BAD_GATEWAY,
+            "ModelError",
+            "the model's answer has a header that is not valid HTTP",
+        )
+    })
 }
 
 fn is_text(content_type: &str) -> bool {

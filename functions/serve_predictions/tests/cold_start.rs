@@ -23,23 +23,8 @@ const BAD: &[(&str, Option<&str>, &str)] = &[
     ),
 ];
 
-const CASES: ColdStartCases = ColdStartCases {
+shared::cold_start_tests!(ColdStartCases {
     binary: BINARY,
     good: GOOD,
     bad: BAD,
-};
-
-#[test]
-fn a_bad_environment_is_reported_to_lambda_as_the_init_error() {
-    CASES.assert_bad_environments_are_init_errors();
-}
-
-#[test]
-fn a_bad_environment_still_exits_when_the_runtime_api_is_unreachable() {
-    CASES.assert_bad_environment_exits_without_runtime_api();
-}
-
-#[test]
-fn a_good_environment_asks_for_the_first_event() {
-    CASES.assert_good_environment_asks_for_an_event();
-}
+});

@@ -562,3 +562,20 @@ async fn the_sample_event_is_a_prediction() {
     assert_eq!(response.headers()[headers::REQUEST_ID], "Hs4-ggY2oAMEV9g=");
     assert_eq!(invoke.num_calls(), 1);
 }
+
+/// A model answer whose headers cannot be passed on is no prediction: 502,
+/// never an empty 200.
+#[tokio::test]
+async fn an_answer_with_a_header_that_cannot_go_back_is_a_model_error() {
+    let invoke = mock!(aws_sdk_sagemakerruntime::Client::invoke_endpoint).then_output(|| {
+        InvokeEndpointOutput::builder()
+            .body(Blob::new("151.2\n"))
+            .content_type("text/csv\r\nx-injected: 1")
+            .build()
+    });
+    let service = service(&[&invoke], &[], config(&[]));
+    let response = handle(&service, csv_request("0.03,0.05\n")).await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+    assert_eq!(json_of(&response)["code"], "ModelError");
+    assert!(response.headers().get("x-injected").is_none());
+}
