@@ -108,6 +108,24 @@ impl EnvReader {
         value
     }
 
+    /// `EVENT_BUS_NAME` (default `default`) and `EVENT_SOURCE` (default
+    /// [`crate::events_bus::DEFAULT_EVENT_SOURCE`]; `aws.` is AWS's own).
+    pub fn event_bus(&mut self) -> crate::events_bus::EventBus {
+        let name = self
+            .optional("EVENT_BUS_NAME")
+            .unwrap_or_else(|| "default".to_string());
+        let source = self
+            .optional("EVENT_SOURCE")
+            .unwrap_or_else(|| crate::events_bus::DEFAULT_EVENT_SOURCE.to_string());
+        if source.starts_with("aws.") {
+            self.problem(
+                "EVENT_SOURCE",
+                "must not start with \"aws.\" (reserved for AWS services)",
+            );
+        }
+        crate::events_bus::EventBus { name, source }
+    }
+
     /// `true`/`false` (any case), or `default` when unset.
     pub fn flag_or(&mut self, variable: &str, default: bool) -> bool {
         match self.optional(variable).map(|v| v.to_ascii_lowercase()) {

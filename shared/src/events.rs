@@ -207,6 +207,23 @@ pub struct EndpointStateChange {
     pub endpoint_config_name: Option<String>,
     /// Upper case with underscores in these events: `IN_SERVICE`, `UPDATING`, ...
     pub endpoint_status: String,
+    /// SageMaker's reason, after a failure or a rolled-back update.
+    #[serde(default)]
+    pub failure_reason: Option<String>,
+    /// The endpoint's tags when it changed.
+    #[serde(default)]
+    pub tags: std::collections::HashMap<String, String>,
+}
+
+/// `detail` of EventBridge's "Scheduled Event" (a schedule rule firing): `{}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduledEvent {}
+
+pub const SCHEDULED_EVENT: &str = "Scheduled Event";
+
+impl Detail for ScheduledEvent {
+    const DETAIL_TYPE: &'static str = SCHEDULED_EVENT;
+    const SOURCE: Option<&'static str> = Some("aws.events");
 }
 
 pub const ENDPOINT_STATE_CHANGE: &str = "SageMaker Endpoint State Change";

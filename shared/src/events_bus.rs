@@ -7,6 +7,27 @@ use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use crate::events::Detail;
 use crate::PipelineError;
 
+/// Where the pipeline publishes its own events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventBus {
+    pub name: String,
+    pub source: String,
+}
+
+/// The source of the pipeline's events unless `EVENT_SOURCE` says otherwise.
+pub const DEFAULT_EVENT_SOURCE: &str = "mlops.pipeline";
+
+impl EventBus {
+    /// The `PutEvents` entry for `detail`, about `resource`, on this bus.
+    pub fn entry<D: Detail>(
+        &self,
+        resource: &str,
+        detail: &D,
+    ) -> Result<PutEventsRequestEntry, PipelineError> {
+        entry(&self.name, &self.source, resource, detail)
+    }
+}
+
 /// The `PutEvents` entry for `detail`, about `resource`. Pure.
 pub fn entry<D: Detail>(
     bus: &str,

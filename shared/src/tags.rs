@@ -13,6 +13,12 @@ pub mod keys {
     pub const IMAGE_TAG: &str = "mlops:image-tag";
     pub const MODEL_PACKAGE_ARN: &str = "mlops:model-package-arn";
     pub const MODEL_PACKAGE_VERSION: &str = "mlops:model-package-version";
+    /// On an endpoint: the version its last Create/UpdateEndpoint moves it to
+    /// (the two tags above name the version it serves, once in service).
+    pub const DEPLOYING_MODEL_PACKAGE_ARN: &str = "mlops:deploying-model-package-arn";
+    pub const DEPLOYING_MODEL_PACKAGE_VERSION: &str = "mlops:deploying-model-package-version";
+    /// On an endpoint: the last version whose deployment there failed.
+    pub const FAILED_MODEL_PACKAGE_VERSION: &str = "mlops:failed-model-package-version";
     pub const S3_BUCKET: &str = "mlops:s3-bucket";
     pub const S3_KEY: &str = "mlops:s3-key";
     /// The debounce window a retraining job stands for: `<start>/PT<seconds>S`.

@@ -72,6 +72,8 @@ fn every_sample_in_events_parses_as_its_functions_input() {
             parse_event::<EventBridgeEvent<ModelPackageStateChange>>(payload).map(drop)
         } else if name.starts_with("endpoint-") {
             parse_event::<EventBridgeEvent<EndpointStateChange>>(payload).map(drop)
+        } else if name.starts_with("scheduled-") {
+            parse_event::<EventBridgeEvent<shared::events::ScheduledEvent>>(payload).map(drop)
         } else if name == "s3-test-event.json" {
             // What S3 sends when a notification configuration is saved.
             assert_eq!(payload["Event"], "s3:TestEvent");

@@ -2,8 +2,9 @@
 
 `install()` makes moto's threaded server answer paths under ``/_emulator/``
 itself (no AWS service uses that path; an S3 bucket name cannot start with
-``_``). Plain HTTP/1.1 and JSON, no signature needed. Two resources: a
-training job's outcome and an endpoint's state.
+``_``). Plain HTTP/1.1 and JSON, no signature needed. Three resources: a
+training job's outcome, an endpoint's state, and the region's defaults for
+held endpoint creates and updates.
 
 Training jobs
 -------------
@@ -50,9 +51,10 @@ Endpoints
     POST /_emulator/sagemaker/endpoints/<endpoint name>[?region=us-east-1]
     Content-Type: application/json
 
-    {"EndpointStatus": "Updating", "FailureReason": "..."}
+    {"EndpointStatus": "Updating", "FailureReason": "...",
+     "UpdateSeconds": 5, "UpdateOutcome": "RolledBack"}
 
-GET reads the endpoint; POST changes it, then answers the same. Both keys are
+GET reads the endpoint; POST changes it, then answers the same. Every key is
 optional; a key that is not sent leaves that part as it is.
 
 * ``EndpointStatus``: one of SageMaker's ``OutOfService``, ``Creating``,
@@ -60,45 +62,127 @@ optional; a key that is not sent leaves that part as it is.
   ``Deleting``, ``Failed``, ``UpdateRollbackFailed``. ``DescribeEndpoint``
   then shows it, and ``UpdateEndpoint`` refuses an endpoint that is not
   ``InService`` (sagemaker_rules rule 10). Removes ``FailureReason`` unless the
-  request sets one.
+  request sets one. A held create or update (below) pending on the endpoint
+  is cancelled: the test has decided its status.
 * ``FailureReason``: a string, or ``null`` to remove it.
 * ``StatusAfterUpdate``: ``InService`` (the default: ``UpdateEndpoint``
   completes at once) or ``Updating``: each successful ``UpdateEndpoint`` then
   leaves the endpoint ``Updating``, as SageMaker does for the minutes a
   deployment takes, until a test posts ``{"EndpointStatus": "InService"}``.
   The check and the change are atomic, so of concurrent updates exactly one
-  succeeds and the others are "Cannot update in-progress endpoint".
+  succeeds and the others are "Cannot update in-progress endpoint". No event
+  is sent, and ``UpdateSeconds`` does not apply while this is ``Updating``.
+* ``UpdateSeconds``: a number, more than 0 and at most 600, or ``null`` to
+  remove it. Each successful ``UpdateEndpoint`` of the endpoint leaves it
+  ``Updating`` (already on the new configuration, as the emulator's other
+  updates) for that long and sends a "SageMaker Endpoint State Change" event
+  with ``EndpointStatus`` ``UPDATING``; then a timer thread (never the
+  request) completes the update as ``UpdateOutcome`` says and sends a second
+  event. Meanwhile another update is "Cannot update in-progress endpoint".
+  If the endpoint is deleted meanwhile (even if created again), or a test
+  posts its ``EndpointStatus``, the timer does nothing. Endpoints that
+  local_sagemaker serves (a local image) are never held this way: their
+  update lasts until the model server answers ``/ping``, as before.
+* ``UpdateOutcome``: ``InService`` (the default) or ``RolledBack``, or
+  ``null`` to remove it. ``InService``: the endpoint is ``InService`` on the
+  new configuration, without ``FailureReason``; the event says
+  ``IN_SERVICE``. ``RolledBack`` (SageMaker's alarm rollback of a blue/green
+  deployment): the endpoint is back on the configuration it had before the
+  update (``EndpointConfigName``, variants, data capture), ``InService``,
+  with ``FailureReason`` = ``RollbackReason`` or else "Deployment was rolled
+  back: CloudWatch alarm(s) <the update's
+  ``DeploymentConfig.AutoRollbackConfiguration`` alarm names, joined with ",
+  "; or "of the deployment"> went into ALARM state."; the event says
+  ``IN_SERVICE`` and carries that ``FailureReason``. ``UpdateCount`` and
+  ``LastDeploymentConfig`` still count and show the rolled-back update.
+* ``RollbackReason``: a string of 1-1024 characters, or ``null`` to remove it.
+
+``UpdateSeconds``, ``UpdateOutcome`` and ``RollbackReason`` are the endpoint's
+own; each one it lacks comes from the region's defaults (below). They belong
+to the endpoint: a deleted and re-created endpoint starts without them.
+
+The events are local_sagemaker's (``endpoint_event``): source
+``aws.sagemaker``, detail-type "SageMaker Endpoint State Change", on the
+region's default bus, ``resources`` the endpoint ARN, ``detail``
+``{"EndpointName", "EndpointArn", "EndpointConfigName", "ProductionVariants",
+"EndpointStatus" (upper snake case), "CreationTime", "LastModifiedTime"
+(epoch milliseconds), "Tags" ({key: value}), "FailureReason"?}``.
 
 Answers: 200 ``{"EndpointName", "EndpointArn", "EndpointStatus",
 "EndpointConfigName", "LastDeploymentConfig", "UpdateCount",
-"FailureReason"?, "StatusAfterUpdate"?}`` (the last only when set to
-``Updating``). ``LastDeploymentConfig`` is the ``DeploymentConfig`` of
-the last ``UpdateEndpoint`` exactly as the request had it (``null`` before any
-update, or after one without it), ``UpdateCount`` the number of successful
-``UpdateEndpoint`` calls since ``CreateEndpoint``. 404 ``NotFound`` for an
-endpoint that does not exist, 400 ``BadRequest`` for a bad body
-(``ENDPOINT_BODY``), 405 for a method other than GET and POST.
+"FailureReason"?, "StatusAfterUpdate"?, "UpdateSeconds"?, "UpdateOutcome"?,
+"RollbackReason"?}`` (``StatusAfterUpdate`` only when set to ``Updating``,
+the other three when the endpoint has its own). ``LastDeploymentConfig`` is
+the ``DeploymentConfig`` of the last ``UpdateEndpoint`` exactly as the request
+had it (``null`` before any update, or after one without it), ``UpdateCount``
+the number of successful ``UpdateEndpoint`` calls since ``CreateEndpoint``.
+404 ``NotFound`` for an endpoint that does not exist, 400 ``BadRequest`` for a
+bad body (``ENDPOINT_BODY``; the message names the field), 405 for a method
+other than GET and POST.
+
+Held creates and updates: the region's defaults
+-----------------------------------------------
+
+    GET  /_emulator/sagemaker/endpoint-defaults[?region=us-east-1]
+    POST /_emulator/sagemaker/endpoint-defaults[?region=us-east-1]
+    Content-Type: application/json
+
+    {"UpdateSeconds": 5, "UpdateOutcome": "InService", "RollbackReason": "...",
+     "CreateSeconds": 5}
+
+A create cannot be held by a setting on the endpoint (it does not exist
+yet), and a test may want every update held. POST replaces the region's
+defaults whole (``{}`` clears them); every key is optional:
+``UpdateSeconds``, ``UpdateOutcome`` and ``RollbackReason`` as above, for
+every endpoint of the region that lacks its own; ``CreateSeconds`` (more than 0,
+at most 600): each ``CreateEndpoint`` afterwards (of an endpoint local_sagemaker
+does not serve) leaves the endpoint ``Creating`` that long, with a
+``CREATING`` event, then ``InService`` with an ``IN_SERVICE`` event. Without
+it, ``CreateEndpoint`` stays stock moto's: ``InService`` at once, no event.
+
+Answers: 200 with the defaults now in force (``{}`` when none); 400
+``BadRequest`` for a bad body (``ENDPOINT_DEFAULTS_BODY``), 404 ``NotFound``
+for a region moto does not know, 405 for a method other than GET and POST.
+
+The timers are daemon threads; `shutdown()` (registered with ``atexit``)
+cancels the ones still pending.
 """
 
 from __future__ import annotations
 
+import atexit
+import copy
+import functools
 import json
 import sys
+import threading
 from typing import Any, Callable, Iterable
 
 import jsonschema
 from jsonschema.exceptions import best_match
+from moto.core.utils import utcnow
 from werkzeug.wrappers import Request, Response
 
+import local_sagemaker
 import sagemaker_rules
 
 PREFIX = "/_emulator/"
 TRAINING_JOBS = "/_emulator/sagemaker/training-jobs/"
 ENDPOINTS = "/_emulator/sagemaker/endpoints/"
+ENDPOINT_DEFAULTS = "/_emulator/sagemaker/endpoint-defaults"
 DEFAULT_REGION = "us-east-1"
 _MARK = "_project_emulator_control"
 _STATUS_AFTER_UPDATE = "_project_emulator_status_after_update"
 _STATUSES_AFTER_UPDATE = ("InService", "Updating")
+# Held changes: an endpoint's own UpdateSeconds/UpdateOutcome/RollbackReason
+# ({key: value}, an attribute of the FakeEndpoint, so a deleted endpoint's go
+# with it); the region's defaults (an attribute of the backend); the token of
+# the timer that will complete the endpoint's held create or update.
+_UPDATE_SETTINGS = "_project_emulator_update_settings"
+_DEFAULTS = "_project_emulator_endpoint_defaults"
+_HOLD = "_project_emulator_hold"
+_UPDATE_KEYS = ("UpdateSeconds", "UpdateOutcome", "RollbackReason")
+_UPDATE_OUTCOMES = ("InService", "RolledBack")
 
 
 # Request bodies are checked against JSON Schemas (draft 2020-12, declared beside
@@ -191,43 +275,89 @@ def _changes(body: Any) -> dict[str, Any]:
     return changes
 
 
+# How long a held create or update takes: more than 0, at most 10 minutes.
+_HOLD_SECONDS = {"type": "number", "exclusiveMinimum": 0, "maximum": 600}
+# SageMaker's FailureReason is at most 1024 characters.
+_ROLLBACK_REASON = {"type": "string", "minLength": 1, "maxLength": 1024}
+
 ENDPOINT_BODY = {
     "type": "object",
     "properties": {
         "EndpointStatus": {"enum": list(sagemaker_rules.ENDPOINT_STATUSES)},
         "FailureReason": _REASON,
         "StatusAfterUpdate": {"enum": list(_STATUSES_AFTER_UPDATE)},
+        # null removes the endpoint's own setting (the region's default applies again)
+        "UpdateSeconds": {**_HOLD_SECONDS, "type": ["number", "null"]},
+        "UpdateOutcome": {"enum": [*_UPDATE_OUTCOMES, None]},
+        "RollbackReason": {**_ROLLBACK_REASON, "type": ["string", "null"]},
     },
     "additionalProperties": False,
 }
 _ENDPOINT_BODY = body_validator(ENDPOINT_BODY)
 
+ENDPOINT_DEFAULTS_BODY = {
+    "type": "object",
+    "properties": {
+        "UpdateSeconds": _HOLD_SECONDS,
+        "UpdateOutcome": {"enum": list(_UPDATE_OUTCOMES)},
+        "RollbackReason": _ROLLBACK_REASON,
+        "CreateSeconds": _HOLD_SECONDS,
+    },
+    "additionalProperties": False,
+}
+_ENDPOINT_DEFAULTS_BODY = body_validator(ENDPOINT_DEFAULTS_BODY)
+
 
 def _endpoint_changes(body: Any) -> dict[str, Any]:
-    """The keyword arguments of set_endpoint_state, validated."""
+    """The keyword arguments of `_set_endpoint_state`, validated."""
     check_body(_ENDPOINT_BODY, body)
     keywords = {
         "EndpointStatus": "status",
         "FailureReason": "failure_reason",
         "StatusAfterUpdate": "status_after_update",
     }
-    return {keywords[key]: value for key, value in body.items()}
+    changes = {keywords[key]: value for key, value in body.items() if key in keywords}
+    settings = {key: body[key] for key in _UPDATE_KEYS if key in body}
+    if settings:
+        changes["update_settings"] = settings
+    return changes
 
 
-def _with_status_after_update(backend: Any, name: str, state: dict[str, Any]) -> dict[str, Any]:
-    after = getattr(backend.endpoints.get(name), _STATUS_AFTER_UPDATE, "InService")
+def _control_view(backend: Any, name: str, state: dict[str, Any]) -> dict[str, Any]:
+    """sagemaker_rules' view of the endpoint plus what this module keeps on it:
+    StatusAfterUpdate when it is Updating, the endpoint's own held-update keys."""
+    endpoint = backend.endpoints.get(name)
+    after = getattr(endpoint, _STATUS_AFTER_UPDATE, "InService")
     if after != "InService":
         state["StatusAfterUpdate"] = after
+    state.update(getattr(endpoint, _UPDATE_SETTINGS, {}))
     return state
 
 
 def _set_endpoint_state(backend: Any, name: str, **changes: Any) -> dict[str, Any]:
     after = changes.pop("status_after_update", None)
+    settings = changes.pop("update_settings", {})
     with sagemaker_rules._LOCK:  # an RLock: set_endpoint_state takes it again
         state = sagemaker_rules.set_endpoint_state(backend, name, **changes)
+        endpoint = backend.endpoints[name]
         if after is not None:
-            setattr(backend.endpoints[name], _STATUS_AFTER_UPDATE, after)
-        return _with_status_after_update(backend, name, state)
+            setattr(endpoint, _STATUS_AFTER_UPDATE, after)
+        if settings:
+            own = dict(getattr(endpoint, _UPDATE_SETTINGS, {}))
+            for key, value in settings.items():
+                if value is None:
+                    own.pop(key, None)
+                else:
+                    own[key] = value
+            setattr(endpoint, _UPDATE_SETTINGS, own)
+        if "status" in changes:  # the test decides the status: a held change will not
+            setattr(endpoint, _HOLD, None)
+        return _control_view(backend, name, state)
+
+
+def _defaults(backend: Any) -> dict[str, Any]:
+    """The region's held-change defaults (``ENDPOINT_DEFAULTS_BODY``), {} if none."""
+    return backend.__dict__.get(_DEFAULTS, {})
 
 
 def _body(request: Request) -> Any:
@@ -270,13 +400,33 @@ def _endpoint(request: Request, name: str) -> Response:
     backend, where = _backend(request)
     try:
         if request.method == "GET":
-            state = sagemaker_rules.get_endpoint_state(backend, name)
-            state = _with_status_after_update(backend, name, state)
+            with sagemaker_rules._LOCK:
+                state = sagemaker_rules.get_endpoint_state(backend, name)
+                state = _control_view(backend, name, state)
         else:
             state = _set_endpoint_state(backend, name, **changes)
     except KeyError:
         return _error(404, "NotFound", f"no endpoint {name!r} in {where}")
     return _reply(200, state)
+
+
+def _endpoint_defaults(request: Request) -> Response:
+    if request.method not in ("GET", "POST"):
+        return _error(405, "MethodNotAllowed", "use GET or POST")
+    try:
+        backend, _where = _backend(request)
+    except KeyError:
+        return _error(404, "NotFound", f"no region {request.args.get('region')!r}")
+    if request.method == "POST":
+        try:
+            body = _body(request)
+            check_body(_ENDPOINT_DEFAULTS_BODY, body)
+        except ValueError as error:  # not JSON, or BadBody
+            return _error(400, "BadRequest", str(error))
+        with sagemaker_rules._LOCK:
+            backend.__dict__[_DEFAULTS] = dict(body)  # replaces them all; {} clears
+    with sagemaker_rules._LOCK:
+        return _reply(200, dict(_defaults(backend)))
 
 
 def _no_constant(constant: str) -> Any:
@@ -292,6 +442,8 @@ def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
         name = path[len(prefix) :] if path.startswith(prefix) else ""
         if name and "/" not in name:
             response = handle(request, name)
+    if path == ENDPOINT_DEFAULTS:
+        response = _endpoint_defaults(request)
     if response is None:
         response = _error(404, "NotFound", f"no emulator control endpoint {path}")
     return response(environ, start_response)
@@ -308,7 +460,8 @@ def install() -> None:
     base = threaded_moto_server.DomainDispatcherApplication
     if getattr(base, _MARK, False):
         return
-    _install_status_after_update()
+    _install_held_changes()
+    atexit.register(shutdown)
 
     class Dispatcher(base):  # type: ignore[valid-type, misc]
         def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -320,19 +473,165 @@ def install() -> None:
     threaded_moto_server.DomainDispatcherApplication = Dispatcher  # type: ignore[misc]
 
 
-def _install_status_after_update() -> None:
-    """Wraps rule 10's UpdateEndpoint (sagemaker_rules.install must have run):
-    an endpoint with ``StatusAfterUpdate`` ``Updating`` stays ``Updating``,
-    set under the same lock as the update so that no other update slips in."""
+# --- held creates and updates -------------------------------------------------
+
+_timers: set[threading.Timer] = set()
+_timers_lock = threading.Lock()
+_stopped = False
+
+
+def _after(seconds: float, action: Callable[[], None]) -> None:
+    """Runs ``action`` on a timer thread ``seconds`` from now: never in the
+    request that started it. `shutdown` cancels what has not run yet."""
+
+    def run() -> None:
+        with _timers_lock:
+            _timers.discard(timer)
+            if _stopped:
+                return
+        try:
+            action()
+        except Exception as error:  # a defect here must not pass silently
+            sys.stderr.write(f"[control] a held endpoint change failed: {error!r}\n")
+            sys.stderr.flush()
+
+    timer = threading.Timer(seconds, run)
+    timer.daemon = True
+    with _timers_lock:
+        if _stopped:
+            return
+        _timers.add(timer)
+    timer.start()
+
+
+def shutdown() -> None:
+    """Cancels the held creates and updates still pending (run at exit)."""
+    global _stopped
+    with _timers_lock:
+        _stopped = True
+        pending = list(_timers)
+        _timers.clear()
+    for timer in pending:
+        timer.cancel()
+
+
+def _served_locally(backend: Any, config_name: str) -> bool:
+    """Whether local_sagemaker runs this configuration's model (its endpoints
+    keep their own Creating/Updating, until the model server answers /ping)."""
+    return local_sagemaker._served_image(backend, config_name) is not None
+
+
+def _update_settings(backend: Any, endpoint: Any) -> dict[str, Any]:
+    """UpdateSeconds, UpdateOutcome and RollbackReason for the endpoint: each
+    its own when set, else the region's default, else None."""
+    own, defaults = getattr(endpoint, _UPDATE_SETTINGS, {}), _defaults(backend)
+    return {key: own.get(key, defaults.get(key)) for key in _UPDATE_KEYS}
+
+
+def _alarm_rollback_reason(deployment_config: dict[str, Any] | None) -> str:
+    """The emulator's FailureReason for an update rolled back by its alarms."""
+    alarms = ((deployment_config or {}).get("AutoRollbackConfiguration") or {}).get("Alarms") or []
+    names = [alarm["AlarmName"] for alarm in alarms if isinstance(alarm, dict) and alarm.get("AlarmName")]
+    which = ", ".join(names) if names else "of the deployment"
+    return f"Deployment was rolled back: CloudWatch alarm(s) {which} went into ALARM state."
+
+
+def _hold(backend: Any, endpoint: Any, status: str, seconds: float, finish: Callable[[Any], None]) -> None:
+    """Leaves the endpoint in ``status`` (Creating, Updating) with an event; in
+    ``seconds`` it becomes InService with another, after ``finish(endpoint)``,
+    unless it was deleted, or a test set its status, meanwhile. Under the
+    rules' lock, so that the events of one endpoint go out in order."""
+    token = object()
+    endpoint.endpoint_status = status
+    setattr(endpoint, _HOLD, token)
+    local_sagemaker.endpoint_event(backend, endpoint)
+    name = endpoint.endpoint_name
+
+    def complete() -> None:
+        with sagemaker_rules._LOCK:
+            current = backend.endpoints.get(name)
+            if current is None or getattr(current, _HOLD, None) is not token:
+                return  # deleted (perhaps created again), or its status set by a test
+            setattr(current, _HOLD, None)
+            finish(current)
+            current.endpoint_status = "InService"
+            current.last_modified_time = utcnow()
+            local_sagemaker.endpoint_event(backend, current)
+
+    _after(seconds, complete)
+
+
+def _in_service(endpoint: Any) -> None:
+    """How a held change ends by default: on its new configuration, no reason."""
+    endpoint.failure_reason = None
+
+
+def _rolled_back(previous: dict[str, Any], reason: str) -> Callable[[Any], None]:
+    """How a held update with UpdateOutcome RolledBack ends: back on
+    ``previous`` (the endpoint's attributes before the update), with ``reason``."""
+
+    def finish(endpoint: Any) -> None:
+        for attribute, value in previous.items():
+            setattr(endpoint, attribute, value)
+        endpoint.failure_reason = reason
+
+    return finish
+
+
+def _install_held_changes() -> None:
+    """Wraps CreateEndpoint and rule 10's UpdateEndpoint (sagemaker_rules.install
+    must have run; local_sagemaker wraps them again, outside):
+
+    * an endpoint with ``StatusAfterUpdate`` ``Updating`` stays ``Updating``,
+      set under the same lock as the update so that no other update slips in;
+    * otherwise, with ``UpdateSeconds`` (the endpoint's or the region's
+      default), an update of an endpoint local_sagemaker does not serve is held
+      ``Updating`` that long, then completes by itself as ``UpdateOutcome``
+      says, with a state-change event at each end;
+    * with the region's ``CreateSeconds``, such a CreateEndpoint is held
+      ``Creating`` the same way, then ``InService``.
+    """
     from moto.sagemaker.models import SageMakerModelBackend
 
-    original = SageMakerModelBackend.update_endpoint  # type: ignore[attr-defined]
+    lock = sagemaker_rules._LOCK
+    original_update = SageMakerModelBackend.update_endpoint  # type: ignore[attr-defined]
+    original_create = SageMakerModelBackend.create_endpoint
 
-    def update_endpoint(self: Any, endpoint_name: str, *args: Any, **kwargs: Any) -> str:
-        with sagemaker_rules._LOCK:
-            arn = original(self, endpoint_name, *args, **kwargs)
+    @functools.wraps(original_update)
+    def update_endpoint(self: Any, endpoint_name: str, endpoint_config_name: str, *args: Any, **kwargs: Any) -> str:
+        with lock:
+            endpoint = self.endpoints.get(endpoint_name)
+            previous = None
+            if endpoint is not None:  # what a rollback returns to (as local_sagemaker keeps it)
+                previous = {
+                    "endpoint_config_name": endpoint.endpoint_config_name,
+                    "production_variants": copy.deepcopy(endpoint.production_variants),
+                    "data_capture_config": copy.deepcopy(endpoint.data_capture_config),
+                }
+            arn = original_update(self, endpoint_name, endpoint_config_name, *args, **kwargs)
             endpoint = self.endpoints[endpoint_name]
             endpoint.endpoint_status = getattr(endpoint, _STATUS_AFTER_UPDATE, "InService")
+            settings = _update_settings(self, endpoint)
+            seconds = settings["UpdateSeconds"]
+            if endpoint.endpoint_status != "InService" or not seconds or _served_locally(self, endpoint_config_name):
+                return arn
+            finish = _in_service
+            if settings["UpdateOutcome"] == "RolledBack" and previous is not None:
+                reason = settings["RollbackReason"] or _alarm_rollback_reason(
+                    getattr(endpoint, "last_deployment_config", None)
+                )
+                finish = _rolled_back(previous, reason)
+            _hold(self, endpoint, "Updating", seconds, finish)
             return arn
 
+    @functools.wraps(original_create)
+    def create_endpoint(self: Any, endpoint_name: str, endpoint_config_name: str, *args: Any, **kwargs: Any) -> Any:
+        with lock:
+            endpoint = original_create(self, endpoint_name, endpoint_config_name, *args, **kwargs)
+            seconds = _defaults(self).get("CreateSeconds")
+            if seconds and not _served_locally(self, endpoint_config_name):
+                _hold(self, endpoint, "Creating", seconds, _in_service)
+            return endpoint
+
     SageMakerModelBackend.update_endpoint = update_endpoint  # type: ignore[attr-defined]
+    SageMakerModelBackend.create_endpoint = create_endpoint  # type: ignore[method-assign]

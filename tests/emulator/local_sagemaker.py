@@ -689,7 +689,11 @@ def _start_server(backend: Any, name: str, config_name: str, image: LocalImage, 
     )
 
 
-def _endpoint_event(backend: Any, endpoint: Any) -> None:
+def endpoint_event(backend: Any, endpoint: Any) -> None:
+    """A "SageMaker Endpoint State Change" event for the endpoint as it is now,
+    onto the region's default bus. Also sent by control.py's held creates and
+    updates of the other endpoints (one shape for every endpoint event the
+    emulator sends)."""
     with _LOCK:
         status = re.sub(r"(?<!^)(?=[A-Z])", "_", endpoint.endpoint_status).upper()  # InService -> IN_SERVICE
         detail = {
@@ -739,7 +743,7 @@ def _bring_up(backend: Any, name: str, config_name: str, previous: dict[str, Any
             endpoint.failure_reason = str(error)
             endpoint.last_modified_time = utcnow()
         _log(f"endpoint {name}", f"{'rolled back' if previous else 'Failed'}: {error}")
-        return _endpoint_event(backend, endpoint)
+        return endpoint_event(backend, endpoint)
 
     with _LOCK:
         endpoint = backend.endpoints.get(name)
@@ -756,7 +760,7 @@ def _bring_up(backend: Any, name: str, config_name: str, previous: dict[str, Any
     if old is not None:
         old.stop()
     _log(f"endpoint {name}", f"InService on {config_name}, port {server.port}")
-    _endpoint_event(backend, endpoint)
+    endpoint_event(backend, endpoint)
 
 
 def _local_create_endpoint(original: Callable[..., Any]) -> Callable[..., Any]:

@@ -1,12 +1,12 @@
 """SageMaker rules that stock moto 5.2.5 lacks and the project's tests rely on.
 
 `install()` patches moto's SageMaker backend class (``SageMakerModelBackend``)
-(and, for rules 10-13, its response class ``SageMakerResponse``) in this
-process, before the server starts. Each rule is small and is tested: rules 1-5
-in ``test_sagemaker_rules.py``, rule 5's final metrics and the test control in
-``test_training_job_control.py``, rules 6-9 in ``test_model_registry.py``,
-rules 10-14 and the endpoint test control in ``test_endpoints.py``. Everything
-else is stock moto.
+(and, for rules 10-13 and 18, its response class ``SageMakerResponse`` and
+``ModelPackage``) in this process, before the server starts. Each rule is small
+and is tested: rules 1-5 in ``test_sagemaker_rules.py``, rule 5's final metrics
+and the test control in ``test_training_job_control.py``, rules 6-9 and 18 in
+``test_model_registry.py``, rules 10-14 and the endpoint test control in
+``test_endpoints.py``. Everything else is stock moto.
 
 What stock moto 5.2.5 does (read from moto/sagemaker/models.py and checked
 against a running server):
@@ -64,6 +64,11 @@ Model registry
 * ``UpdateModelPackage`` sets ``ModelApprovalStatus`` (and ``LastModifiedTime``)
   but also overwrites ``CustomerMetadataProperties`` and ``ApprovalDescription``
   with whatever was sent, so an approval alone erases the package's metadata.
+* ``ModelLifeCycle`` (``{"Stage", "StageStatus", "StageDescription"?}``) is
+  ignored by ``CreateModelPackage`` and ``UpdateModelPackage`` and never in an
+  answer (rule 18). A ``ModelLifeCycle`` that is not a JSON object fails in
+  moto's request parser with HTTP 500 (SageMaker: ``SerializationException``;
+  no SDK sends one).
 * ``DescribeModelPackage`` has no ``Tags`` field (nor in SageMaker's API); moto
   stores the ``Tags`` sent, but ``ListTags`` on a model package ARN fails with
   HTTP 500 (moto splits the ARN's resource part on "/" into exactly two parts).
@@ -161,16 +166,19 @@ Rules added here:
    group's ARN, as in SageMaker.
 8. ``UpdateModelPackage`` adds the ``CustomerMetadataProperties`` sent to the
    package's (``CustomerMetadataPropertiesToRemove`` removes keys) and keeps
-   ``ApprovalDescription`` when none is sent, instead of overwriting both.
+   ``ApprovalDescription`` and ``ModelApprovalStatus`` when none is sent,
+   instead of overwriting them (moto sets an unsent status to none).
 9. ``ListTags``/``AddTags``/``DeleteTags`` accept a model package ARN
    (``.../model-package/<group>/<version>``): they answer the tags sent with
    ``CreateModelPackage`` (none if none were sent) instead of HTTP 500.
+   (Rule 18, a model package's ``ModelLifeCycle``, is at the end.)
 
 10. ``UpdateEndpoint`` exists. In this order: the ``DeploymentConfig`` is
-    checked against the API model (required members, enums, numeric ranges and
-    list lengths, as SageMaker's "N validation error(s) detected: Value '<v>' at
-    'deploymentConfig.<path>' failed to satisfy constraint: ..."; the Rust SDK
-    checks none of these), and a ``CANARY`` without ``CanarySize`` or a
+    checked against the API model (required members, enums, numeric ranges,
+    list and string lengths and string patterns, e.g. ``AlarmName``'s 1-255
+    characters, not blank), as SageMaker's "N validation error(s) detected:
+    Value '<v>' at 'deploymentConfig.<path>' failed to satisfy constraint: ..."
+    (the Rust SDK checks none of these), and a ``CANARY`` without ``CanarySize`` or a
     ``LINEAR`` without ``LinearStepSize`` is refused (the emulator's wording:
     "TrafficRoutingConfiguration CanarySize is required when Type is CANARY.");
     a missing endpoint is ``Could not find endpoint "<arn>".``, a missing
@@ -186,7 +194,10 @@ Rules added here:
     does. The answer is ``{"EndpointArn"}``. The test control (``control.py``)
     reads an endpoint's status, configuration, last ``DeploymentConfig`` and
     number of updates, and sets its status and failure reason
-    (``get_endpoint_state``/``set_endpoint_state`` below).
+    (``get_endpoint_state``/``set_endpoint_state`` below); it can also hold
+    updates (and creates) for a while and complete them by itself, with
+    state-change events (``UpdateSeconds``, ``UpdateOutcome``, the region's
+    defaults: control.py's docstring).
 11. "Could not find ..." for an endpoint, endpoint configuration or model
     (``DescribeEndpoint``, ``DeleteEndpoint``, ``DescribeEndpointConfig``,
     ``DeleteEndpointConfig``, ``CreateEndpoint``, ``CreateEndpointConfig``,
@@ -215,10 +226,30 @@ Rules added here:
     ``Resource does not exist.``, as SageMaker does; stock moto fails with an
     ``AttributeError`` (HTTP 500). The inference API's ``GET /model`` reads the
     endpoint's tags before any endpoint exists.
+18. A model package's ``ModelLifeCycle`` (``{"Stage", "StageStatus",
+    "StageDescription"?}``) is kept: ``CreateModelPackage`` stores it (a
+    repeated ``ClientToken``, rule 7, changes nothing), ``UpdateModelPackage``
+    replaces it whole when one is sent and keeps it when none is (as rule 8
+    keeps the metadata: an approval alone leaves it), and
+    ``DescribeModelPackage`` and every ``ListModelPackages`` summary
+    (``ModelPackageSummaryList[].ModelLifeCycle``) answer it, leaving it out
+    while none was ever set. It is checked against the API model first:
+    ``Stage`` and ``StageStatus`` required, 1-63 characters matching
+    ``[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}`` (letters and digits, single or runs
+    of hyphens between them), ``StageDescription`` at most 1024 characters
+    matching ``.{0,1024}`` (so no line break, as AWS matches patterns like
+    Java). Otherwise ``ValidationException`` "N validation error(s) detected:
+    Value '<v>' at 'modelLifeCycle.stage' failed to satisfy constraint: Member
+    must satisfy regular expression pattern: ..." (or "Member must have length
+    less than or equal to 63", "Value null at 'modelLifeCycle.stageStatus'
+    failed to satisfy constraint: Member must not be null"), and nothing
+    changes; a member that is not a string: "ModelLifeCycle must be an object
+    whose Stage, StageStatus and StageDescription are strings." (the
+    emulator's wording).
 
-The check and the insert of rules 1-4 and 6-7, and rule 10's checks and
-update, run under one lock: moto's server is threaded, and two concurrent
-creates of one name (or one token) must not both succeed.
+The check and the insert of rules 1-4 and 6-7, rule 10's checks and update,
+and rule 18's store run under one lock: moto's server is threaded, and two
+concurrent creates of one name (or one token) must not both succeed.
 """
 
 from __future__ import annotations
@@ -233,7 +264,7 @@ from typing import Any, Callable
 from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
 from moto.sagemaker.exceptions import ResourceInUseException, ValidationError
-from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, SageMakerModelBackend
+from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, ModelPackage, SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemaker.utils import arn_formatter
 
@@ -396,6 +427,8 @@ def _update_keeps_unsent(original: Callable[..., Any]) -> Callable[..., Any]:
                 arguments["customer_metadata_properties"] = merged if keep else None
                 if arguments.get("approval_description") is None:
                     arguments["approval_description"] = package.approval_description
+                if arguments.get("model_approval_status") is None:
+                    arguments["model_approval_status"] = package.model_approval_status
             return original(*bound.args, **bound.kwargs)
 
     return _marked(update_model_package)
@@ -422,6 +455,84 @@ def _model_package_tags(original: Callable[..., Any]) -> Callable[..., Any]:
         return found
 
     return _marked(get_resource_from_arn)
+
+
+# Rule 18: a model package's ModelLifeCycle, an attribute of each ModelPackage
+# (absent: never set). ModelPackage.gen_response_object keeps only the keys it
+# lists, so moto would never answer it whatever the attribute's name.
+_LIFE_CYCLE = "_project_emulator_model_life_cycle"
+_LIFE_CYCLE_MEMBERS = ("Stage", "StageStatus", "StageDescription")
+
+
+def _model_life_cycle(value: Any) -> dict[str, str] | None:
+    """Rule 18: the ModelLifeCycle sent, checked against the API model (None: not
+    sent). Raises ValidationError in SageMaker's words."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or any(
+        value.get(key) is not None and not isinstance(value[key], str) for key in _LIFE_CYCLE_MEMBERS
+    ):
+        # A JSON type SageMaker's parser would refuse before validation (the
+        # emulator's wording; the SDKs cannot send it).
+        raise ValidationError(
+            message="ModelLifeCycle must be an object whose Stage, StageStatus and StageDescription are strings."
+        )
+    errors = _constraint_errors(_api_model().shape_for("ModelLifeCycle"), value, "modelLifeCycle")
+    if errors:
+        raise _validation_error(errors)
+    return {key: value[key] for key in _LIFE_CYCLE_MEMBERS if value.get(key) is not None}
+
+
+def _create_records_life_cycle(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Rule 18: CreateModelPackage stores ModelLifeCycle (stock moto ignores it)."""
+
+    @functools.wraps(original)
+    def create_model_package(self: SageMakerResponse) -> Any:
+        life_cycle = _model_life_cycle(self._get_param("ModelLifeCycle"))
+        backend = self.sagemaker_backend
+        with _LOCK:  # the new package never shows without it, even for a moment
+            before = set(backend.model_packages)
+            result = original(self)
+            arn = result.result["ModelPackageArn"]
+            # A repeated ClientToken (rule 7) answers the first package: unchanged.
+            if life_cycle is not None and arn not in before:
+                setattr(backend.model_packages[arn], _LIFE_CYCLE, life_cycle)
+        return result
+
+    return _marked(create_model_package)
+
+
+def _update_replaces_life_cycle(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Rule 18: UpdateModelPackage replaces ModelLifeCycle when one is sent and
+    keeps it otherwise."""
+
+    @functools.wraps(original)
+    def update_model_package(self: SageMakerResponse) -> Any:
+        life_cycle = _model_life_cycle(self._get_param("ModelLifeCycle"))
+        backend = self.sagemaker_backend
+        with _LOCK:
+            result = original(self)
+            if life_cycle is not None:
+                package = backend.model_packages[result.result["ModelPackageArn"]]
+                setattr(package, _LIFE_CYCLE, life_cycle)
+        return result
+
+    return _marked(update_model_package)
+
+
+def _answers_life_cycle(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Rule 18: DescribeModelPackage and each ListModelPackages summary have
+    ModelLifeCycle once it is set (both build on ModelPackage.gen_response_object)."""
+
+    @functools.wraps(original)
+    def gen_response_object(self: Any) -> dict[str, Any]:
+        response = original(self)
+        life_cycle = getattr(self, _LIFE_CYCLE, None)
+        if life_cycle is not None:
+            response["ModelLifeCycle"] = dict(life_cycle)
+        return response
+
+    return _marked(gen_response_object)
 
 
 # Rule 5's test control: what control.py's endpoint changes on a training job.
@@ -530,10 +641,22 @@ def _lower_first(name: str) -> str:
     return name[:1].lower() + name[1:]
 
 
+@functools.cache
+def _pattern(pattern: str) -> re.Pattern[str] | None:
+    """An API model pattern as a Python regular expression (None: one Python
+    cannot compile, which is then not checked)."""
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return None
+
+
 def _constraint_errors(shape: Any, value: Any, path: str) -> list[str]:
     """What SageMaker's API layer says about ``value`` against ``shape``: required
-    members, enums, numeric ranges and list lengths (not patterns), in AWS's
-    "Value ... at '<path>' failed to satisfy constraint: ..." form."""
+    members, enums, numeric ranges, list and string lengths and string patterns
+    (matched whole, as AWS's Java validation does; Python's ``.`` also refuses a
+    line feed), in AWS's "Value ... at '<path>' failed to satisfy constraint:
+    ..." form."""
     errors: list[str] = []
     kind = shape.type_name
     meta = shape.metadata
@@ -560,11 +683,29 @@ def _constraint_errors(shape: Any, value: Any, path: str) -> list[str]:
             )
         for index, item in enumerate(value, 1):
             errors += _constraint_errors(shape.member, item, f"{path}.{index}.member")
-    elif kind == "string" and shape.enum and value not in shape.enum:
-        errors.append(
-            f"Value '{value}' at '{path}' failed to satisfy constraint: "
-            f"Member must satisfy enum value set: [{', '.join(shape.enum)}]"
-        )
+    elif kind == "string" and shape.enum:
+        if value not in shape.enum:
+            errors.append(
+                f"Value '{value}' at '{path}' failed to satisfy constraint: "
+                f"Member must satisfy enum value set: [{', '.join(shape.enum)}]"
+            )
+    elif kind == "string" and isinstance(value, str):
+        if "min" in meta and len(value) < meta["min"]:
+            errors.append(
+                f"Value '{value}' at '{path}' failed to satisfy constraint: "
+                f"Member must have length greater than or equal to {meta['min']}"
+            )
+        if "max" in meta and len(value) > meta["max"]:
+            errors.append(
+                f"Value '{value}' at '{path}' failed to satisfy constraint: "
+                f"Member must have length less than or equal to {meta['max']}"
+            )
+        pattern = _pattern(meta["pattern"]) if "pattern" in meta else None
+        if pattern is not None and not pattern.fullmatch(value):
+            errors.append(
+                f"Value '{value}' at '{path}' failed to satisfy constraint: "
+                f"Member must satisfy regular expression pattern: {meta['pattern']}"
+            )
     elif kind in ("integer", "long") and isinstance(value, int):
         if "min" in meta and value < meta["min"]:
             errors.append(
@@ -579,6 +720,12 @@ def _constraint_errors(shape: Any, value: Any, path: str) -> list[str]:
     return errors
 
 
+def _validation_error(errors: list[str]) -> ValidationError:
+    """AWS's "N validation error(s) detected: ...; ..." for `_constraint_errors`."""
+    count = f"{len(errors)} validation error{'s' if len(errors) > 1 else ''} detected"
+    return ValidationError(message=f"{count}: {'; '.join(errors)}")
+
+
 def _check_deployment_config(deployment_config: dict[str, Any] | None) -> None:
     """Rule 10: the DeploymentConfig checks SageMaker makes before anything else."""
     if deployment_config is None:
@@ -586,8 +733,7 @@ def _check_deployment_config(deployment_config: dict[str, Any] | None) -> None:
     shape = _api_model().operation_model("UpdateEndpoint").input_shape.members["DeploymentConfig"]
     errors = _constraint_errors(shape, deployment_config, "deploymentConfig")
     if errors:
-        count = f"{len(errors)} validation error{'s' if len(errors) > 1 else ''} detected"
-        raise ValidationError(message=f"{count}: {'; '.join(errors)}")
+        raise _validation_error(errors)
     routing = (deployment_config.get("BlueGreenUpdatePolicy") or {}).get(
         "TrafficRoutingConfiguration"
     ) or {}
@@ -837,6 +983,16 @@ def install() -> None:
     )
     backend._get_resource_from_arn = _model_package_tags(  # type: ignore[method-assign]
         backend._get_resource_from_arn
+    )
+    # Rule 18: ModelLifeCycle.
+    SageMakerResponse.create_model_package = _create_records_life_cycle(  # type: ignore[method-assign]
+        SageMakerResponse.create_model_package
+    )
+    SageMakerResponse.update_model_package = _update_replaces_life_cycle(  # type: ignore[method-assign]
+        SageMakerResponse.update_model_package
+    )
+    ModelPackage.gen_response_object = _answers_life_cycle(  # type: ignore[method-assign]
+        ModelPackage.gen_response_object
     )
 
     # Rule 10: UpdateEndpoint.

@@ -78,7 +78,8 @@ def rules_by_name(template: dict, **parameters: str) -> dict[str, template_rules
 def test_every_function_has_its_rule_with_parameters_resolved(template):
     rules = rules_by_name(template)
     targets = sorted(f for rule in rules.values() for f in rule.functions)
-    # deploy_sagemaker_model twice: model package decisions and (autoscaling) endpoint in service.
+    # deploy_sagemaker_model twice: model package decisions and endpoint state changes
+    # (its third trigger, the scheduled check, is a schedule, not a pattern).
     assert targets == sorted(FUNCTIONS + ["deploy_sagemaker_model"])
     push = rules["mlops-ecr-image-push"]
     assert push.bus == "default"
@@ -104,11 +105,23 @@ def test_if_takes_the_branch_the_parameters_select(template):
     assert decided["ModelPackageGroupName"] == ["mlops--models"]
     decided = rules_by_name(template, ModelPackageGroupName="churn-models")["mlops-model-package-decided"]
     assert decided.pattern["detail"]["ModelPackageGroupName"] == ["churn-models"]
-    # A resource's Condition: no autoscaling, no endpoint-in-service rule.
+    # The endpoint rule: production, and staging only when it is on.
+    changed = rules_by_name(template)["mlops-endpoint-state-changed"].pattern["detail"]
+    assert changed["EndpointName"] == ["mlops--endpoint"]
+    assert "IN_SERVICE" in changed["EndpointStatus"]
+    changed = rules_by_name(template, StagingEnabled="true", SmokeTestRequestsS3Uri="s3://mlops-demo-data/smoke/requests.jsonl")[
+        "mlops-endpoint-state-changed"
+    ].pattern["detail"]
+    assert changed["EndpointName"] == ["mlops--endpoint", "mlops--staging-endpoint"]
+    # A resource's Condition that does not hold: no rule (no rule of the
+    # template has one today; one is given one here).
+    conditional = copy.deepcopy(template)
+    conditional["Resources"]["DeploymentFailedAlert"]["Condition"] = "HasAutoscaling"
     rules = rules_by_name(
-        template, AutoscalingMinInstances="", AutoscalingMaxInstances="", AutoscalingTargetInvocations=""
+        conditional, AutoscalingMinInstances="", AutoscalingMaxInstances="", AutoscalingTargetInvocations=""
     )
-    assert "mlops-endpoint-in-service" not in rules
+    assert "mlops-model-deployment-failed" not in rules
+    assert "mlops-model-deployment-failed" in rules_by_name(conditional)
     # The stack's own data bucket: a resource the demo cannot name by itself.
     with pytest.raises(template_rules.TemplateError, match="DataBucket"):
         rules_by_name(template, DataBucketName="")
@@ -465,7 +478,7 @@ def test_demo_runs_the_whole_chain(tmp_path):
     ]
     deployment = [
         ("deploy_sagemaker_model", ["mlops-model-package-decided"]),
-        ("deploy_sagemaker_model", ["mlops-endpoint-in-service"]),  # the emulator's IN_SERVICE event
+        ("deploy_sagemaker_model", ["mlops-endpoint-state-changed"]),  # the emulator's IN_SERVICE event
     ]
     assert routes == [
         ("retrain_model_on_new_data", ["mlops-new-training-data"]),  # before any approval

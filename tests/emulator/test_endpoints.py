@@ -11,6 +11,9 @@ One emulator for the module (`shared_emulator`); each test uses names of its own
 from __future__ import annotations
 
 import copy
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from botocore.exceptions import ClientError
@@ -116,6 +119,40 @@ def endpoint_on(sagemaker, name: str, *configs: str, serverless: bool = False) -
 
 def control(emulator, name: str, body: object = None, method: str = "GET") -> tuple[int, dict]:
     return emulator.control(f"sagemaker/endpoints/{name}", body, method=method)
+
+
+def endpoint_events(emulator, name: str, region: str = REGION):
+    """Routes the endpoint's "SageMaker Endpoint State Change" events on the
+    region's default bus to a queue of their own; a function that answers the
+    next ``count`` of them in arrival order (fewer if ``timeout`` runs out)."""
+    events, sqs = emulator.client("events", region=region), emulator.client("sqs", region=region)
+    queue = sqs.create_queue(QueueName=f"{name}-events")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    pattern = {
+        "source": ["aws.sagemaker"],
+        "detail-type": ["SageMaker Endpoint State Change"],
+        "detail": {"EndpointName": [name]},
+    }
+    events.put_rule(Name=f"{name}-events", EventPattern=json.dumps(pattern))
+    events.put_targets(Rule=f"{name}-events", Targets=[{"Id": "queue", "Arn": queue_arn}])
+
+    def receive(count: int, timeout: float = 10.0) -> list[dict]:
+        seen: list[dict] = []
+        deadline = time.monotonic() + timeout
+        while len(seen) < count and time.monotonic() < deadline:
+            messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+            for message in messages:
+                seen.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+            if not messages:
+                time.sleep(0.05)
+        return seen
+
+    return receive
+
+
+def statuses(events: list[dict]) -> list[str]:
+    return [event["detail"]["EndpointStatus"] for event in events]
 
 
 # --- CreateModel from a model package (rule 12) -------------------------------
@@ -569,6 +606,12 @@ def test_update_clears_the_reason_of_a_rolled_back_update(shared_emulator, sagem
             "failed to satisfy constraint: Member must have length greater than or equal to 1",
         ),
         (
+            {"AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "mlops--5xx"}, {"AlarmName": " "}]}},
+            "1 validation error detected: Value ' ' at "
+            "'deploymentConfig.autoRollbackConfiguration.alarms.2.member.alarmName' failed to satisfy "
+            "constraint: Member must satisfy regular expression pattern: (?!\\s*$).+",
+        ),
+        (
             {"BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": {"Type": "CANARY", "WaitIntervalInSeconds": 60}}},
             "TrafficRoutingConfiguration CanarySize is required when Type is CANARY.",
         ),
@@ -577,7 +620,7 @@ def test_update_clears_the_reason_of_a_rolled_back_update(shared_emulator, sagem
             "TrafficRoutingConfiguration LinearStepSize is required when Type is LINEAR.",
         ),
     ],
-    ids=["type", "ranges-and-size-type", "no-alarms", "canary-without-size", "linear-without-step"],
+    ids=["type", "ranges-and-size-type", "no-alarms", "blank-alarm-name", "canary-without-size", "linear-without-step"],
 )
 def test_bad_deployment_config_is_refused(shared_emulator, deployment, message):
     # boto3 would refuse some of these itself; the Rust SDK checks none of them.
@@ -609,6 +652,23 @@ def test_bad_deployment_config_is_refused(shared_emulator, deployment, message):
             {"StatusAfterUpdate": "Creating"},
             "StatusAfterUpdate: 'Creating' is not one of ['InService', 'Updating']",
             id="unknown-status-after-update",
+        ),
+        pytest.param({"UpdateSeconds": 0}, "UpdateSeconds: 0 is less than or equal to the minimum of 0", id="seconds-zero"),
+        pytest.param({"UpdateSeconds": -1}, "UpdateSeconds: -1 is less than or equal to the minimum of 0", id="seconds-negative"),
+        pytest.param({"UpdateSeconds": 600.5}, "UpdateSeconds: 600.5 is greater than the maximum of 600", id="seconds-too-many"),
+        pytest.param({"UpdateSeconds": "1"}, "UpdateSeconds: '1' is not of type 'number', 'null'", id="seconds-string"),
+        pytest.param({"UpdateSeconds": True}, "UpdateSeconds: True is not of type 'number', 'null'", id="seconds-boolean"),
+        pytest.param(
+            {"UpdateOutcome": "Failed"},
+            "UpdateOutcome: 'Failed' is not one of ['InService', 'RolledBack', None]",
+            id="unknown-outcome",
+        ),
+        pytest.param({"RollbackReason": 3}, "RollbackReason: 3 is not of type 'string', 'null'", id="reason-number"),
+        pytest.param({"RollbackReason": ""}, "RollbackReason: '' should be non-empty", id="reason-empty"),
+        pytest.param(
+            {"CreateSeconds": 1},
+            "body: Additional properties are not allowed ('CreateSeconds' was unexpected)",
+            id="create-seconds-is-a-region-default",
         ),
         pytest.param([], "body: [] is not of type 'object'", id="body-not-object"),
         pytest.param(b"not json", "Expecting value", id="not-json"),
@@ -651,6 +711,259 @@ def test_control_endpoint_region_parameter(shared_emulator):
     status, state = control(shared_emulator, "west?region=us-west-2", {"EndpointStatus": "Creating"}, "POST")
     assert status == 200 and state["EndpointArn"].startswith("arn:aws:sagemaker:us-west-2:")
     assert west.describe_endpoint(EndpointName="west")["EndpointStatus"] == "Creating"
+
+
+# --- held updates: UpdateSeconds, UpdateOutcome, the region's defaults (control.py) ---
+
+ROLLED_BACK_BY_ALARMS = (
+    "Deployment was rolled back: CloudWatch alarm(s) mlops--5xx, mlops--latency went into ALARM state."
+)
+ROLLED_BACK = "Deployment was rolled back: CloudWatch alarm(s) of the deployment went into ALARM state."
+
+
+def test_held_update_is_updating_then_in_service_with_an_event_at_each_end(shared_emulator, sagemaker):
+    name = "held"
+    endpoint_on(sagemaker, name, "held-a", "held-b", "held-c")
+    receive = endpoint_events(shared_emulator, name)
+    status, state = control(shared_emulator, name, {"UpdateSeconds": 1}, "POST")
+    assert status == 200 and (state["EndpointStatus"], state["UpdateSeconds"]) == ("InService", 1)
+    assert "UpdateOutcome" not in state and "RollbackReason" not in state
+
+    started = time.monotonic()
+    sagemaker.update_endpoint(EndpointName=name, EndpointConfigName="held-b", DeploymentConfig=CANARY)
+    assert time.monotonic() - started < 0.9  # the request does not wait for the hold
+    described = sagemaker.describe_endpoint(EndpointName=name)
+    assert (described["EndpointStatus"], described["EndpointConfigName"]) == ("Updating", "held-b")
+    # While it is held, another update is refused (rule 10).
+    with pytest.raises(ClientError) as excinfo:
+        sagemaker.update_endpoint(EndpointName=name, EndpointConfigName="held-c")
+    assert error_of(excinfo) == (
+        400,
+        "ValidationException",
+        f'Cannot update in-progress endpoint "{arn("endpoint", name)}".',
+    )
+
+    events = receive(2)
+    assert statuses(events) == ["UPDATING", "IN_SERVICE"]
+    assert time.monotonic() - started >= 1.0
+    for event in events:
+        assert (event["source"], event["detail-type"]) == ("aws.sagemaker", "SageMaker Endpoint State Change")
+        assert (event["account"], event["region"]) == (ACCOUNT, REGION)
+        assert event["resources"] == [arn("endpoint", name)]
+        detail = event["detail"]
+        assert (detail["EndpointName"], detail["EndpointArn"]) == (name, arn("endpoint", name))
+        assert detail["EndpointConfigName"] == "held-b"
+        assert [v["VariantName"] for v in detail["ProductionVariants"]] == ["AllTraffic"]
+        assert detail["Tags"] == {} and "FailureReason" not in detail
+        assert isinstance(detail["CreationTime"], float)  # epoch milliseconds, as local_sagemaker's
+    assert events[1]["detail"]["LastModifiedTime"] > events[0]["detail"]["LastModifiedTime"]
+
+    described = sagemaker.describe_endpoint(EndpointName=name)
+    assert (described["EndpointStatus"], described["EndpointConfigName"]) == ("InService", "held-b")
+    assert described["LastDeploymentConfig"] == CANARY and "FailureReason" not in described
+    state = control(shared_emulator, name)[1]
+    assert (state["EndpointStatus"], state["UpdateCount"], state["UpdateSeconds"]) == ("InService", 1, 1)
+
+    # null removes the setting: updates complete at once again, with no event.
+    status, state = control(shared_emulator, name, {"UpdateSeconds": None}, "POST")
+    assert status == 200 and "UpdateSeconds" not in state
+    sagemaker.update_endpoint(EndpointName=name, EndpointConfigName="held-c")
+    assert sagemaker.describe_endpoint(EndpointName=name)["EndpointStatus"] == "InService"
+    assert receive(1, timeout=0.5) == []
+
+
+def test_of_concurrent_held_updates_exactly_one_succeeds(shared_emulator, sagemaker):
+    name = "held-race"
+    endpoint_on(sagemaker, name, "held-race-a", "held-race-b", "held-race-c")
+    control(shared_emulator, name, {"UpdateSeconds": 2}, "POST")
+
+    def update(config: str) -> str:
+        try:
+            sagemaker.update_endpoint(EndpointName=name, EndpointConfigName=config)
+            return "updated"
+        except ClientError as error:
+            assert "Cannot update in-progress endpoint" in error.response["Error"]["Message"]
+            return error.response["Error"]["Code"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(update, ["held-race-b", "held-race-c"] * 4))
+    assert sorted(answers) == ["ValidationException"] * 7 + ["updated"]
+    state = control(shared_emulator, name)[1]
+    assert (state["EndpointStatus"], state["UpdateCount"]) == ("Updating", 1)
+
+
+def test_rolled_back_update_returns_to_the_old_configuration(shared_emulator, sagemaker):
+    name = "rollback"
+    create_model(sagemaker, f"{name}-model")
+    capture = {
+        "EnableCapture": True,
+        "InitialSamplingPercentage": 20,
+        "DestinationS3Uri": "s3://capture/rollback/",
+        "CaptureOptions": [{"CaptureMode": "Input"}],
+    }
+    create_config(sagemaker, f"{name}-a", f"{name}-model", DataCaptureConfig=capture)
+    create_config(sagemaker, f"{name}-b", f"{name}-model", serverless=True)
+    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-a")
+    before = sagemaker.describe_endpoint(EndpointName=name)
+    receive = endpoint_events(shared_emulator, name)
+    status, state = control(shared_emulator, name, {"UpdateSeconds": 0.5, "UpdateOutcome": "RolledBack"}, "POST")
+    assert status == 200 and (state["UpdateSeconds"], state["UpdateOutcome"]) == (0.5, "RolledBack")
+
+    sagemaker.update_endpoint(EndpointName=name, EndpointConfigName=f"{name}-b", DeploymentConfig=CANARY)
+    held = sagemaker.describe_endpoint(EndpointName=name)
+    assert (held["EndpointStatus"], held["EndpointConfigName"]) == ("Updating", f"{name}-b")
+    assert "CurrentServerlessConfig" in held["ProductionVariants"][0] and "DataCaptureConfig" not in held
+
+    events = receive(2)
+    assert statuses(events) == ["UPDATING", "IN_SERVICE"]
+    assert [e["detail"]["EndpointConfigName"] for e in events] == [f"{name}-b", f"{name}-a"]
+    assert "FailureReason" not in events[0]["detail"]
+    assert events[1]["detail"]["FailureReason"] == ROLLED_BACK_BY_ALARMS
+    after = sagemaker.describe_endpoint(EndpointName=name)
+    assert (after["EndpointStatus"], after["EndpointConfigName"]) == ("InService", f"{name}-a")
+    assert after["ProductionVariants"] == before["ProductionVariants"]
+    assert after["DataCaptureConfig"] == before["DataCaptureConfig"]
+    assert after["FailureReason"] == ROLLED_BACK_BY_ALARMS
+    assert after["LastDeploymentConfig"] == CANARY  # the update that was rolled back
+    assert control(shared_emulator, name)[1]["UpdateCount"] == 1
+
+    # RollbackReason is the FailureReason when set; without alarms, the emulator's words say so.
+    for body, deployment, reason in (
+        ({"RollbackReason": "Alarm mlops--5xx in ALARM"}, CANARY, "Alarm mlops--5xx in ALARM"),
+        ({"RollbackReason": None}, ALL_AT_ONCE, ROLLED_BACK),
+    ):
+        control(shared_emulator, name, body, "POST")
+        sagemaker.update_endpoint(EndpointName=name, EndpointConfigName=f"{name}-b", DeploymentConfig=deployment)
+        assert "FailureReason" not in sagemaker.describe_endpoint(EndpointName=name)  # a new update clears it
+        events = receive(2)
+        assert statuses(events) == ["UPDATING", "IN_SERVICE"]
+        assert events[1]["detail"]["FailureReason"] == reason
+        after = sagemaker.describe_endpoint(EndpointName=name)
+        assert (after["EndpointConfigName"], after["FailureReason"]) == (f"{name}-a", reason)
+
+    # An update that goes through removes the reason.
+    control(shared_emulator, name, {"UpdateOutcome": "InService"}, "POST")
+    sagemaker.update_endpoint(EndpointName=name, EndpointConfigName=f"{name}-b", DeploymentConfig=CANARY)
+    assert statuses(receive(2)) == ["UPDATING", "IN_SERVICE"]
+    after = sagemaker.describe_endpoint(EndpointName=name)
+    assert (after["EndpointStatus"], after["EndpointConfigName"]) == ("InService", f"{name}-b")
+    assert "FailureReason" not in after
+
+
+def test_a_held_update_does_nothing_once_the_endpoint_is_gone_or_set(shared_emulator, sagemaker):
+    name = "held-gone"
+    endpoint_on(sagemaker, name, f"{name}-a", f"{name}-b")
+    receive = endpoint_events(shared_emulator, name)
+    control(shared_emulator, name, {"UpdateSeconds": 0.5, "UpdateOutcome": "RolledBack"}, "POST")
+    sagemaker.update_endpoint(EndpointName=name, EndpointConfigName=f"{name}-b")
+    sagemaker.delete_endpoint(EndpointName=name)  # while held
+    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-b")
+    state = control(shared_emulator, name)[1]  # a new endpoint: the settings went with the old one
+    assert (state["EndpointStatus"], state["UpdateCount"]) == ("InService", 0) and "UpdateSeconds" not in state
+    assert statuses(receive(2, timeout=1.5)) == ["UPDATING"]  # the rollback never came
+    after = sagemaker.describe_endpoint(EndpointName=name)
+    assert (after["EndpointStatus"], after["EndpointConfigName"]) == ("InService", f"{name}-b")
+    assert "FailureReason" not in after
+
+    # A status the test sets while the update is held stays.
+    control(shared_emulator, name, {"UpdateSeconds": 0.5}, "POST")
+    sagemaker.update_endpoint(EndpointName=name, EndpointConfigName=f"{name}-a")
+    control(shared_emulator, name, {"EndpointStatus": "Failed", "FailureReason": "ModelError: no ping"}, "POST")
+    assert statuses(receive(2, timeout=1.5)) == ["UPDATING"]
+    after = sagemaker.describe_endpoint(EndpointName=name)
+    assert (after["EndpointStatus"], after["FailureReason"]) == ("Failed", "ModelError: no ping")
+
+
+def test_status_after_update_wins_over_update_seconds(shared_emulator, sagemaker):
+    name = "held-manual"
+    endpoint_on(sagemaker, name, f"{name}-a", f"{name}-b")
+    receive = endpoint_events(shared_emulator, name)
+    status, state = control(shared_emulator, name, {"StatusAfterUpdate": "Updating", "UpdateSeconds": 0.3}, "POST")
+    assert (state["StatusAfterUpdate"], state["UpdateSeconds"]) == ("Updating", 0.3)
+    sagemaker.update_endpoint(EndpointName=name, EndpointConfigName=f"{name}-b")
+    assert receive(1, timeout=1.0) == []  # no timer, no event: the test finishes it
+    assert sagemaker.describe_endpoint(EndpointName=name)["EndpointStatus"] == "Updating"
+
+
+def test_region_defaults_hold_every_create_and_update(shared_emulator):
+    region = "eu-west-1"  # a region of its own: the defaults apply to every endpoint in it
+    west = shared_emulator.client(region=region)
+    defaults = f"sagemaker/endpoint-defaults?region={region}"
+    assert shared_emulator.control(defaults, None, method="GET") == (200, {})
+    try:
+        body = {"UpdateSeconds": 0.5, "CreateSeconds": 0.5}
+        assert shared_emulator.control(defaults, body) == (200, body)
+        assert shared_emulator.control(defaults, None, method="GET") == (200, body)
+        assert shared_emulator.control("sagemaker/endpoint-defaults", None, method="GET") == (200, {})
+
+        name = "defaulted"
+        receive = endpoint_events(shared_emulator, name, region)
+        endpoint_on(west, name, f"{name}-a", f"{name}-b")  # created after the defaults
+        assert west.describe_endpoint(EndpointName=name)["EndpointStatus"] == "Creating"
+        events = receive(2)
+        assert statuses(events) == ["CREATING", "IN_SERVICE"]
+        assert {e["region"] for e in events} == {region}
+        assert west.describe_endpoint(EndpointName=name)["EndpointStatus"] == "InService"
+
+        west.update_endpoint(EndpointName=name, EndpointConfigName=f"{name}-b")
+        assert west.describe_endpoint(EndpointName=name)["EndpointStatus"] == "Updating"
+        assert statuses(receive(2)) == ["UPDATING", "IN_SERVICE"]
+        assert west.describe_endpoint(EndpointName=name)["EndpointConfigName"] == f"{name}-b"
+
+        # The endpoint's own keys win, key by key: held by the default, rolled back by its own.
+        state = control(shared_emulator, f"{name}?region={region}", {"UpdateOutcome": "RolledBack"}, "POST")[1]
+        assert state["UpdateOutcome"] == "RolledBack" and "UpdateSeconds" not in state
+        west.update_endpoint(EndpointName=name, EndpointConfigName=f"{name}-a")
+        events = receive(2)
+        assert statuses(events) == ["UPDATING", "IN_SERVICE"]
+        assert events[1]["detail"]["FailureReason"] == ROLLED_BACK
+        assert west.describe_endpoint(EndpointName=name)["EndpointConfigName"] == f"{name}-b"
+
+        # {} clears the defaults: instant again, no events.
+        assert shared_emulator.control(defaults, {}) == (200, {})
+        west.update_endpoint(EndpointName=name, EndpointConfigName=f"{name}-a")
+        assert west.describe_endpoint(EndpointName=name)["EndpointStatus"] == "InService"
+        create_config(west, f"{name}-c", f"{name}-model")
+        west.create_endpoint(EndpointName=f"{name}-2", EndpointConfigName=f"{name}-c")
+        assert west.describe_endpoint(EndpointName=f"{name}-2")["EndpointStatus"] == "InService"
+        assert receive(1, timeout=0.5) == []
+    finally:
+        shared_emulator.control(defaults, {})
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        pytest.param({"UpdateSeconds": 0}, "UpdateSeconds: 0 is less than or equal to the minimum of 0", id="zero"),
+        pytest.param({"CreateSeconds": 601}, "CreateSeconds: 601 is greater than the maximum of 600", id="too-many"),
+        pytest.param({"UpdateSeconds": None}, "UpdateSeconds: None is not of type 'number'", id="null"),
+        pytest.param(
+            {"UpdateOutcome": "Failed"}, "UpdateOutcome: 'Failed' is not one of ['InService', 'RolledBack']", id="outcome"
+        ),
+        pytest.param({"RollbackReason": ["x"]}, "RollbackReason: ['x'] is not of type 'string'", id="reason"),
+        pytest.param(
+            {"StatusAfterUpdate": "Updating"},
+            "body: Additional properties are not allowed ('StatusAfterUpdate' was unexpected)",
+            id="per-endpoint-key",
+        ),
+        pytest.param([], "body: [] is not of type 'object'", id="not-object"),
+        pytest.param(b"{", "Expecting property name", id="not-json"),
+    ],
+)
+def test_control_rejects_bad_endpoint_defaults(shared_emulator, body, message):
+    status, answer = shared_emulator.control("sagemaker/endpoint-defaults", body)
+    assert status == 400 and answer["Code"] == "BadRequest", answer
+    assert answer["Message"].startswith(message), answer
+    assert shared_emulator.control("sagemaker/endpoint-defaults", None, method="GET") == (200, {})
+
+
+def test_control_endpoint_defaults_methods_and_paths(shared_emulator):
+    status, answer = shared_emulator.control("sagemaker/endpoint-defaults", None, method="DELETE")
+    assert (status, answer["Code"]) == (405, "MethodNotAllowed")
+    status, answer = shared_emulator.control("sagemaker/endpoint-defaults/x", None, method="GET")
+    assert (status, answer["Code"]) == (404, "NotFound")
+    status, answer = shared_emulator.control("sagemaker/endpoint-defaults?region=nowhere-1", {"UpdateSeconds": 1})
+    assert (status, answer["Code"]) == (404, "NotFound")
 
 
 # --- ListModelPackages pages, DescribeModelPackage (stock moto) -------------------

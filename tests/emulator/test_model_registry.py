@@ -1,5 +1,5 @@
-"""The model registry as the register stage uses it: rules 6-9 of sagemaker_rules
-and the stock moto behaviour the Rust tests rely on.
+"""The model registry as the register stage uses it: rules 6-9 and 18 of
+sagemaker_rules and the stock moto behaviour the Rust tests rely on.
 
 One emulator for the module (`shared_emulator`); each test uses groups and
 tokens of its own.
@@ -8,6 +8,7 @@ tokens of its own.
 from __future__ import annotations
 
 import copy
+import json
 import threading
 
 import pytest
@@ -366,6 +367,8 @@ def test_approval_keeps_metadata(sagemaker):
         "training_job": "mlops-train-1",
         "deployed": "no",
     }
+    # An update without a status keeps the one a person set.
+    assert described["ModelApprovalStatus"] == "Approved"
 
 
 def test_invalid_approval_status_is_validation_exception(sagemaker):
@@ -394,3 +397,196 @@ def test_list_tags_of_a_model_package(sagemaker):
     assert sagemaker.list_tags(ResourceArn=group_arn("tag-group"))["Tags"] == [
         {"Key": "project", "Value": "churn"}
     ]
+
+
+# --- rule 18: ModelLifeCycle -------------------------------------------------
+
+STAGING = {"Stage": "staging", "StageStatus": "approved-for-staging", "StageDescription": "passed the gate: auc 0.91"}
+PRODUCTION = {"Stage": "production", "StageStatus": "Deployed"}
+LIFE_CYCLE_PATTERN = "[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
+
+
+def life_cycle(sagemaker, arn: str):
+    return sagemaker.describe_model_package(ModelPackageName=arn).get("ModelLifeCycle")
+
+
+def test_life_cycle_set_on_update_kept_on_approval_then_replaced(sagemaker):
+    create_group(sagemaker, "stage-group")
+    request = package_request("stage-group")
+    arn = sagemaker.create_model_package(**request)["ModelPackageArn"]
+    assert life_cycle(sagemaker, arn) is None  # never set: not in the answer
+
+    sagemaker.update_model_package(ModelPackageArn=arn, ModelLifeCycle=STAGING)
+    assert life_cycle(sagemaker, arn) == STAGING
+
+    # An approval alone keeps it (and, rule 8, the metadata).
+    sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    described = sagemaker.describe_model_package(ModelPackageName=arn)
+    assert described["ModelLifeCycle"] == STAGING
+    assert described["ModelApprovalStatus"] == "Approved"
+    assert described["CustomerMetadataProperties"] == request["CustomerMetadataProperties"]
+
+    # A second one replaces it whole: no StageDescription left over.
+    sagemaker.update_model_package(ModelPackageArn=arn, ModelLifeCycle=PRODUCTION)
+    assert life_cycle(sagemaker, arn) == PRODUCTION
+    sagemaker.update_model_package(
+        ModelPackageArn=arn, ModelApprovalStatus="Approved", ApprovalDescription="deployed"
+    )
+    assert life_cycle(sagemaker, arn) == PRODUCTION
+
+
+def test_life_cycle_on_create_and_a_token_retry_changes_nothing(sagemaker):
+    create_group(sagemaker, "stage-create")
+    arn = sagemaker.create_model_package(
+        **package_request("stage-create", ModelLifeCycle=STAGING, ClientToken="stage-1")
+    )["ModelPackageArn"]
+    assert life_cycle(sagemaker, arn) == STAGING
+    again = sagemaker.create_model_package(
+        **package_request("stage-create", ModelLifeCycle=PRODUCTION, ClientToken="stage-1")
+    )["ModelPackageArn"]
+    assert again == arn and life_cycle(sagemaker, arn) == STAGING
+    other = sagemaker.create_model_package(**package_request("stage-create"))["ModelPackageArn"]
+    assert life_cycle(sagemaker, other) is None
+
+
+def test_life_cycle_in_approved_summaries_newest_first_one_per_page(sagemaker):
+    group = "stage-list"
+    create_group(sagemaker, group)
+    first = sagemaker.create_model_package(
+        **package_request(group, ModelApprovalStatus="Approved", ModelLifeCycle=STAGING)
+    )["ModelPackageArn"]
+    sagemaker.create_model_package(
+        **package_request(group, ModelApprovalStatus="Rejected", ModelLifeCycle=STAGING)
+    )
+    plain = sagemaker.create_model_package(**package_request(group, ModelApprovalStatus="Approved"))[
+        "ModelPackageArn"
+    ]
+    newest = sagemaker.create_model_package(**package_request(group))["ModelPackageArn"]
+    sagemaker.update_model_package(
+        ModelPackageArn=newest, ModelApprovalStatus="Approved", ModelLifeCycle=PRODUCTION
+    )
+
+    request = dict(
+        ModelPackageGroupName=group,
+        ModelApprovalStatus="Approved",
+        SortBy="CreationTime",
+        SortOrder="Descending",
+        MaxResults=1,
+    )
+    seen, token = [], None
+    for _ in range(5):
+        page = sagemaker.list_model_packages(**request, **({"NextToken": token} if token else {}))
+        (summary,) = page["ModelPackageSummaryList"]
+        seen.append((summary["ModelPackageArn"], summary.get("ModelLifeCycle")))
+        token = page.get("NextToken")
+        if not token:
+            break
+    assert seen == [(newest, PRODUCTION), (plain, None), (first, STAGING)]
+
+
+def test_life_cycle_wire_format(shared_emulator):
+    """What the Rust SDK parses: ModelLifeCycle in DescribeModelPackage and in
+    ListModelPackages' summaries, absent (not null) when never set."""
+    sagemaker = shared_emulator.client()
+    create_group(sagemaker, "stage-wire")
+    staged = sagemaker.create_model_package(**package_request("stage-wire", ModelLifeCycle=PRODUCTION))[
+        "ModelPackageArn"
+    ]
+    plain = sagemaker.create_model_package(**package_request("stage-wire"))["ModelPackageArn"]
+    bodies = {}
+
+    def capture(http_response, model, **_):
+        bodies[model.name] = json.loads(http_response.content)
+
+    sagemaker.meta.events.register("after-call.sagemaker.*", capture)
+    sagemaker.describe_model_package(ModelPackageName=staged)
+    assert bodies["DescribeModelPackage"]["ModelLifeCycle"] == PRODUCTION
+    sagemaker.describe_model_package(ModelPackageName=plain)
+    assert "ModelLifeCycle" not in bodies["DescribeModelPackage"]
+    sagemaker.list_model_packages(ModelPackageGroupName="stage-wire", SortBy="CreationTime")
+    summaries = bodies["ListModelPackages"]["ModelPackageSummaryList"]
+    assert [s.get("ModelLifeCycle", "absent") for s in summaries] == [PRODUCTION, "absent"]
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        pytest.param(
+            {"Stage": "bad stage", "StageStatus": "ok"},
+            "1 validation error detected: Value 'bad stage' at 'modelLifeCycle.stage' failed to satisfy "
+            f"constraint: Member must satisfy regular expression pattern: {LIFE_CYCLE_PATTERN}",
+            id="stage-pattern",
+        ),
+        pytest.param(
+            {"Stage": "staging", "StageStatus": "approved-"},
+            "1 validation error detected: Value 'approved-' at 'modelLifeCycle.stageStatus' failed to "
+            f"satisfy constraint: Member must satisfy regular expression pattern: {LIFE_CYCLE_PATTERN}",
+            id="status-trailing-hyphen",
+        ),
+        pytest.param(
+            {"Stage": "s" * 64, "StageStatus": "ok"},
+            f"2 validation errors detected: Value '{'s' * 64}' at 'modelLifeCycle.stage' failed to satisfy "
+            "constraint: Member must have length less than or equal to 63; "
+            f"Value '{'s' * 64}' at 'modelLifeCycle.stage' failed to satisfy constraint: "
+            f"Member must satisfy regular expression pattern: {LIFE_CYCLE_PATTERN}",
+            id="stage-too-long",
+        ),
+        pytest.param(
+            {"Stage": "staging"},
+            "1 validation error detected: Value null at 'modelLifeCycle.stageStatus' failed to satisfy "
+            "constraint: Member must not be null",
+            id="status-missing",
+        ),
+        pytest.param(
+            {"Stage": "", "StageStatus": "ok"},
+            "2 validation errors detected: Value '' at 'modelLifeCycle.stage' failed to satisfy constraint: "
+            "Member must have length greater than or equal to 1; Value '' at 'modelLifeCycle.stage' failed "
+            f"to satisfy constraint: Member must satisfy regular expression pattern: {LIFE_CYCLE_PATTERN}",
+            id="stage-empty",
+        ),
+        pytest.param(
+            {"Stage": "staging", "StageStatus": "ok", "StageDescription": "d" * 1025},
+            f"2 validation errors detected: Value '{'d' * 1025}' at 'modelLifeCycle.stageDescription' failed "
+            "to satisfy constraint: Member must have length less than or equal to 1024; "
+            f"Value '{'d' * 1025}' at 'modelLifeCycle.stageDescription' failed to satisfy constraint: "
+            "Member must satisfy regular expression pattern: .{0,1024}",
+            id="description-too-long",
+        ),
+        pytest.param(
+            # AWS matches patterns as Java does: "." is no line break.
+            {"Stage": "staging", "StageStatus": "ok", "StageDescription": "two\nlines"},
+            "1 validation error detected: Value 'two\nlines' at 'modelLifeCycle.stageDescription' failed "
+            "to satisfy constraint: Member must satisfy regular expression pattern: .{0,1024}",
+            id="description-line-break",
+        ),
+        pytest.param(
+            {"Stage": "staging", "StageStatus": 1},
+            "ModelLifeCycle must be an object whose Stage, StageStatus and StageDescription are strings.",
+            id="status-not-a-string",
+        ),
+    ],
+)
+def test_bad_life_cycle_is_refused_and_changes_nothing(shared_emulator, value, message):
+    # boto3 would refuse some of these itself; the Rust SDK checks none of them.
+    # (A ModelLifeCycle that is not an object never gets this far: moto's own
+    # request parser fails with HTTP 500, where SageMaker says SerializationException.)
+    sagemaker = shared_emulator.client(validate=False)
+    group = "stage-bad"
+    try:
+        create_group(sagemaker, group)
+        sagemaker.create_model_package(**package_request(group, ModelLifeCycle=STAGING))
+    except ClientError:
+        pass  # rule 6: an earlier case made both
+    with pytest.raises(ClientError) as excinfo:
+        sagemaker.create_model_package(**package_request(group, ModelLifeCycle=value))
+    assert error_of(excinfo) == (400, "ValidationException", message)
+    assert versions(sagemaker, group) == [1]
+
+    with pytest.raises(ClientError) as excinfo:
+        sagemaker.update_model_package(
+            ModelPackageArn=package_arn(group, 1), ModelApprovalStatus="Approved", ModelLifeCycle=value
+        )
+    assert error_of(excinfo) == (400, "ValidationException", message)
+    described = sagemaker.describe_model_package(ModelPackageName=package_arn(group, 1))
+    assert described["ModelLifeCycle"] == STAGING
+    assert described["ModelApprovalStatus"] == "PendingManualApproval"

@@ -45,7 +45,7 @@ impl Function {
             Some("s3") => Function::Retrain,
             Some("training") => Function::Evaluate,
             Some("evaluation") => Function::Register,
-            Some("model" | "endpoint") => Function::Deploy,
+            Some("model" | "endpoint" | "scheduled") => Function::Deploy,
             _ => panic!("{sample}: no function takes this sample"),
         }
     }
@@ -437,6 +437,7 @@ fn required(sample: &str) -> Vec<Required> {
         "endpoint-in-service.json" | "endpoint-updating.json" => {
             &[EVENTBRIDGE, ENDPOINT_STATE_CHANGE]
         }
+        "scheduled-deployment-check.json" => &[EVENTBRIDGE],
         _ => panic!("{sample}: which of its fields are required? Add it to required()"),
     };
     parts.concat()

@@ -1,7 +1,8 @@
 //! deploy_sagemaker_model against the emulator, with the real handler and
 //! SDK: create, reuse on a repeated event, blue/green update (the emulator
 //! records the DeploymentConfig UpdateEndpoint received), rollback when the
-//! live version is rejected, and a busy endpoint.
+//! live version is rejected, and a busy endpoint (tests/deploy_converges.rs
+//! has the updates that take time, failures and staging).
 
 use aws_sdk_sagemaker::types::{EndpointStatus, ModelApprovalStatus};
 use deploy_sagemaker_model::{Clients, DeployConfig, DeployOutcome};
@@ -76,6 +77,7 @@ async fn approved_versions_go_live_and_a_rejected_live_version_rolls_back() {
             endpoint: ENDPOINT.into(),
             endpoint_config: v1_config.clone(),
             model_package_version: n1,
+            smoke_test: None,
         }
     );
     assert_eq!(
@@ -108,7 +110,7 @@ async fn approved_versions_go_live_and_a_rejected_live_version_rolls_back() {
         .await
         .expect("skipped");
     assert!(
-        matches!(again, DeployOutcome::Skipped { ref reason, .. } if reason == "already live"),
+        matches!(again, DeployOutcome::Skipped { ref reason, .. } if reason == "live"),
         "{again:?}"
     );
     assert_eq!(models_and_configs(sagemaker).await, (1, 1));
@@ -141,7 +143,8 @@ async fn approved_versions_go_live_and_a_rejected_live_version_rolls_back() {
         deployment["AutoRollbackConfiguration"]["Alarms"][0]["AlarmName"],
         "mlops-endpoint-errors"
     );
-    // The endpoint's tags name the version it now serves.
+    // The endpoint's tags name the version it moves to, and once in service
+    // (its "Endpoint State Change"), the version it serves.
     let endpoint_arn = sagemaker
         .describe_endpoint()
         .endpoint_name(ENDPOINT)
@@ -157,13 +160,28 @@ async fn approved_versions_go_live_and_a_rejected_live_version_rolls_back() {
         .send()
         .await
         .unwrap();
-    let version_tag = tags
-        .tags()
-        .iter()
-        .find(|t| t.key() == Some("mlops:model-package-version"));
+    let tag = |key: &str| {
+        tags.tags()
+            .iter()
+            .find(|t| t.key() == Some(key))
+            .and_then(|t| t.value())
+            .map(str::to_string)
+    };
     assert_eq!(
-        version_tag.and_then(|t| t.value()),
-        Some(n2.to_string().as_str())
+        tag("mlops:deploying-model-package-version"),
+        Some(n2.to_string())
+    );
+    assert_eq!(tag("mlops:model-package-version"), Some(n1.to_string()));
+    let mut in_service = sample("endpoint-in-service.json");
+    in_service["detail"]["Tags"] = json!({"mlops:model-package-arn": v1});
+    let outcome = deploy(invocation(&in_service)).await.expect("re-tagged");
+    assert!(
+        matches!(outcome, DeployOutcome::AutoscalingRegistered { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        common::endpoint_version_tag(sagemaker).await,
+        Some(n2.to_string())
     );
 
     // Rejecting the live version rolls back to the newest other approved one.
@@ -192,7 +210,7 @@ async fn approved_versions_go_live_and_a_rejected_live_version_rolls_back() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_busy_endpoint_is_retryable_and_the_retry_completes() {
+async fn a_busy_endpoint_is_a_skip_and_its_next_state_change_continues() {
     let emulator = Emulator::start().await;
     let clients = Clients::new(&emulator.sdk_config().await);
     let sagemaker = &clients.sagemaker;
@@ -211,19 +229,26 @@ async fn a_busy_endpoint_is_retryable_and_the_retry_completes() {
     let (v2, n2) = approved_version(sagemaker, 'b').await;
     let path = format!("/_emulator/sagemaker/endpoints/{ENDPOINT}");
     emulator.control("POST", &path, Some(&json!({"EndpointStatus": "Updating"})));
-    let err = deploy_sagemaker_model::handle(&clients, &config, decision(&v2, n2, "Approved"))
-        .await
-        .unwrap_err();
-    assert_eq!(err.error_type(), "Retryable.ResourceBusy");
-    assert_eq!(emulator.control("GET", &path, None)["UpdateCount"], 0);
-
-    // Lambda retries once the endpoint is back in service.
-    emulator.control("POST", &path, Some(&json!({"EndpointStatus": "InService"})));
     let outcome = deploy_sagemaker_model::handle(&clients, &config, decision(&v2, n2, "Approved"))
         .await
-        .expect("updated on retry");
+        .expect("a skip, not an error");
     assert!(
-        matches!(outcome, DeployOutcome::Updated { .. }),
+        matches!(outcome, DeployOutcome::Skipped { ref reason, .. } if reason == "endpoint is Updating; its next state change continues"),
+        "{outcome:?}"
+    );
+    assert_eq!(emulator.control("GET", &path, None)["UpdateCount"], 0);
+
+    // The endpoint's next state change (in service) continues the work.
+    emulator.control("POST", &path, Some(&json!({"EndpointStatus": "InService"})));
+    let outcome = deploy_sagemaker_model::handle(
+        &clients,
+        &config,
+        invocation(&sample("endpoint-in-service.json")),
+    )
+    .await
+    .expect("updated");
+    assert!(
+        matches!(outcome, DeployOutcome::Updated { model_package_version, .. } if model_package_version == n2),
         "{outcome:?}"
     );
     assert_eq!(emulator.control("GET", &path, None)["UpdateCount"], 1);

@@ -230,10 +230,16 @@ fn tally(kinds: Vec<String>) -> Vec<(String, usize)> {
     counts
 }
 
+/// Whether a kind is a skip because the endpoint is mid-change (its next
+/// state change continues the work).
+fn waits(kind: &str) -> bool {
+    kind.starts_with("skipped: endpoint is") && kind.ends_with("its next state change continues")
+}
+
 /// Eight approvals of the first version at once, no endpoint yet: one
 /// creates it; the others reuse the model and configuration, and either find
-/// it live or lose the race to create it, which is retryable ("being
-/// created"). Redelivered, those find it live. One endpoint, never updated.
+/// it live or lose the race to create it, which is a skip (its state change
+/// continues). No error, one endpoint, never updated.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deploy_eight_approvals_at_once_create_one_endpoint() {
     use deploy_sagemaker_model::{handle, Clients};
@@ -248,14 +254,11 @@ async fn deploy_eight_approvals_at_once_create_one_endpoint() {
         async move { handle(&clients, &config, invocation(&event)).await }
     };
     let kinds: Vec<String> = at_once(deliver).await.iter().map(kind).collect();
-    let busy = kinds
-        .iter()
-        .filter(|k| *k == "Retryable.ResourceBusy")
-        .count();
+    let lost = kinds.iter().filter(|k| waits(k)).count();
     assert!(
-        kinds.iter().all(|k| k == "created"
-            || k == "skipped: already live"
-            || k == "Retryable.ResourceBusy"),
+        kinds
+            .iter()
+            .all(|k| k == "created" || k == "skipped: live" || waits(k)),
         "{kinds:?}"
     );
     assert_eq!(
@@ -263,13 +266,11 @@ async fn deploy_eight_approvals_at_once_create_one_endpoint() {
         1,
         "{kinds:?}"
     );
-    assert_eq!(emulator.count_calls("CreateEndpoint"), 1 + busy);
+    assert_eq!(emulator.count_calls("CreateEndpoint"), 1 + lost);
 
-    // Lambda retries the busy ones.
-    for _ in 0..busy {
-        let outcome = handle(&clients, &config, invocation(&event)).await;
-        assert_eq!(kind(&outcome), "skipped: already live");
-    }
+    // Delivered again (or the scheduled check): live.
+    let outcome = handle(&clients, &config, invocation(&event)).await;
+    assert_eq!(kind(&outcome), "skipped: live");
     assert_eq!(models_and_configs(&clients.sagemaker).await, (1, 1));
     let state = endpoint_state(&emulator).await.expect("an endpoint");
     assert_eq!(state["UpdateCount"], 0);
@@ -280,8 +281,8 @@ async fn deploy_eight_approvals_at_once_create_one_endpoint() {
 /// would let a racing duplicate update again, which SageMaker refuses.
 ///
 /// v2's approval twice, then eight at once: one UpdateEndpoint, the others
-/// busy (retryable) until the deployment ends, then "already live". Then v2
-/// rejected, eight at once: one rollback to v1.
+/// skips while the deployment runs, then "live". Then v2 rejected, eight at
+/// once: one rollback to v1. No delivery is an error.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deploy_repeated_approvals_and_rejections_update_once_each() {
     use deploy_sagemaker_model::{handle, Clients};
@@ -313,6 +314,10 @@ async fn deploy_repeated_approvals_and_rejections_update_once_each() {
             async move { handle(&clients, &config, invocation(&event)).await }
         })
     };
+    let updated_once = |kinds: &[String]| {
+        kinds.iter().filter(|k| *k == "updated").count() == 1
+            && kinds.iter().all(|k| k == "updated" || waits(k))
+    };
 
     // Twice, one after the other, during and after the deployment.
     let (v2, n2) = approved_version(sagemaker, 'b').await;
@@ -320,43 +325,43 @@ async fn deploy_repeated_approvals_and_rejections_update_once_each() {
     let first = handle(&clients, &config, invocation(&approved)).await;
     assert_eq!(kind(&first), "updated");
     let during = handle(&clients, &config, invocation(&approved)).await;
-    assert_eq!(kind(&during), "Retryable.ResourceBusy");
+    assert_eq!(
+        kind(&during),
+        "skipped: endpoint is Updating; its next state change continues"
+    );
     deployment_ends();
     let after = handle(&clients, &config, invocation(&approved)).await;
-    assert_eq!(kind(&after), "skipped: already live");
+    assert_eq!(kind(&after), "skipped: live");
     assert_eq!(endpoint_state(&emulator).await.unwrap()["UpdateCount"], 1);
 
     // Eight at once: v3.
     let (v3, n3) = approved_version(sagemaker, 'c').await;
     let approved = decision(&v3, n3, "Approved");
     emulator.reset_calls();
-    let kinds = tally(
-        deliver_at_once(approved.clone())
-            .await
-            .iter()
-            .map(kind)
-            .collect(),
-    );
-    assert_eq!(
-        kinds,
-        [
-            ("Retryable.ResourceBusy".to_string(), DELIVERIES - 1),
-            ("updated".to_string(), 1)
-        ]
-    );
+    let kinds: Vec<String> = deliver_at_once(approved.clone())
+        .await
+        .iter()
+        .map(kind)
+        .collect();
+    assert!(updated_once(&kinds), "{kinds:?}");
     // The losers of the race may have asked too: SageMaker refused them.
     let updates = emulator.count_calls("UpdateEndpoint");
     assert!((1..=DELIVERIES).contains(&updates), "{updates}");
     assert_eq!(emulator.count_calls("AddTags"), 1);
     deployment_ends();
     let kinds = tally(deliver_at_once(approved).await.iter().map(kind).collect());
-    assert_eq!(kinds, [("skipped: already live".to_string(), DELIVERIES)]);
+    assert_eq!(kinds, [("skipped: live".to_string(), DELIVERIES)]);
     let state = endpoint_state(&emulator).await.unwrap();
     assert_eq!(state["UpdateCount"], 2);
     assert_eq!(
         state["EndpointConfigName"],
         config.endpoint_config_name(&v3, n3)
     );
+    // Its "Endpoint State Change" (in service) re-tags it with the version.
+    let in_service = shared::test_support::sample("endpoint-in-service.json");
+    handle(&clients, &config, invocation(&in_service))
+        .await
+        .expect("in service");
     assert_eq!(endpoint_version_tag(sagemaker).await, Some(n3.to_string()));
 
     // v3 rejected while live, eight at once: one rollback, to v2.
@@ -367,10 +372,9 @@ async fn deploy_repeated_approvals_and_rejections_update_once_each() {
         .send()
         .await
         .unwrap();
-    // A delivery that reads the endpoint after the rollback began finds v3
-    // no longer live: a skip. One that read it before is refused the update.
+    // A delivery that reads the endpoint after the rollback began finds it
+    // Updating; one that read it before is refused the update: both skips.
     let rejected = decision(&v3, n3, "Rejected");
-    let not_live = format!("skipped: rejected version {n3} is not live");
     let kinds: Vec<String> = deliver_at_once(rejected.clone())
         .await
         .iter()
@@ -382,14 +386,12 @@ async fn deploy_repeated_approvals_and_rejections_update_once_each() {
         "{kinds:?}"
     );
     assert!(
-        kinds
-            .iter()
-            .all(|k| k == "rolled back" || k == "Retryable.ResourceBusy" || *k == not_live),
+        kinds.iter().all(|k| k == "rolled back" || waits(k)),
         "{kinds:?}"
     );
     deployment_ends();
     let again = handle(&clients, &config, invocation(&rejected)).await;
-    assert_eq!(kind(&again), not_live);
+    assert_eq!(kind(&again), "skipped: live");
     let state = endpoint_state(&emulator).await.unwrap();
     assert_eq!(state["UpdateCount"], 3);
     assert_eq!(

@@ -440,7 +440,7 @@ async fn deploy_create_fails_retryably_then_the_redelivery_creates_one_endpoint(
     );
     let again = handle(&clients, &config, invocation(&event)).await;
     assert!(
-        matches!(&again, Ok(DeployOutcome::Skipped { reason, .. }) if reason == "already live"),
+        matches!(&again, Ok(DeployOutcome::Skipped { reason, .. }) if reason == "live"),
         "{again:?}"
     );
     assert_eq!(models_and_configs(sagemaker).await, (1, 1));
@@ -450,8 +450,8 @@ async fn deploy_create_fails_retryably_then_the_redelivery_creates_one_endpoint(
 }
 
 /// CreateEndpoint done but its answer lost: the SDK's retry is told the
-/// endpoint exists, which the handler reports as busy (retryable), and the
-/// redelivery finds it live.
+/// endpoint exists, which the handler reports as a skip (another delivery's
+/// work, whose state change continues), and the redelivery finds it live.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deploy_whose_create_endpoint_answer_is_lost_is_retried_into_a_skip() {
     use deploy_sagemaker_model::{handle, Clients, DeployOutcome};
@@ -462,14 +462,15 @@ async fn deploy_whose_create_endpoint_answer_is_lost_is_retried_into_a_skip() {
     let event = decision(&v1, n1, "Approved");
 
     emulator.inject_fault(Fault::server_error("CreateEndpoint", 500).after().count(1));
-    let err = handle(&clients, &config, invocation(&event))
-        .await
-        .expect_err("the invocation does not know it created the endpoint");
-    assert_eq!(err.error_type(), "Retryable.ResourceBusy");
+    let outcome = handle(&clients, &config, invocation(&event)).await;
+    assert!(
+        matches!(&outcome, Ok(DeployOutcome::Skipped { reason, .. }) if reason.starts_with("endpoint is busy")),
+        "{outcome:?}"
+    );
     assert_eq!(emulator.count_calls("CreateEndpoint"), 2);
     let again = handle(&clients, &config, invocation(&event)).await;
     assert!(
-        matches!(&again, Ok(DeployOutcome::Skipped { reason, .. }) if reason == "already live"),
+        matches!(&again, Ok(DeployOutcome::Skipped { reason, .. }) if reason == "live"),
         "{again:?}"
     );
     assert_eq!(models_and_configs(&clients.sagemaker).await, (1, 1));
@@ -519,7 +520,6 @@ async fn deploy_update_and_rollback_fail_retryably_then_happen_once() {
         state["EndpointConfigName"],
         config.endpoint_config_name(&v2, n2)
     );
-    assert_eq!(endpoint_version_tag(sagemaker).await, Some(n2.to_string()));
 
     // v2 rejected while live: the lookup of the version to roll back to fails first.
     sagemaker
@@ -549,14 +549,14 @@ async fn deploy_update_and_rollback_fail_retryably_then_happen_once() {
     assert_eq!(models_and_configs(sagemaker).await, (2, 2));
 }
 
-/// UpdateEndpoint succeeds, then AddTags (the endpoint's version tag) fails:
-/// the invocation fails retryably. The redelivery finds the endpoint on v2's
-/// configuration and skips it as "already live", re-tagging it on the way, so
-/// the tag names v2. (SageMaker's endpoint is Updating meanwhile, as
-/// StatusAfterUpdate models: the redeliveries are busy until it is InService.)
+/// UpdateEndpoint succeeds, then AddTags (the tag naming the version the
+/// endpoint moves to) fails: the invocation fails retryably. While the
+/// deployment runs (StatusAfterUpdate Updating), the redelivery is a skip;
+/// once it is in service, the redelivery finds v2 live, and the endpoint's
+/// "Endpoint State Change" tags it with the version it serves.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deploy_whose_tagging_fails_after_the_update_retags_on_redelivery() {
-    use deploy_sagemaker_model::{handle, Clients};
+    use deploy_sagemaker_model::{handle, Clients, DeployOutcome};
     let emulator = Emulator::start().await;
     let clients = Clients::new(&emulator.sdk_config_fast_retries().await);
     let sagemaker = &clients.sagemaker;
@@ -582,16 +582,22 @@ async fn deploy_whose_tagging_fails_after_the_update_retags_on_redelivery() {
     fails_retryably(&emulator, "AddTags", faults("AddTags")[0].clone(), run).await;
     assert_eq!(endpoint_state(&emulator).await.unwrap()["UpdateCount"], 1);
 
-    // While the deployment runs, the redelivery is busy.
-    let err = handle(&clients, &config, invocation(&event))
-        .await
-        .unwrap_err();
-    assert_eq!(err.error_type(), "Retryable.ResourceBusy");
+    // While the deployment runs, the redelivery waits for its state change.
+    let outcome = handle(&clients, &config, invocation(&event)).await;
+    assert!(
+        matches!(&outcome, Ok(DeployOutcome::Skipped { reason, .. }) if reason.starts_with("endpoint is Updating")),
+        "{outcome:?}"
+    );
     emulator.control("POST", &path, Some(&json!({"EndpointStatus": "InService"})));
-    // Once it is in service, the redelivery completes the work: the tag.
-    handle(&clients, &config, invocation(&event))
+    let outcome = handle(&clients, &config, invocation(&event)).await;
+    assert!(
+        matches!(&outcome, Ok(DeployOutcome::Skipped { reason, .. }) if reason == "live"),
+        "{outcome:?}"
+    );
+    let in_service = shared::test_support::sample("endpoint-in-service.json");
+    handle(&clients, &config, invocation(&in_service))
         .await
-        .expect("completed");
+        .expect("in service");
     assert_eq!(endpoint_state(&emulator).await.unwrap()["UpdateCount"], 1);
     assert_eq!(endpoint_version_tag(sagemaker).await, Some(n2.to_string()));
 }

@@ -2,6 +2,8 @@
 
 use shared::autoscaling::Autoscaling;
 use shared::config::EnvReader;
+use shared::events_bus::EventBus;
+use shared::s3::S3Uri;
 use shared::sagemaker::endpoint::{
     Capacity, DataCapture, EndpointSettings, PackageVersion, Rollout, TrafficRouting,
 };
@@ -11,10 +13,35 @@ use shared::{PipelineError, PipelineName};
 pub struct DeployConfig {
     pub pipeline: PipelineName,
     pub group: String,
+    /// Production.
     pub endpoint: EndpointSettings,
     /// Delete an endpoint in Failed so that a retry creates it afresh.
     pub recreate_failed_endpoint: bool,
     pub autoscaling: Option<Autoscaling>,
+    /// Staged promotion (`STAGING_ENABLED`): a version is smoke-tested on
+    /// the staging endpoint before production gets it.
+    pub staging: Option<Staging>,
+    /// Where "Model Deployment Failed" is published.
+    pub bus: EventBus,
+}
+
+/// The staging endpoint and the smoke test a version passes there.
+#[derive(Debug, Clone)]
+pub struct Staging {
+    pub endpoint: EndpointSettings,
+    pub smoke_test: SmokeTest,
+}
+
+/// `SMOKE_TEST_*`: the sample requests and what their answers must meet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SmokeTest {
+    /// A JSON Lines object of sample requests.
+    pub requests: S3Uri,
+    /// The p99 latency budget, in milliseconds (the warm-up request aside).
+    pub p99_budget_ms: f64,
+    /// Relative tolerance for the numbers of a request's `expected` answer;
+    /// `None`: answers are not compared.
+    pub tolerance: Option<f64>,
 }
 
 impl DeployConfig {
@@ -29,6 +56,11 @@ impl DeployConfig {
         let autoscaling = endpoint
             .as_ref()
             .and_then(|endpoint| autoscaling(&mut env, &endpoint.capacity));
+        let staging = match (env.flag_or("STAGING_ENABLED", false), &endpoint) {
+            (true, Some(production)) => staging(&mut env, pipeline.as_ref(), production),
+            _ => None,
+        };
+        let bus = env.event_bus();
         let config = (|| {
             Some(DeployConfig {
                 pipeline: pipeline?,
@@ -36,6 +68,8 @@ impl DeployConfig {
                 endpoint: endpoint?,
                 recreate_failed_endpoint: env.flag_or("ENDPOINT_RECREATE_FAILED", false),
                 autoscaling,
+                staging,
+                bus,
             })
         })();
         env.finish(config)
@@ -75,6 +109,93 @@ fn endpoint(env: &mut EnvReader, pipeline: Option<&PipelineName>) -> Option<Endp
         vpc,
         network_isolation: env.flag_or("MODEL_NETWORK_ISOLATION", false),
         rollout,
+    })
+}
+
+/// The staging endpoint: serverless (`STAGING_SERVERLESS_MEMORY_MB`,
+/// default 2048) unless `STAGING_INSTANCE_TYPE` names an instance type, as
+/// it must when the models run in a VPC or network-isolated (serverless
+/// endpoints support neither). The model, role, key, VPC and isolation are
+/// production's; data is never captured on staging; updates replace the
+/// version at once (no traffic shifting, no alarms).
+fn staging(
+    env: &mut EnvReader,
+    pipeline: Option<&PipelineName>,
+    production: &EndpointSettings,
+) -> Option<Staging> {
+    let name = match env.optional("STAGING_ENDPOINT_NAME") {
+        Some(_) => env.endpoint_name("STAGING_ENDPOINT_NAME", pipeline),
+        None => pipeline.map(|p| format!("{}staging-endpoint", p.resource_prefix())),
+    };
+    let capacity = match env.optional("STAGING_INSTANCE_TYPE") {
+        Some(_) => Capacity::Instances {
+            instance_type: env.instance_type_or("STAGING_INSTANCE_TYPE", "ml.m5.large"),
+            count: 1,
+        },
+        None => {
+            if production.vpc.is_some() || production.network_isolation {
+                env.problem(
+                    "STAGING_INSTANCE_TYPE",
+                    "required when the models run in a VPC or network-isolated: serverless endpoints support neither",
+                );
+            }
+            let memory_mb = env.number_or("STAGING_SERVERLESS_MEMORY_MB", 2048, 1024..=6144);
+            if memory_mb % 1024 != 0 {
+                env.problem(
+                    "STAGING_SERVERLESS_MEMORY_MB",
+                    format!("must be one of 1024, 2048, 3072, 4096, 5120, 6144, got {memory_mb}"),
+                );
+            }
+            Capacity::Serverless {
+                memory_mb,
+                max_concurrency: 1,
+            }
+        }
+    };
+    let smoke_test = smoke_test(env);
+    if name.as_deref() == Some(production.name.as_str()) {
+        env.problem(
+            "STAGING_ENDPOINT_NAME",
+            "must not be the production endpoint",
+        );
+    }
+    Some(Staging {
+        endpoint: EndpointSettings {
+            name: name?,
+            capacity,
+            data_capture: None,
+            rollout: Rollout {
+                traffic_routing: TrafficRouting::AllAtOnce { wait_seconds: 0 },
+                termination_wait_seconds: 0,
+                max_execution_seconds: None,
+                rollback_alarms: Vec::new(),
+            },
+            ..production.clone()
+        },
+        smoke_test: smoke_test?,
+    })
+}
+
+/// `SMOKE_TEST_REQUESTS_S3_URI` (required with staging), `SMOKE_TEST_P99_MS`
+/// (default 1000) and `SMOKE_TEST_TOLERANCE` (unset: no comparison).
+fn smoke_test(env: &mut EnvReader) -> Option<SmokeTest> {
+    let requests = env.s3_uri("SMOKE_TEST_REQUESTS_S3_URI", true);
+    let p99_budget_ms = f64::from(env.number_or("SMOKE_TEST_P99_MS", 1000, 1..=60_000));
+    let tolerance = env.parsed::<f64>("SMOKE_TEST_TOLERANCE");
+    if tolerance.is_some_and(|t| !(t.is_finite() && t >= 0.0)) {
+        env.problem("SMOKE_TEST_TOLERANCE", "must be a number of 0 or more");
+    }
+    let requests = S3Uri::parse(&requests?).ok()?;
+    if requests.key.is_empty() || requests.key.ends_with('/') {
+        env.problem(
+            "SMOKE_TEST_REQUESTS_S3_URI",
+            "must name an object (s3://bucket/key), not a bucket or prefix",
+        );
+    }
+    Some(SmokeTest {
+        requests,
+        p99_budget_ms,
+        tolerance,
     })
 }
 
@@ -436,5 +557,92 @@ mod tests {
         ] {
             assert!(err.contains(expected), "missing {expected:?} in {err}");
         }
+    }
+
+    #[test]
+    fn staging_is_off_by_default_and_serverless_when_on() {
+        let config = DeployConfig::from_reader(EnvReader::from_vars(test_vars())).unwrap();
+        assert!(config.staging.is_none());
+        assert_eq!(config.bus.name, "default");
+        assert_eq!(config.bus.source, "mlops.pipeline");
+
+        let mut vars = test_vars();
+        vars.extend([
+            ("STAGING_ENABLED", "true"),
+            (
+                "SMOKE_TEST_REQUESTS_S3_URI",
+                "s3://mlops-data/smoke/requests.jsonl",
+            ),
+            ("DATA_CAPTURE_S3_URI", "s3://mlops-data/capture"),
+            ("DEPLOYMENT_ROLLBACK_ALARMS", "errors-high"),
+        ]);
+        let config = DeployConfig::from_reader(EnvReader::from_vars(vars)).unwrap();
+        let staging = config.staging.unwrap();
+        assert_eq!(staging.endpoint.name, "mlops--staging-endpoint");
+        assert_eq!(
+            staging.endpoint.capacity,
+            Capacity::Serverless {
+                memory_mb: 2048,
+                max_concurrency: 1
+            }
+        );
+        // Staging never captures data and has no alarms; the model's settings
+        // are production's.
+        assert_eq!(staging.endpoint.data_capture, None);
+        assert!(staging.endpoint.rollout.rollback_alarms.is_empty());
+        assert_eq!(staging.endpoint.role_arn, config.endpoint.role_arn);
+        assert_eq!(
+            staging.smoke_test,
+            SmokeTest {
+                requests: S3Uri::parse("s3://mlops-data/smoke/requests.jsonl").unwrap(),
+                p99_budget_ms: 1000.0,
+                tolerance: None,
+            }
+        );
+    }
+
+    #[test]
+    fn staging_problems_are_reported_together() {
+        let mut vars = test_vars();
+        vars.extend([
+            ("STAGING_ENABLED", "true"),
+            ("SMOKE_TEST_REQUESTS_S3_URI", "s3://mlops-data/smoke/"),
+            ("SMOKE_TEST_TOLERANCE", "-1"),
+            ("STAGING_SERVERLESS_MEMORY_MB", "1500"),
+            ("MODEL_VPC_SUBNET_IDS", "subnet-0123456789abcdef0"),
+            ("MODEL_VPC_SECURITY_GROUP_IDS", "sg-0123456789abcdef0"),
+            ("EVENT_SOURCE", "aws.sagemaker"),
+        ]);
+        let err = DeployConfig::from_reader(EnvReader::from_vars(vars))
+            .unwrap_err()
+            .to_string();
+        for variable in [
+            "SMOKE_TEST_REQUESTS_S3_URI",
+            "SMOKE_TEST_TOLERANCE",
+            "STAGING_SERVERLESS_MEMORY_MB",
+            "STAGING_INSTANCE_TYPE",
+            "EVENT_SOURCE",
+        ] {
+            assert!(err.contains(variable), "{variable} not in {err}");
+        }
+
+        let mut vars = test_vars();
+        vars.push(("STAGING_ENABLED", "true"));
+        let err = DeployConfig::from_reader(EnvReader::from_vars(vars))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("SMOKE_TEST_REQUESTS_S3_URI"), "{err}");
+
+        let mut vars = test_vars();
+        vars.extend([
+            ("STAGING_ENABLED", "true"),
+            ("SMOKE_TEST_REQUESTS_S3_URI", "s3://mlops-data/r.jsonl"),
+            ("STAGING_INSTANCE_TYPE", "ml.c5.large"),
+            ("STAGING_ENDPOINT_NAME", "mlops--endpoint"),
+        ]);
+        let err = DeployConfig::from_reader(EnvReader::from_vars(vars))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("must not be the production endpoint"), "{err}");
     }
 }

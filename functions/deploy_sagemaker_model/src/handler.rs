@@ -1,30 +1,36 @@
-//! "SageMaker Model Package State Change" in; the endpoint moved to the
-//! approved version, or off a rejected one that is live.
+//! The entry point: which event came in, and what the invocation did. Every
+//! event (a version approved or rejected, an endpoint's state change, the
+//! scheduled check) leads to [`converge`], one step toward the desired state;
+//! production coming into service also registers autoscaling ([`scale`]).
 
-use aws_sdk_sagemaker::types::{EndpointStatus, ModelApprovalStatus};
+use aws_sdk_sagemaker::types::ModelApprovalStatus;
 use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 use serde_json::Value;
 use shared::autoscaling::{resource_id, scalable_target_request, scaling_policy_request};
 use shared::events::{
     check_kind, detail_type_of, parse_event, Detail, EndpointStateChange, EventBridgeEvent,
-    ModelPackageStateChange, Skipped,
+    ModelPackageStateChange, ScheduledEvent, Skipped,
 };
-use shared::sagemaker::endpoint::{
-    answers, create_endpoint_config_request, create_model_request, describe_endpoint, is_broken,
-    update_endpoint_request, EndpointSettings, EndpointState, PackageVersion, VARIANT_NAME,
-};
-use shared::sagemaker::model_package::newest_approved;
-use shared::sagemaker::{ensure_created, is_validation_error};
+use shared::sagemaker::endpoint::VARIANT_NAME;
 use shared::PipelineError;
 use tracing::{info, instrument};
 
+use crate::converge::converge;
+use crate::marks::Stage;
+use crate::smoke::Report;
 use crate::DeployConfig;
 
 /// The AWS clients the function uses, built once at cold start.
 pub struct Clients {
     pub sagemaker: aws_sdk_sagemaker::Client,
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
+    /// The smoke test's requests to the staging endpoint.
+    pub runtime: aws_sdk_sagemakerruntime::Client,
+    /// The smoke test's sample requests.
+    pub s3: aws_sdk_s3::Client,
+    /// "Model Deployment Failed".
+    pub events: aws_sdk_eventbridge::Client,
 }
 
 impl Clients {
@@ -32,6 +38,9 @@ impl Clients {
         Clients {
             sagemaker: aws_sdk_sagemaker::Client::new(config),
             autoscaling: aws_sdk_applicationautoscaling::Client::new(config),
+            runtime: aws_sdk_sagemakerruntime::Client::new(config),
+            s3: aws_sdk_s3::Client::new(config),
+            events: aws_sdk_eventbridge::Client::new(config),
         }
     }
 }
@@ -40,21 +49,42 @@ impl Clients {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum DeployOutcome {
+    /// Production created on the version.
     Created {
         endpoint: String,
         endpoint_config: String,
         model_package_version: i64,
+        /// The smoke test it passed on staging just before.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        smoke_test: Option<Report>,
     },
+    /// A blue/green update of production to the version started.
     Updated {
         endpoint: String,
         endpoint_config: String,
         model_package_version: i64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        smoke_test: Option<Report>,
     },
+    /// Production moves off a rejected version that is live.
     RolledBack {
         endpoint: String,
         endpoint_config: String,
         model_package_version: i64,
         rejected_version: i64,
+    },
+    /// The staging endpoint created on, or updated to, the version.
+    Staged {
+        endpoint: String,
+        endpoint_config: String,
+        model_package_version: i64,
+    },
+    /// The version's deployment failed: marked, alerted, not tried again.
+    Failed {
+        endpoint: String,
+        stage: Stage,
+        model_package_version: i64,
+        reason: String,
     },
     AutoscalingRegistered {
         endpoint: String,
@@ -72,44 +102,75 @@ pub enum DeployOutcome {
 }
 
 impl DeployOutcome {
-    fn skipped(Skipped(reason): Skipped, endpoint: &str, version: Option<i64>) -> Self {
+    pub(crate) fn skipped(Skipped(reason): Skipped, endpoint: &str, version: Option<i64>) -> Self {
         DeployOutcome::Skipped {
             reason,
             endpoint: endpoint.to_string(),
             model_package_version: version,
         }
     }
+
+    /// Whether this outcome marked `version` failed.
+    pub(crate) fn is_about(&self, version: i64) -> bool {
+        matches!(self, DeployOutcome::Failed { model_package_version, .. } if *model_package_version == version)
+    }
+
+    /// An update that moves production off `rejected` is its rollback.
+    fn after_rejection(self, rejected: i64) -> Self {
+        match self {
+            DeployOutcome::Updated {
+                endpoint,
+                endpoint_config,
+                model_package_version,
+                smoke_test: _,
+            } if model_package_version != rejected => DeployOutcome::RolledBack {
+                endpoint,
+                endpoint_config,
+                model_package_version,
+                rejected_version: rejected,
+            },
+            other => other,
+        }
+    }
 }
 
-/// The Lambda entry point: a model package decision goes to [`deploy`], an
-/// endpoint coming into service to [`scale`].
+/// The Lambda entry point.
 pub async fn handle(
     clients: &Clients,
     config: &DeployConfig,
     event: LambdaEvent<Value>,
 ) -> Result<DeployOutcome, PipelineError> {
     match DeployEvent::parse(event.payload)? {
-        DeployEvent::EndpointChanged(event) => scale(&clients.autoscaling, config, &event).await,
-        DeployEvent::PackageDecided(event) => deploy(&clients.sagemaker, config, &event).await,
+        DeployEvent::PackageDecided(event) => deploy(clients, config, &event).await,
+        DeployEvent::EndpointChanged(event) => endpoint_changed(clients, config, &event).await,
+        DeployEvent::Scheduled(event) => {
+            check_kind(&event, None)?;
+            converge(clients, config, None).await
+        }
     }
 }
 
-/// The two kinds of event deploy takes.
+/// The three kinds of event deploy takes.
 pub enum DeployEvent {
     /// A model package version approved, rejected or pending.
     PackageDecided(EventBridgeEvent<ModelPackageStateChange>),
-    /// The endpoint changed state (autoscaling once it is in service).
+    /// The production or staging endpoint changed state.
     EndpointChanged(EventBridgeEvent<EndpointStateChange>),
+    /// The scheduled check (a schedule rule's "Scheduled Event").
+    Scheduled(EventBridgeEvent<ScheduledEvent>),
 }
 
 impl DeployEvent {
-    /// By the payload's `detail-type`: an endpoint's state change, else a
-    /// package decision, whose check names what was expected. A missing
-    /// `detail-type` is named as such.
+    /// By the payload's `detail-type`: an endpoint's state change, the
+    /// schedule, else a package decision, whose check names what was
+    /// expected. A missing `detail-type` is named as such.
     pub fn parse(payload: Value) -> Result<DeployEvent, PipelineError> {
         match detail_type_of(&payload) {
             Some(<EndpointStateChange as Detail>::DETAIL_TYPE) => {
                 Ok(DeployEvent::EndpointChanged(parse_event(payload)?))
+            }
+            Some(<ScheduledEvent as Detail>::DETAIL_TYPE) => {
+                Ok(DeployEvent::Scheduled(parse_event(payload)?))
             }
             Some(_) => Ok(DeployEvent::PackageDecided(parse_event(payload)?)),
             None => Err(PipelineError::invalid_event(
@@ -119,62 +180,8 @@ impl DeployEvent {
     }
 }
 
-/// Registers the endpoint's variant with Application Auto Scaling once the
-/// endpoint is in service (registering while it is Creating or Updating is
-/// refused). Both calls are upserts, so repeated events are harmless. The
-/// model of an autoscaled variant may change in a later update; its instance
-/// type may not (SageMaker refuses such an update while it is registered).
-#[instrument(skip_all, fields(endpoint = %event.detail.endpoint_name, status = %event.detail.endpoint_status))]
-pub async fn scale(
-    autoscaling: &aws_sdk_applicationautoscaling::Client,
-    config: &DeployConfig,
-    event: &EventBridgeEvent<EndpointStateChange>,
-) -> Result<DeployOutcome, PipelineError> {
-    check_kind(event, None)?;
-    let endpoint = &event.detail.endpoint_name;
-    let skip = |reason: String| {
-        Ok(DeployOutcome::skipped(
-            Skipped::because(reason),
-            endpoint,
-            None,
-        ))
-    };
-    if !endpoint.eq_ignore_ascii_case(&config.endpoint.name) {
-        return skip(format!(
-            "endpoint {endpoint} is not the configured {}",
-            config.endpoint.name
-        ));
-    }
-    if event.detail.endpoint_status != "IN_SERVICE" {
-        return skip(format!(
-            "endpoint status {}: autoscaling is registered once it is in service",
-            event.detail.endpoint_status
-        ));
-    }
-    let Some(scaling) = config.autoscaling else {
-        return skip("autoscaling is not configured".into());
-    };
-
-    let name = &config.endpoint.name;
-    scalable_target_request(name, &scaling)
-        .send_with(autoscaling)
-        .await
-        .map_err(|err| PipelineError::from_sdk("RegisterScalableTarget", err))?;
-    scaling_policy_request(&config.pipeline, name, &scaling)?
-        .send_with(autoscaling)
-        .await
-        .map_err(|err| PipelineError::from_sdk("PutScalingPolicy", err))?;
-    let resource_id = resource_id(name);
-    info!(%resource_id, "autoscaling registered");
-    Ok(DeployOutcome::AutoscalingRegistered {
-        endpoint: name.clone(),
-        variant: VARIANT_NAME.to_string(),
-        min_instances: scaling.min_instances,
-        max_instances: scaling.max_instances,
-        target_invocations_per_instance: scaling.target_invocations_per_instance,
-    })
-}
-
+/// A version approved or rejected: the endpoints converge (a rejected live
+/// version is replaced by the newest other good one).
 #[instrument(
     skip_all,
     fields(
@@ -184,7 +191,7 @@ pub async fn scale(
     )
 )]
 pub async fn deploy(
-    sagemaker: &aws_sdk_sagemaker::Client,
+    clients: &Clients,
     config: &DeployConfig,
     event: &EventBridgeEvent<ModelPackageStateChange>,
 ) -> Result<DeployOutcome, PipelineError> {
@@ -207,266 +214,90 @@ pub async fn deploy(
             package.model_package_group_name, config.group
         ));
     }
-
     match &package.model_approval_status {
-        ModelApprovalStatus::Approved => {
-            let endpoint = describe_endpoint(sagemaker, &config.endpoint.name).await?;
-            let approved = config.version(&package.model_package_arn, version);
-            go_live(sagemaker, config, &approved, endpoint).await
-        }
-        ModelApprovalStatus::Rejected => {
-            let rejected = config.version(&package.model_package_arn, version);
-            match roll_back(sagemaker, config, &rejected).await? {
-                Ok(outcome) => Ok(outcome),
-                Err(skipped) => Ok(DeployOutcome::skipped(
-                    skipped,
-                    &config.endpoint.name,
-                    Some(version),
-                )),
-            }
-        }
+        ModelApprovalStatus::Approved => converge(clients, config, None).await,
+        ModelApprovalStatus::Rejected => Ok(converge(clients, config, None)
+            .await?
+            .after_rejection(version)),
         other => skip(format!(
             "approval status {other} is not a deployment decision"
         )),
     }
 }
 
-/// A rejected version that is live is replaced by the newest other approved
-/// one; a rejected version that is not live needs nothing.
-async fn roll_back(
-    sagemaker: &aws_sdk_sagemaker::Client,
+/// The production or staging endpoint changed state: the deployment that
+/// waited for it continues; production in service registers autoscaling
+/// first, when configured.
+#[instrument(skip_all, fields(endpoint = %event.detail.endpoint_name, status = %event.detail.endpoint_status))]
+async fn endpoint_changed(
+    clients: &Clients,
     config: &DeployConfig,
-    rejected: &PackageVersion<'_>,
-) -> Result<Result<DeployOutcome, Skipped>, PipelineError> {
-    let number = rejected.number;
-    let endpoint = describe_endpoint(sagemaker, &config.endpoint.name).await?;
-    let rejected_config = rejected.endpoint_config_name(&config.endpoint.name);
-    if !matches!(&endpoint, EndpointState::Found { config: live, .. } if *live == rejected_config) {
-        return Ok(Err(Skipped::because(format!(
-            "rejected version {number} is not live"
-        ))));
-    }
-    let Some(replacement) = newest_approved(sagemaker, &config.group, Some(rejected.arn)).await?
-    else {
-        return Ok(Err(Skipped::because(format!(
-            "rejected version {number} is live but no other approved version exists to roll back to"
-        ))));
-    };
-    let replacement = config.version(&replacement.arn, replacement.number);
-    Ok(Ok(
-        match go_live(sagemaker, config, &replacement, endpoint).await? {
-            DeployOutcome::Created {
-                endpoint,
-                endpoint_config,
-                model_package_version,
-            }
-            | DeployOutcome::Updated {
-                endpoint,
-                endpoint_config,
-                model_package_version,
-            } => DeployOutcome::RolledBack {
-                endpoint,
-                endpoint_config,
-                model_package_version,
-                rejected_version: number,
-            },
-            other => other,
-        },
-    ))
-}
-
-/// What putting a version live takes, given the endpoint as it is: the
-/// decision alone, no call.
-enum Step {
-    /// The endpoint serves this version already (its tags are re-written).
-    AlreadyLive {
-        arn: String,
-    },
-    /// Failed, OutOfService or UpdateRollbackFailed: nothing can update it.
-    Broken {
-        status: EndpointStatus,
-        why: String,
-    },
-    /// Creating, Updating, ...: a later delivery finds it ready.
-    Busy(EndpointStatus),
-    Create,
-    Update,
-}
-
-fn next_step(endpoint: EndpointState, endpoint_config: &str) -> Step {
-    match endpoint {
-        EndpointState::Missing => Step::Create,
-        EndpointState::Found {
-            arn,
-            status,
-            config: live,
-            ..
-        } if status == EndpointStatus::InService && live == endpoint_config => {
-            Step::AlreadyLive { arn }
-        }
-        EndpointState::Found {
-            status,
-            failure_reason,
-            ..
-        } if is_broken(&status) => Step::Broken {
-            status,
-            why: failure_reason.unwrap_or_else(|| "no reason given".into()),
-        },
-        EndpointState::Found { status, .. } if status != EndpointStatus::InService => {
-            Step::Busy(status)
-        }
-        EndpointState::Found { .. } => Step::Update,
-    }
-}
-
-/// Puts `version` on the endpoint: creates the endpoint, or updates it.
-async fn go_live(
-    sagemaker: &aws_sdk_sagemaker::Client,
-    config: &DeployConfig,
-    version: &PackageVersion<'_>,
-    endpoint: EndpointState,
+    event: &EventBridgeEvent<EndpointStateChange>,
 ) -> Result<DeployOutcome, PipelineError> {
-    let name = &config.endpoint.name;
-    let endpoint_config = version.endpoint_config_name(name);
-    let create = match next_step(endpoint, &endpoint_config) {
-        Step::AlreadyLive { arn } => {
-            // A delivery that updated the endpoint may have failed before it
-            // re-tagged it; the tags must name the version that is live.
-            tag_endpoint(sagemaker, &arn, version).await?;
-            return Ok(DeployOutcome::skipped(
-                Skipped::because("already live"),
-                name,
-                Some(version.number),
-            ));
-        }
-        Step::Broken { status, why } => return Err(broken(sagemaker, config, status, why).await),
-        Step::Busy(status) => {
-            return Err(PipelineError::ResourceBusy(format!(
-                "endpoint {name} is busy ({status})"
-            )))
-        }
-        Step::Create => true,
-        Step::Update => false,
-    };
-
-    ensure_created(
-        "CreateModel",
-        answers::MODEL_EXISTS,
-        create_model_request(&config.endpoint, version)
-            .send_with(sagemaker)
-            .await,
-    )?;
-    ensure_created(
-        "CreateEndpointConfig",
-        answers::ENDPOINT_CONFIG_EXISTS,
-        create_endpoint_config_request(&config.endpoint, version)
-            .send_with(sagemaker)
-            .await,
-    )?;
-    let (endpoint, model_package_version) = (name.clone(), version.number);
-    Ok(if create {
-        create_endpoint(sagemaker, name, version, &endpoint_config).await?;
-        DeployOutcome::Created {
+    check_kind(event, None)?;
+    let endpoint = &event.detail.endpoint_name;
+    let production = endpoint.eq_ignore_ascii_case(&config.endpoint.name);
+    let staging = config
+        .staging
+        .as_ref()
+        .is_some_and(|s| endpoint.eq_ignore_ascii_case(&s.endpoint.name));
+    if !production && !staging {
+        return Ok(DeployOutcome::skipped(
+            Skipped::because(format!(
+                "endpoint {endpoint} is neither the configured {} nor its staging endpoint",
+                config.endpoint.name
+            )),
             endpoint,
-            endpoint_config,
-            model_package_version,
-        }
+            None,
+        ));
+    }
+    let registered = if production {
+        scale(&clients.autoscaling, config, event).await?
     } else {
-        update_endpoint(sagemaker, &config.endpoint, version, &endpoint_config).await?;
-        DeployOutcome::Updated {
-            endpoint,
-            endpoint_config,
-            model_package_version,
-        }
-    })
-}
-
-/// A broken endpoint fails the deployment with SageMaker's reason, or, with
-/// `ENDPOINT_RECREATE_FAILED`, is deleted so that the retry creates it afresh.
-async fn broken(
-    sagemaker: &aws_sdk_sagemaker::Client,
-    config: &DeployConfig,
-    status: EndpointStatus,
-    why: String,
-) -> PipelineError {
-    let name = &config.endpoint.name;
-    if !config.recreate_failed_endpoint {
-        return PipelineError::ResourceFailed(format!("endpoint {name} is {status}: {why}"));
-    }
-    match sagemaker.delete_endpoint().endpoint_name(name).send().await {
-        Ok(_) => PipelineError::ResourceBusy(format!(
-            "endpoint {name} was {status} ({why}); it is being deleted and a retry recreates it"
-        )),
-        Err(err) => PipelineError::from_sdk("DeleteEndpoint", err),
-    }
-}
-
-/// Creates the endpoint on the version's configuration, tagged with it.
-async fn create_endpoint(
-    sagemaker: &aws_sdk_sagemaker::Client,
-    name: &str,
-    version: &PackageVersion<'_>,
-    endpoint_config: &str,
-) -> Result<(), PipelineError> {
-    let created = sagemaker
-        .create_endpoint()
-        .endpoint_name(name)
-        .endpoint_config_name(endpoint_config)
-        .set_tags(Some(version.tags()))
-        .send()
-        .await;
-    match created {
-        Ok(_) => {
-            info!(%endpoint_config, "endpoint created");
-            Ok(())
-        }
-        // Another invocation created it a moment ago; a retry updates it.
-        Err(err) if is_validation_error(&err, answers::ENDPOINT_EXISTS) => Err(
-            PipelineError::ResourceBusy(format!("endpoint {name} is being created")),
-        ),
-        Err(err) => Err(PipelineError::from_sdk("CreateEndpoint", err)),
-    }
-}
-
-/// A blue/green update to the version's configuration, then the tags.
-async fn update_endpoint(
-    sagemaker: &aws_sdk_sagemaker::Client,
-    endpoint: &EndpointSettings,
-    version: &PackageVersion<'_>,
-    endpoint_config: &str,
-) -> Result<(), PipelineError> {
-    let name = &endpoint.name;
-    let updated = update_endpoint_request(endpoint, endpoint_config)
-        .send_with(sagemaker)
-        .await;
-    let endpoint_arn = match updated {
-        Ok(output) => output.endpoint_arn().unwrap_or_default().to_string(),
-        Err(err) if is_validation_error(&err, answers::ENDPOINT_BUSY) => {
-            return Err(PipelineError::ResourceBusy(format!(
-                "endpoint {name} is busy"
-            )));
-        }
-        Err(err) => return Err(PipelineError::from_sdk("UpdateEndpoint", err)),
+        None
     };
-    tag_endpoint(sagemaker, &endpoint_arn, version).await?;
-    info!(%endpoint_config, "endpoint update started");
-    Ok(())
+    match (
+        converge(clients, config, Some(&event.detail)).await?,
+        registered,
+    ) {
+        (DeployOutcome::Skipped { .. }, Some(registered)) => Ok(registered),
+        (outcome, _) => Ok(outcome),
+    }
 }
 
-/// The endpoint's tags say which version it serves; AddTags overwrites.
-async fn tag_endpoint(
-    sagemaker: &aws_sdk_sagemaker::Client,
-    endpoint_arn: &str,
-    version: &PackageVersion<'_>,
-) -> Result<(), PipelineError> {
-    sagemaker
-        .add_tags()
-        .resource_arn(endpoint_arn)
-        .set_tags(Some(version.tags()))
-        .send()
+/// Registers production's variant with Application Auto Scaling once it is
+/// in service (registering while it is Creating or Updating is refused);
+/// `None` when that is not due. Both calls are upserts, so repeated events
+/// are harmless. The model of an autoscaled variant may change in a later
+/// update; its instance type may not (SageMaker refuses such an update while
+/// it is registered).
+pub async fn scale(
+    autoscaling: &aws_sdk_applicationautoscaling::Client,
+    config: &DeployConfig,
+    event: &EventBridgeEvent<EndpointStateChange>,
+) -> Result<Option<DeployOutcome>, PipelineError> {
+    let (Some(scaling), "IN_SERVICE") = (config.autoscaling, event.detail.endpoint_status.as_str())
+    else {
+        return Ok(None);
+    };
+    let name = &config.endpoint.name;
+    scalable_target_request(name, &scaling)
+        .send_with(autoscaling)
         .await
-        .map(drop)
-        .map_err(|err| PipelineError::from_sdk("AddTags", err))
+        .map_err(|err| PipelineError::from_sdk("RegisterScalableTarget", err))?;
+    scaling_policy_request(&config.pipeline, name, &scaling)?
+        .send_with(autoscaling)
+        .await
+        .map_err(|err| PipelineError::from_sdk("PutScalingPolicy", err))?;
+    let resource_id = resource_id(name);
+    info!(%resource_id, "autoscaling registered");
+    Ok(Some(DeployOutcome::AutoscalingRegistered {
+        endpoint: name.clone(),
+        variant: VARIANT_NAME.to_string(),
+        min_instances: scaling.min_instances,
+        max_instances: scaling.max_instances,
+        target_invocations_per_instance: scaling.target_invocations_per_instance,
+    }))
 }
 
 #[cfg(test)]

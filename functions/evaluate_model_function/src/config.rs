@@ -23,8 +23,6 @@ pub struct EvaluateConfig {
     pub event_source: String,
 }
 
-pub const DEFAULT_EVENT_SOURCE: &str = "mlops.pipeline";
-
 impl EvaluateConfig {
     pub fn from_env() -> Result<EvaluateConfig, PipelineError> {
         Self::from_reader(EnvReader::from_process())
@@ -62,18 +60,10 @@ impl EvaluateConfig {
             }
         };
 
-        let event_bus = env
-            .optional("EVENT_BUS_NAME")
-            .unwrap_or_else(|| "default".to_string());
-        let event_source = env
-            .optional("EVENT_SOURCE")
-            .unwrap_or_else(|| DEFAULT_EVENT_SOURCE.to_string());
-        if event_source.starts_with("aws.") {
-            env.problem(
-                "EVENT_SOURCE",
-                "must not start with \"aws.\" (reserved for AWS services)",
-            );
-        }
+        let shared::events_bus::EventBus {
+            name: event_bus,
+            source: event_source,
+        } = env.event_bus();
 
         let config = pipeline.map(|pipeline| EvaluateConfig {
             pipeline,

@@ -16,6 +16,8 @@ use aws_sdk_sagemaker::types::{
     TrafficRoutingConfig, TrafficRoutingConfigType,
 };
 
+use std::collections::HashMap;
+
 use super::is_validation_error;
 use crate::names::PipelineName;
 use crate::tags::{keys as tag_keys, tag};
@@ -130,13 +132,37 @@ impl PackageVersion<'_> {
             .into()
     }
 
-    /// What the pipeline tags the version's model, config and endpoint with.
+    /// What the pipeline tags the version's model, config and endpoint with
+    /// (on an endpoint: the version it serves).
     pub fn tags(&self) -> Vec<Tag> {
         vec![
             tag(tag_keys::PIPELINE, self.pipeline.as_str()),
             tag(tag_keys::MODEL_PACKAGE_ARN, self.arn),
             tag(tag_keys::MODEL_PACKAGE_VERSION, &self.number.to_string()),
         ]
+    }
+
+    /// An endpoint's tags naming this version as the one it is moving to.
+    pub fn deploying_tags(&self) -> Vec<Tag> {
+        vec![
+            tag(tag_keys::DEPLOYING_MODEL_PACKAGE_ARN, self.arn),
+            tag(
+                tag_keys::DEPLOYING_MODEL_PACKAGE_VERSION,
+                &self.number.to_string(),
+            ),
+        ]
+    }
+
+    /// Whether an endpoint's tags name this version as the one it moved to.
+    pub fn is_deploying_per(&self, tags: &HashMap<String, String>) -> bool {
+        tags.get(tag_keys::DEPLOYING_MODEL_PACKAGE_ARN)
+            .map(String::as_str)
+            == Some(self.arn)
+    }
+
+    /// Whether an endpoint's tags name this version as the one it serves.
+    pub fn is_live_per(&self, tags: &HashMap<String, String>) -> bool {
+        tags.get(tag_keys::MODEL_PACKAGE_ARN).map(String::as_str) == Some(self.arn)
     }
 }
 
@@ -321,6 +347,26 @@ pub async fn describe_endpoint(
         }
         Err(err) => Err(PipelineError::from_sdk("DescribeEndpoint", err)),
     }
+}
+
+/// A resource's tags, by key (one page: the pipeline's endpoints carry a
+/// handful).
+pub async fn list_tags(
+    sagemaker: &aws_sdk_sagemaker::Client,
+    arn: &str,
+) -> Result<HashMap<String, String>, PipelineError> {
+    let output = sagemaker
+        .list_tags()
+        .resource_arn(arn)
+        .max_results(100)
+        .send()
+        .await
+        .map_err(|err| PipelineError::from_sdk("ListTags", err))?;
+    Ok(output
+        .tags()
+        .iter()
+        .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+        .collect())
 }
 
 /// The endpoint's ARN in the partition, region and account of `function_arn`

@@ -9,8 +9,8 @@ use aws_sdk_sagemaker::operation::create_model_package::builders::CreateModelPac
 use aws_sdk_sagemaker::operation::create_model_package::CreateModelPackageInput;
 use aws_sdk_sagemaker::operation::describe_model_package::DescribeModelPackageOutput;
 use aws_sdk_sagemaker::types::{
-    InferenceSpecification, MetricsSource, ModelApprovalStatus, ModelMetrics,
-    ModelPackageContainerDefinition, ModelPackageSortBy, ModelQuality,
+    InferenceSpecification, MetricsSource, ModelApprovalStatus, ModelLifeCycle, ModelMetrics,
+    ModelPackageContainerDefinition, ModelPackageSortBy, ModelPackageSummary, ModelQuality,
     ProductionVariantInstanceType, SortOrder,
 };
 
@@ -34,6 +34,28 @@ pub mod metadata_keys {
     pub const EVALUATION_REPORT: &str = "evaluation_report";
     /// Prefix of one key per gated metric: `metric:<name>`.
     pub const METRIC_PREFIX: &str = "metric:";
+    /// Written by deploy_sagemaker_model: `failed` once the version's
+    /// deployment failed, with the stage and SageMaker's (or the smoke
+    /// test's) reason.
+    pub const DEPLOYMENT_STATUS: &str = "deployment_status";
+    pub const DEPLOYMENT_STAGE: &str = "deployment_stage";
+    pub const DEPLOYMENT_FAILURE: &str = "deployment_failure";
+    /// The smoke test on the staging endpoint: `passed` or `failed`, the
+    /// number of requests and their p99 latency in milliseconds.
+    pub const SMOKE_TEST: &str = "smoke_test";
+    pub const SMOKE_TEST_REQUESTS: &str = "smoke_test_requests";
+    pub const SMOKE_TEST_P99_MS: &str = "smoke_test_p99_ms";
+}
+
+/// The `ModelLifeCycle` deploy_sagemaker_model gives a version: `Staging` /
+/// `Passed` once its smoke test passed, `<stage>` / `Failed` once its
+/// deployment failed. `ListModelPackages` returns it with each version, so
+/// finding the version to deploy takes one call.
+pub mod life_cycle {
+    pub const STAGING: &str = "Staging";
+    pub const PRODUCTION: &str = "Production";
+    pub const PASSED: &str = "Passed";
+    pub const FAILED: &str = "Failed";
 }
 use metadata_keys as keys;
 
@@ -228,6 +250,92 @@ pub async fn newest_approved(
                     number,
                 }));
             }
+        }
+    }
+    Ok(None)
+}
+
+/// How far an approved version's deployment got, by its `ModelLifeCycle`
+/// ([`life_cycle`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Nothing recorded: not smoke-tested yet (or deployed without staging).
+    New,
+    PassedStaging,
+    Failed,
+}
+
+impl Progress {
+    pub fn of(life_cycle: Option<&ModelLifeCycle>) -> Progress {
+        match life_cycle.and_then(ModelLifeCycle::stage_status) {
+            Some(life_cycle::FAILED) => Progress::Failed,
+            Some(life_cycle::PASSED)
+                if life_cycle.and_then(ModelLifeCycle::stage) == Some(life_cycle::STAGING) =>
+            {
+                Progress::PassedStaging
+            }
+            _ => Progress::New,
+        }
+    }
+}
+
+/// An approved version and how far its deployment got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployable {
+    pub arn: String,
+    pub number: i64,
+    pub progress: Progress,
+}
+
+impl Deployable {
+    fn from_summary(summary: &ModelPackageSummary) -> Option<Deployable> {
+        let arn = summary.model_package_arn().filter(|arn| !arn.is_empty())?;
+        Some(Deployable {
+            arn: arn.to_string(),
+            number: summary
+                .model_package_version()
+                .map(i64::from)
+                .or_else(|| version_from_arn(arn))
+                .unwrap_or_default(),
+            progress: Progress::of(summary.model_life_cycle()),
+        })
+    }
+}
+
+/// Versions read per `ListModelPackages` page when looking for the one to
+/// deploy: the newest is on the first, and so are the few before it that
+/// may have failed.
+const DEPLOYABLE_PAGE: i32 = 10;
+
+/// The version the endpoints should serve: the newest Approved version of
+/// `group` whose deployment has not failed. One call unless the ten newest
+/// approved versions all failed; `None` when there is none, or no group yet.
+pub async fn newest_deployable(
+    sagemaker: &aws_sdk_sagemaker::Client,
+    group: &str,
+) -> Result<Option<Deployable>, PipelineError> {
+    let mut pages = sagemaker
+        .list_model_packages()
+        .model_package_group_name(group)
+        .model_approval_status(ModelApprovalStatus::Approved)
+        .sort_by(ModelPackageSortBy::CreationTime)
+        .sort_order(SortOrder::Descending)
+        .max_results(DEPLOYABLE_PAGE)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = match page {
+            Ok(page) => page,
+            Err(err) if is_validation_error(&err, GROUP_MISSING) => return Ok(None),
+            Err(err) => return Err(PipelineError::from_sdk("ListModelPackages", err)),
+        };
+        let found = page
+            .model_package_summary_list()
+            .iter()
+            .filter_map(Deployable::from_summary)
+            .find(|version| version.progress != Progress::Failed);
+        if found.is_some() {
+            return Ok(found);
         }
     }
     Ok(None)
