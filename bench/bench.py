@@ -355,6 +355,32 @@ def prepare_deploy_update(ctx: Context, run: int) -> tuple[dict, dict[str, str]]
     group = f"{PIPELINE}--bench-deploy"
     unique = ctx.unique("deploy-u", run)
     endpoint = f"{PIPELINE}--bench-update-{unique}"
+    live_on_old(ctx, group, endpoint, unique)
+    new = approved_package(ctx, group, IMAGE, f"mlops--ecr-bench-new-{unique}")
+    return package_event(new), {"MODEL_PACKAGE_GROUP_NAME": group, "ENDPOINT_NAME": endpoint}
+
+
+def prepare_deploy_check(ctx: Context, run: int) -> tuple[dict, dict[str, str]]:
+    # The scheduled check right after deploy-create's run: its endpoint serves
+    # the newest approved version of the group, nothing to do.
+    event = sample("scheduled-deployment-check.json")
+    event["id"] = str(uuid.uuid4())
+    endpoint = f"{PIPELINE}--bench-create-{ctx.unique('deploy-c', run)}"
+    return event, {"MODEL_PACKAGE_GROUP_NAME": f"{PIPELINE}--bench-deploy", "ENDPOINT_NAME": endpoint}
+
+
+def prepare_deploy_busy(ctx: Context, run: int) -> tuple[dict, dict[str, str]]:
+    # A version approved while deploy-create's endpoint is Updating (the
+    # emulator's control sets the status): a skip, its state change continues.
+    group = f"{PIPELINE}--bench-deploy"
+    endpoint = f"{PIPELINE}--bench-create-{ctx.unique('deploy-c', run)}"
+    ctx.emulator.request("POST", f"/_emulator/sagemaker/endpoints/{endpoint}", {"EndpointStatus": "Updating"})
+    package = approved_package(ctx, group, IMAGE, f"mlops--ecr-bench-{ctx.unique('deploy-b', run)}")
+    return package_event(package), {"MODEL_PACKAGE_GROUP_NAME": group, "ENDPOINT_NAME": endpoint}
+
+
+def live_on_old(ctx: Context, group: str, endpoint: str, unique: str) -> None:
+    """ENDPOINT in service on a configuration of an older approved version."""
     old = approved_package(ctx, group, IMAGE, f"mlops--ecr-bench-old-{unique}")
     sagemaker = ctx.sagemaker
     sagemaker.create_model(
@@ -374,8 +400,45 @@ def prepare_deploy_update(ctx: Context, run: int) -> tuple[dict, dict[str, str]]
         ],
     )
     sagemaker.create_endpoint(EndpointName=endpoint, EndpointConfigName=f"{endpoint}-old")
+
+
+def prepare_deploy_failed(ctx: Context, run: int) -> tuple[dict, dict[str, str]]:
+    # SageMaker rolled the newest version's update back: the endpoint is in
+    # service on the old configuration, its tags name the new version as the
+    # one it moved to, with SageMaker's FailureReason. Its IN_SERVICE event.
+    group = f"{PIPELINE}--bench-deploy"
+    unique = ctx.unique("deploy-f", run)
+    endpoint = f"{PIPELINE}--bench-failed-{unique}"
+    live_on_old(ctx, group, endpoint, unique)
     new = approved_package(ctx, group, IMAGE, f"mlops--ecr-bench-new-{unique}")
-    return package_event(new), {"MODEL_PACKAGE_GROUP_NAME": group, "ENDPOINT_NAME": endpoint}
+    arn = ctx.sagemaker.describe_endpoint(EndpointName=endpoint)["EndpointArn"]
+    ctx.sagemaker.add_tags(
+        ResourceArn=arn,
+        Tags=[
+            {"Key": "mlops:deploying-model-package-arn", "Value": new["ModelPackageArn"]},
+            {"Key": "mlops:deploying-model-package-version", "Value": str(new["ModelPackageVersion"])},
+        ],
+    )
+    reason = "Deployment was rolled back: CloudWatch alarm(s) mlops-endpoint-5xx went into ALARM state."
+    ctx.emulator.request("POST", f"/_emulator/sagemaker/endpoints/{endpoint}", {"FailureReason": reason})
+    event = sample("endpoint-in-service.json")
+    event["id"] = str(uuid.uuid4())
+    event["detail"].update(EndpointName=endpoint, EndpointArn=arn, EndpointConfigName=f"{endpoint}-old")
+    return event, {"MODEL_PACKAGE_GROUP_NAME": group, "ENDPOINT_NAME": endpoint}
+
+
+def prepare_deploy_staged(ctx: Context, run: int) -> tuple[dict, dict[str, str]]:
+    # Staging on, a new approved version, no endpoint yet: staging first.
+    group = f"{PIPELINE}--bench-deploy"
+    unique = ctx.unique("deploy-s", run)
+    package = approved_package(ctx, group, IMAGE, f"mlops--ecr-bench-{unique}")
+    return package_event(package), {
+        "MODEL_PACKAGE_GROUP_NAME": group,
+        "ENDPOINT_NAME": f"{PIPELINE}--bench-prod-{unique}",
+        "STAGING_ENABLED": "true",
+        "STAGING_ENDPOINT_NAME": f"{PIPELINE}--bench-staging-{unique}",
+        "SMOKE_TEST_REQUESTS_S3_URI": f"s3://{BUCKET}/smoke/requests.jsonl",
+    }
 
 
 def prepare_serve(ctx: Context, run: int) -> tuple[dict, dict[str, str]]:
@@ -454,9 +517,32 @@ SCENARIOS = [
         {"action": "created"},
         [
             ("sagemaker:DescribeEndpoint", "missing, busy, failed, live on which configuration?"),
+            ("sagemaker:ListModelPackages", "the desired version: newest approved, not failed"),
             ("sagemaker:CreateModel", "the model from the package"),
             ("sagemaker:CreateEndpointConfig", "the version's endpoint configuration"),
-            ("sagemaker:CreateEndpoint", "the endpoint"),
+            ("sagemaker:CreateEndpoint", "the endpoint, tagged with the version"),
+        ],
+    ),
+    Scenario(
+        "deploy-check",
+        "deploy_sagemaker_model",
+        "scheduled check, the endpoint serves the desired version -> skipped",
+        prepare_deploy_check,
+        {"action": "skipped", "reason": "live"},
+        [
+            ("sagemaker:DescribeEndpoint", "on which configuration?"),
+            ("sagemaker:ListModelPackages", "the desired version"),
+        ],
+    ),
+    Scenario(
+        "deploy-busy",
+        "deploy_sagemaker_model",
+        "Approved version, endpoint Updating -> skipped (its state change continues)",
+        prepare_deploy_busy,
+        {"action": "skipped"},
+        [
+            ("sagemaker:DescribeEndpoint", "busy"),
+            ("sagemaker:ListModelPackages", "the desired version"),
         ],
     ),
     Scenario(
@@ -467,10 +553,42 @@ SCENARIOS = [
         {"action": "updated"},
         [
             ("sagemaker:DescribeEndpoint", "missing, busy, failed, live on which configuration?"),
+            ("sagemaker:ListModelPackages", "the desired version"),
+            ("sagemaker:ListTags", "did the endpoint's last update (to another version) fail?"),
             ("sagemaker:CreateModel", "the model from the package"),
             ("sagemaker:CreateEndpointConfig", "the version's endpoint configuration"),
             ("sagemaker:UpdateEndpoint", "blue/green deployment"),
-            ("sagemaker:AddTags", "the endpoint's tags name the version it now serves"),
+            ("sagemaker:AddTags", "the endpoint's tag: the version it moves to"),
+        ],
+    ),
+    Scenario(
+        "deploy-failed",
+        "deploy_sagemaker_model",
+        "IN_SERVICE after SageMaker rolled the new version back -> marked failed, alerted",
+        prepare_deploy_failed,
+        {"action": "failed", "stage": "production"},
+        [
+            ("sagemaker:DescribeEndpoint", "in service on the old configuration"),
+            ("sagemaker:ListModelPackages", "the desired version (the new one)"),
+            ("sagemaker:ListTags", "the endpoint moved to the new version: it failed"),
+            ("events:PutEvents", "Model Deployment Failed (the alert rule)"),
+            ("sagemaker:AddTags", "the endpoint's failed-version tag"),
+            ("sagemaker:UpdateModelPackage", "the version's ModelLifeCycle: Failed (stops the loop)"),
+        ],
+    ),
+    Scenario(
+        "deploy-staged",
+        "deploy_sagemaker_model",
+        "staging on, Approved version, no endpoints -> staging endpoint created",
+        prepare_deploy_staged,
+        {"action": "staged"},
+        [
+            ("sagemaker:DescribeEndpoint", "production: missing"),
+            ("sagemaker:ListModelPackages", "the desired version: not smoke-tested yet"),
+            ("sagemaker:DescribeEndpoint", "staging: missing"),
+            ("sagemaker:CreateModel", "the model from the package"),
+            ("sagemaker:CreateEndpointConfig", "the version's staging configuration (serverless)"),
+            ("sagemaker:CreateEndpoint", "the staging endpoint"),
         ],
     ),
     Scenario(

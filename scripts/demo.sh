@@ -25,11 +25,17 @@
 #                       "Training Job State Change" (Completed) -> rule ->
 #                       evaluate_model_function: the template's default gate passes,
 #                       "Model Evaluation Completed" -> rule -> register_model_in_registry:
-#                       version 1, pending; approval -> deploy_sagemaker_model: endpoint
-#                       created; serve answers /ping: "Endpoint State Change" IN_SERVICE
-#                       -> rule -> deploy: autoscaling; InvokeEndpoint: predictions
-#   v1.3.0  the same chain with the image's other defaults -> version 2, endpoint
-#                       updated blue/green (canary), predictions from the new model
+#                       version 1, pending; approval -> deploy_sagemaker_model: the
+#                       serverless staging endpoint; its "Endpoint State Change"
+#                       IN_SERVICE -> rule -> deploy: the smoke test (the example's
+#                       smoke-test-requests.jsonl) passes, production endpoint created;
+#                       its IN_SERVICE -> deploy: autoscaling; InvokeEndpoint: predictions
+#   v1.3.0  the same chain with the image's other defaults -> version 2, staging, smoke
+#                       test, production updated blue/green (canary), predictions from the
+#                       new model
+#   broken  a version registered by hand whose model answers 500: the staging endpoint's
+#                       smoke test stops it, the alert rule takes "Model Deployment Failed",
+#                       production keeps v1.3.0, the scheduled check finds nothing to do
 #   v1.4.0-experiment   a one-tree model: the gate stops it, the alert rule takes the
 #                       failed evaluation, nothing is registered
 #   new data  PutObject data/train/*.csv -> S3 "Object Created" -> rule ->
@@ -163,6 +169,8 @@ print(template_rules.decode(sys.argv[1])["Parameters"][sys.argv[2]]["Default"])'
 thresholds=$(template_default EvaluationThresholds) || fail "cannot read EvaluationThresholds from $template"
 metric_definitions=$(template_default TrainingMetricDefinitions) || fail "cannot read TrainingMetricDefinitions from $template"
 sample_request=examples/diabetes-regression/sample-request.csv
+smoke_key=smoke/requests.jsonl # the example's smoke-test-requests.jsonl, outside the data prefix
+staging=mlops--staging-endpoint
 dataset_rows=$(wc -l <examples/diabetes-regression/data/diabetes.csv)
 template_params=(
     PipelineName="$pipeline"
@@ -177,10 +185,12 @@ template_params=(
     AutoscalingMinInstances=1
     AutoscalingMaxInstances=4
     AutoscalingTargetInvocations=100
+    StagingEnabled=true
+    SmokeTestRequestsS3Uri="s3://$bucket/$smoke_key"
 )
 
 step "The training data bucket s3://$bucket, with the first data set under $data_prefix"
-demo_aws data-bucket "$bucket" "$data_prefix"
+demo_aws data-bucket "$bucket" "$data_prefix" "$smoke_key"
 
 stage="rules"
 step "The EventBridge rules of $template, created in the emulator (an SQS queue per rule for its target)"
@@ -214,6 +224,8 @@ function_env=(
     AUTOSCALING_MIN_INSTANCES=1
     AUTOSCALING_MAX_INSTANCES=4
     AUTOSCALING_TARGET_INVOCATIONS=100
+    STAGING_ENABLED=true
+    SMOKE_TEST_REQUESTS_S3_URI="s3://$bucket/$smoke_key"
     # retrain_model_on_new_data
     RETRAIN_DATA_S3_URI="s3://$bucket/$data_prefix"
     RETRAIN_KEY_SUFFIX="$data_suffix"
@@ -318,6 +330,7 @@ release() {
         action=registered approval_status=PendingManualApproval
     package_arn=$(field model_package_arn)
     version=$(field version)
+    released_package=$package_arn released_version=$version
     step "[$tag] The model package (DescribeModelPackage)"
     demo_aws model-package "$package_arn"
     if $first; then
@@ -335,11 +348,17 @@ release() {
     route "$dir/model-package-approved.aws.json" deploy_sagemaker_model "$dir/model-package-approved.json"
     done_stage "$tag approve" "version $version Approved; state change routed by the rule"
 
+    stage="$tag staging"
+    step "[$tag] deploy_sagemaker_model: the version goes to the staging endpoint first (serverless; StagingEnabled)"
+    invoke deploy_sagemaker_model "$dir/model-package-approved.json" action=staged endpoint="$staging"
+    step "[$tag] The staging endpoint serves it; its \"Endpoint State Change\" (IN_SERVICE) -> rule -> deploy_sagemaker_model: the smoke test (s3://$bucket/$smoke_key), then production"
+    demo_aws awaited "$state" deploy_sagemaker_model "EndpointName=$staging,EndpointStatus=IN_SERVICE" "$dir/staging-in-service.json"
+    invoke deploy_sagemaker_model "$dir/staging-in-service.json" action="$deploy_action" smoke_test.requests=4
+    done_stage "$tag smoke test" "$staging: $(field smoke_test.requests) requests answered, p99 $(field smoke_test.p99_ms) ms: passed"
+
     stage="$tag deploy"
-    step "[$tag] deploy_sagemaker_model: endpoint $deploy_action"
-    invoke deploy_sagemaker_model "$dir/model-package-approved.json" action="$deploy_action"
-    step "[$tag] SageMaker (the emulator) starts the model's serve; once /ping answers: \"Endpoint State Change\" (IN_SERVICE) -> rule -> deploy_sagemaker_model"
-    demo_aws awaited "$state" deploy_sagemaker_model EndpointStatus=IN_SERVICE "$dir/endpoint-in-service.json"
+    step "[$tag] SageMaker (the emulator) starts the model's serve on production; once /ping answers: \"Endpoint State Change\" (IN_SERVICE) -> rule -> deploy_sagemaker_model"
+    demo_aws awaited "$state" deploy_sagemaker_model "EndpointName=mlops--endpoint,EndpointStatus=IN_SERVICE" "$dir/endpoint-in-service.json"
     if [[ $deploy_action == updated ]]; then
         step "[$tag] The blue/green deployment SageMaker was asked for (emulator: GET /_emulator/sagemaker/endpoints/mlops--endpoint)"
         demo_aws deployment mlops--endpoint 1 "$dir/deployment.txt"
@@ -350,7 +369,7 @@ release() {
     [[ $deploy_action != updated ]] || done_stage "$tag rollout" "$(<"$dir/deployment.txt")"
 
     stage="$tag autoscaling"
-    step "[$tag] deploy_sagemaker_model on the IN_SERVICE event: autoscaling"
+    step "[$tag] deploy_sagemaker_model on production's IN_SERVICE event: autoscaling (and the endpoint's tags name the version it serves)"
     invoke deploy_sagemaker_model "$dir/endpoint-in-service.json" action=autoscaling_registered
     if $first; then
         demo_aws autoscaling mlops--endpoint
@@ -385,6 +404,34 @@ done_stage "first data" "diabetes-0002.csv before any approval: $(field reason)"
 release v1.2.0 passed created
 release v1.3.0 passed updated
 deployed_image=$image
+deployed_package=$released_package
+deployed_version=$released_version
+
+broken() { # a version whose model answers 500: the smoke test on staging stops it
+    local dir="$logs/broken" arn version
+    mkdir -p "$dir"
+    stage="broken"
+    step "[broken] A version registered by hand whose model answers 500 (image mlops-broken:v500, tests/emulator/fixtures/broken-model), and approved"
+    demo_aws register-image 123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-broken:v500 "$deployed_package" "$dir/arn.txt"
+    arn=$(<"$dir/arn.txt")
+    demo_aws approve "$arn"
+    demo_aws package-event "$arn" events/model-package-approved.json "$dir/model-package-approved.aws.json"
+    route "$dir/model-package-approved.aws.json" deploy_sagemaker_model "$dir/model-package-approved.json"
+    invoke deploy_sagemaker_model "$dir/model-package-approved.json" action=staged endpoint="$staging"
+    version=$(field model_package_version)
+    step "[broken] Staging serves it; on its IN_SERVICE event the smoke test fails: the version is marked failed, alerted, and production is untouched"
+    demo_aws awaited "$state" deploy_sagemaker_model "EndpointName=$staging,EndpointStatus=IN_SERVICE" "$dir/staging-in-service.json"
+    invoke deploy_sagemaker_model "$dir/staging-in-service.json" action=failed stage=staging model_package_version="$version"
+    local reason
+    reason=$(field reason)
+    demo_aws alerted "$state" "failed its deployment" "$dir/alert.txt"
+    step "[broken] The scheduled check afterwards: nothing to do (the failed version is not tried again)"
+    invoke deploy_sagemaker_model events/scheduled-deployment-check.json action=skipped reason=live model_package_version="$deployed_version"
+    demo_aws endpoint mlops--endpoint "$deployed_package"
+    done_stage "broken" "version $version stopped by the smoke test ($reason); alert sent; production keeps version $deployed_version"
+}
+broken
+
 release v1.4.0-experiment gated -
 
 retrain() { # new data in the bucket -> S3 "Object Created" -> the rule -> retrain_model_on_new_data

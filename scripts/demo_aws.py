@@ -22,17 +22,18 @@ the function is invoked with.
 
 Commands, in the order the demo uses them:
 
-  data-bucket BUCKET PREFIX        create the data bucket (versioned, EventBridge notifications
-                                   on) and upload the first part of the example's data set under PREFIX
+  data-bucket BUCKET PREFIX [SMOKE_KEY]  create the data bucket (versioned, EventBridge
+                                   notifications on) and upload the first part of the example's data
+                                   set under PREFIX (and its smoke-test requests as SMOKE_KEY)
   rules TEMPLATE STATE NAME=VALUE...  the template's rules, for these parameter values, created
                                    in the emulator (one SQS queue each); STATE records them
   route STATE EVENT EXPECT OUT     put EVENT (a JSON file) on its bus as AWS would; EXPECT is the
                                    function whose rule must deliver it, or "none"; OUT gets what
                                    the rule delivered
   delivered STATE EVENT_ID EXPECT OUT  the same for an event a function put on the bus itself
-  awaited STATE EXPECT KEY=VALUE OUT [SECONDS]  wait for an event the emulator makes itself
-                                   (SageMaker's state changes) whose detail has KEY=VALUE, delivered
-                                   by EXPECT's rule(s) only
+  awaited STATE EXPECT KEY=VALUE[,KEY=VALUE] OUT [SECONDS]  wait for an event the emulator
+                                   makes itself (SageMaker's state changes) whose detail has each
+                                   KEY=VALUE, delivered by EXPECT's rule(s) only
   alerted STATE TEXT OUT           wait for the alert topic's message naming TEXT
   upload STATE BUCKET KEY EXPECT OUT  put a CSV object (a part of the data set); S3 sends "Object
                                    Created" to EventBridge
@@ -41,6 +42,8 @@ Commands, in the order the demo uses them:
   metrics NAME SUMMARY             one line of the job's final metrics into the file SUMMARY
   evaluation EVENT                 show the "Model Evaluation Completed" event in the file EVENT
   model-package ARN                show a model package version
+  register-image IMAGE MODEL_OF OUT  a version registered by hand: IMAGE with the model archive
+                                   of the version MODEL_OF; its ARN into OUT
   approve ARN                      UpdateModelPackage ModelApprovalStatus=Approved, as a user does
   package-event ARN TEMPLATE OUT   SageMaker's "Model Package State Change" for the version
   endpoint NAME PACKAGE_ARN        show the endpoint; check it is InService and serves PACKAGE_ARN
@@ -138,6 +141,7 @@ def s3_parts(uri: str) -> tuple[str, str]:
 # The example model's data set (examples/diabetes-regression/data): the first
 # part is there before the pipeline; the others arrive as new data.
 DATASET = Path(__file__).resolve().parents[1] / "examples" / "diabetes-regression" / "data" / "diabetes.csv"
+SMOKE_TEST_REQUESTS = DATASET.parents[1] / "smoke-test-requests.jsonl"
 PARTS = {"diabetes-0001.csv": (0, 342), "diabetes-0002.csv": (342, 392), "diabetes-0003.csv": (392, 442)}
 
 
@@ -148,11 +152,12 @@ def dataset_part(file: str) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def data_bucket(bucket: str, prefix: str) -> None:
+def data_bucket(bucket: str, prefix: str, smoke_key: str | None = None) -> None:
     """The training data bucket as template.yaml's DataBucket has it (versioned,
-    EventBridge notifications on), holding the first part of the data set.
-    Uploaded before the rules exist, as data that was there before the
-    pipeline was deployed."""
+    EventBridge notifications on), holding the first part of the data set and,
+    with SMOKE_KEY, the example's smoke-test requests (outside PREFIX, so that
+    they are not training data). Uploaded before the rules exist, as data that
+    was there before the pipeline was deployed."""
     s3 = client("s3")
     s3.create_bucket(Bucket=bucket)
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
@@ -162,12 +167,38 @@ def data_bucket(bucket: str, prefix: str) -> None:
     key = f"{prefix.strip('/')}/diabetes-0001.csv"
     body = dataset_part("diabetes-0001.csv")
     s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="text/csv")
-    rows(
-        [
-            ("bucket", f"s3://{bucket}: versioned, EventBridge notifications on (S3 -> default bus)"),
-            ("data", f"s3://{bucket}/{key} ({len(body.splitlines())} rows of {DATASET.name}, {len(body)} bytes)"),
-        ]
+    uploaded = [
+        ("bucket", f"s3://{bucket}: versioned, EventBridge notifications on (S3 -> default bus)"),
+        ("data", f"s3://{bucket}/{key} ({len(body.splitlines())} rows of {DATASET.name}, {len(body)} bytes)"),
+    ]
+    if smoke_key:
+        requests = SMOKE_TEST_REQUESTS.read_bytes()
+        s3.put_object(Bucket=bucket, Key=smoke_key, Body=requests, ContentType="application/x-ndjson")
+        uploaded.append(
+            ("smoke test", f"s3://{bucket}/{smoke_key} ({len(requests.splitlines())} requests, from {SMOKE_TEST_REQUESTS.name})")
+        )
+    rows(uploaded)
+
+
+def register_image(image: str, model_of: str, out: str) -> None:
+    """A version registered by hand (as a user may, outside the pipeline) with
+    IMAGE for inference and the model archive of the version MODEL_OF; its
+    ARN into OUT."""
+    sagemaker = client("sagemaker")
+    source = sagemaker.describe_model_package(ModelPackageName=model_of)
+    container = source["InferenceSpecification"]["Containers"][0]
+    created = sagemaker.create_model_package(
+        ModelPackageGroupName=source["ModelPackageGroupName"],
+        ModelPackageDescription=f"registered by hand: {image}",
+        InferenceSpecification={
+            "Containers": [{"Image": image, "ModelDataUrl": container["ModelDataUrl"]}],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["application/json"],
+        },
+        ModelApprovalStatus="PendingManualApproval",
     )
+    Path(out).write_text(created["ModelPackageArn"])
+    say(f"{created['ModelPackageArn']}: {image}, the model archive of {model_of.rsplit('/', 1)[-1]}")
 
 
 def push(repository: str, tag: str, source: str, out: str) -> None:
@@ -453,11 +484,12 @@ def delivered(state: str, event_id: str, expect: str, out: str) -> None:
 def awaited(state: str, expect: str, match: str, out: str, seconds: str = "120") -> None:
     """An event AWS makes by itself (SageMaker's state changes, made by the
     emulator as jobs and endpoints change): waits until one whose detail has
-    KEY=VALUE (MATCH) is delivered, by the rule(s) of EXPECT only."""
-    key, _, value = match.partition("=")
+    KEY=VALUE (MATCH; several joined by commas) is delivered, by the rule(s)
+    of EXPECT only."""
+    pairs = [part.partition("=")[::2] for part in match.split(",")]
 
     def ours(event: dict) -> bool:
-        return str(lookup(event.get("detail"), key)) == value
+        return all(str(lookup(event.get("detail"), key)) == value for key, value in pairs)
 
     _check_delivery(state, ours, expect, out, f"the event with {match}", wait=float(seconds))
 
@@ -825,7 +857,7 @@ def census() -> None:
     endpoints = [e["EndpointName"] for e in sagemaker.list_endpoints()["Endpoints"]]
     print(
         f"{len(training_jobs(sagemaker))} training jobs, {packages} model package versions, "
-        f"{len(endpoints)} endpoint ({', '.join(endpoints)})"
+        f"{len(endpoints)} endpoint{'' if len(endpoints) == 1 else 's'} ({', '.join(sorted(endpoints))})"
     )
 
 
@@ -949,6 +981,7 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "metrics": metrics,
     "evaluation": evaluation,
     "model-package": model_package,
+    "register-image": register_image,
     "approve": approve,
     "package-event": package_event,
     "endpoint": endpoint,

@@ -423,13 +423,18 @@ def test_demo_runs_the_whole_chain(tmp_path):
         ("v1.2.0 trigger", "trigger_model_training", "skipped"),
         ("v1.2.0 evaluate", "evaluate_model_function", "evaluated"),
         ("v1.2.0 register", "register_model_in_registry", "registered"),
-        ("v1.2.0 deploy", "deploy_sagemaker_model", "created"),
+        ("v1.2.0 staging", "deploy_sagemaker_model", "staged"),
+        ("v1.2.0 staging", "deploy_sagemaker_model", "created"),
         ("v1.2.0 autoscaling", "deploy_sagemaker_model", "autoscaling_registered"),
         ("v1.3.0 trigger", "trigger_model_training", "started"),
         ("v1.3.0 evaluate", "evaluate_model_function", "evaluated"),
         ("v1.3.0 register", "register_model_in_registry", "registered"),
-        ("v1.3.0 deploy", "deploy_sagemaker_model", "updated"),
+        ("v1.3.0 staging", "deploy_sagemaker_model", "staged"),
+        ("v1.3.0 staging", "deploy_sagemaker_model", "updated"),
         ("v1.3.0 autoscaling", "deploy_sagemaker_model", "autoscaling_registered"),
+        ("broken", "deploy_sagemaker_model", "staged"),
+        ("broken", "deploy_sagemaker_model", "failed"),
+        ("broken", "deploy_sagemaker_model", "skipped"),
         ("v1.4.0-experiment trigger", "trigger_model_training", "started"),
         ("v1.4.0-experiment evaluate", "evaluate_model_function", "evaluated"),
         ("retrain", "retrain_model_on_new_data", "started"),
@@ -451,8 +456,17 @@ def test_demo_runs_the_whole_chain(tmp_path):
         assert registered["version"] == version
         assert registered["approval_status"] == "PendingManualApproval"
         assert registered["training_job_name"] == evaluated["training_job_name"]
-        assert by_stage[f"{tag} deploy"][0]["model_package_version"] == version
+        staged, promoted = by_stage[f"{tag} staging"]
+        assert staged["endpoint"] == "mlops--staging-endpoint" and staged["model_package_version"] == version
+        # The smoke test passed on staging (the example's four sample requests), then production.
+        assert promoted["endpoint"] == "mlops--endpoint" and promoted["model_package_version"] == version
+        assert promoted["smoke_test"]["requests"] == 4
         assert by_stage[f"{tag} autoscaling"][0]["min_instances"] == 1
+    # A version whose model answers 500: stopped on staging, never in production.
+    staged, failed, check = by_stage["broken"]
+    assert staged["model_package_version"] == failed["model_package_version"] == 3
+    assert failed["stage"] == "staging" and "HTTP 500" in failed["reason"], failed
+    assert check == {"action": "skipped", "reason": "live", "endpoint": "mlops--endpoint", "model_package_version": 2}
     # The one-stump model: real metrics, below the template's default gate.
     gated = by_stage["v1.4.0-experiment evaluate"][0]
     assert gated["passed"] is False and "validation:rmse" in gated["reason"], gated
@@ -461,7 +475,7 @@ def test_demo_runs_the_whole_chain(tmp_path):
     assert job["action"] == "started" and job["data"] == "s3://mlops-demo-data/data/train/"
     assert job["image"] == by_stage["v1.3.0 trigger"][0]["image"]  # the approved, deployed image
     assert evaluated["passed"] is True and evaluated["training_job_name"] == job["training_job_name"]
-    assert registered["version"] == 3
+    assert registered["version"] == 4
     [second_job] = second["training_jobs"]
     assert second_job["window_start"] == second_window
     if next_window:
@@ -478,7 +492,13 @@ def test_demo_runs_the_whole_chain(tmp_path):
     ]
     deployment = [
         ("deploy_sagemaker_model", ["mlops-model-package-decided"]),
-        ("deploy_sagemaker_model", ["mlops-endpoint-state-changed"]),  # the emulator's IN_SERVICE event
+        ("deploy_sagemaker_model", ["mlops-endpoint-state-changed"]),  # staging IN_SERVICE: the smoke test
+        ("deploy_sagemaker_model", ["mlops-endpoint-state-changed"]),  # production IN_SERVICE
+    ]
+    broken = [
+        ("deploy_sagemaker_model", ["mlops-model-package-decided"]),
+        ("deploy_sagemaker_model", ["mlops-endpoint-state-changed"]),  # staging IN_SERVICE: the smoke test fails
+        ("SNS topic AlertTopic", ["mlops-model-deployment-failed"]),
     ]
     assert routes == [
         ("retrain_model_on_new_data", ["mlops-new-training-data"]),  # before any approval
@@ -488,6 +508,7 @@ def test_demo_runs_the_whole_chain(tmp_path):
         *deployment,
         *release,
         *deployment,
+        *broken,
         *release[:2],
         ("SNS topic AlertTopic", ["mlops-model-evaluation-failed"]),  # the gated model
         ("retrain_model_on_new_data", ["mlops-new-training-data"]),
@@ -504,7 +525,7 @@ def test_demo_runs_the_whole_chain(tmp_path):
 
     summary = (logs / "summary.txt").read_text()
     assert "Demo complete in" in summary
-    for label in ("v1.2.0 deploy", "v1.2.0 trained", "v1.2.0 predict", "v1.2.0 API", "v1.3.0 API", "v1.3.0 rollout", "retrain", "routing"):
+    for label in ("v1.2.0 deploy", "v1.2.0 smoke test", "broken", "v1.2.0 trained", "v1.2.0 predict", "v1.2.0 API", "v1.3.0 API", "v1.3.0 rollout", "retrain", "routing"):
         assert f"    {label} " in summary
     # The inference API (serve_predictions as a function URL): the same
     # predictions as InvokeEndpoint, the live version, the model's 400 and a 415.
@@ -513,7 +534,7 @@ def test_demo_runs_the_whole_chain(tmp_path):
     # Real predictions of disease progression (the data set's targets are 25-346).
     predictions = (logs / "v1.2.0" / "predictions.txt").read_text().split(", ")
     assert len(predictions) == 3 and all(25 <= float(p) <= 346 for p in predictions), predictions
-    assert f"{4 + next_window} training jobs, 3 model package versions, 1 endpoint (mlops--endpoint)" in summary
+    assert f"{4 + next_window} training jobs, 4 model package versions, 2 endpoints (" in summary
 
 
 def broken_template(tmp_path: Path, template: dict, change) -> Path:

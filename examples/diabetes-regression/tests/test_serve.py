@@ -48,6 +48,26 @@ def test_predicts_the_sample_request_as_csv(server, expected):
     assert csv_predictions(body) == pytest.approx(expected)
 
 
+def test_answers_every_smoke_test_request(server, expected):
+    """smoke-test-requests.jsonl, the sample requests deploy_sagemaker_model's
+    smoke test sends on the staging endpoint (docs/deployment.md): each one
+    answered 200 with JSON predictions, in the format the smoke test reads."""
+    lines = (EXAMPLE / "smoke-test-requests.jsonl").read_text().splitlines()
+    requests = [json.loads(line) for line in lines if line.strip()]
+    assert len(requests) == 4
+    for request in requests:
+        assert set(request) <= {"body", "content_type", "accept", "expected"}
+        status, headers, body = server.request(
+            "POST",
+            "/invocations",
+            request["body"],
+            {"Content-Type": request["content_type"], "Accept": request["accept"]},
+        )
+        assert status == 200 and headers["Content-Type"] == "application/json", body
+        predictions = json.loads(body)["predictions"]
+        assert predictions and predictions[0] in [pytest.approx(e) for e in expected]
+
+
 @pytest.mark.parametrize(
     "body, count",
     [

@@ -170,7 +170,8 @@ fn close(expected: &Value, actual: &Value, tolerance: f64) -> bool {
     }
 }
 
-/// The nearest-rank 99th percentile of the answers' latencies, in ms.
+/// The nearest-rank 99th percentile of the answers' latencies, in ms (to
+/// the microsecond).
 fn p99_ms(answers: &[Answer]) -> f64 {
     let mut ms: Vec<f64> = answers
         .iter()
@@ -178,7 +179,8 @@ fn p99_ms(answers: &[Answer]) -> f64 {
         .collect();
     ms.sort_by(f64::total_cmp);
     let rank = (ms.len() * 99).div_ceil(100).max(1);
-    ms.get(rank - 1).copied().unwrap_or_default()
+    let p99 = ms.get(rank - 1).copied().unwrap_or_default();
+    (p99 * 1000.0).round() / 1000.0
 }
 
 fn cut(text: &str) -> String {

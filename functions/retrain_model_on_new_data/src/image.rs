@@ -1,13 +1,16 @@
 //! Which image retrains: the one in production, i.e. the training image of
-//! the newest Approved version in the model package group.
+//! the version deploy_sagemaker_model keeps live: the newest Approved version
+//! of the model package group whose deployment has not failed.
 
-use shared::sagemaker::model_package::{metadata_keys, newest_approved, training_image};
+use shared::sagemaker::model_package::{metadata_keys, newest_deployable, training_image};
 use shared::PipelineError;
 use tracing::info;
 
 use crate::RetrainConfig;
 
-/// The image of the newest Approved model package, else the configured
+/// The image of the newest Approved model package whose deployment has not
+/// failed (a version stopped by the smoke test or rolled back is not the one
+/// in production), else the configured
 /// fallback; `None` when there is neither: nothing is in production yet (a
 /// team uploads its data before the first version is approved), so there is
 /// nothing to retrain, which is not an error.
@@ -15,7 +18,7 @@ pub async fn current_image(
     sagemaker: &aws_sdk_sagemaker::Client,
     config: &RetrainConfig,
 ) -> Result<Option<String>, PipelineError> {
-    let Some(newest) = newest_approved(sagemaker, &config.model_package_group, None).await? else {
+    let Some(newest) = newest_deployable(sagemaker, &config.model_package_group).await? else {
         if let Some(image) = &config.fallback_image {
             info!(%image, group = %config.model_package_group, "no approved model package; using RETRAIN_FALLBACK_IMAGE");
         }

@@ -1,7 +1,7 @@
 //! The Model Registry: the group, the `CreateModelPackage` request for a
 //! passed evaluation with the metadata it carries, and the queries more than
-//! one function needs (the newest approved version, a version's training
-//! image, the version number in an ARN).
+//! one function needs (the version to deploy and retrain, a version's
+//! training image, the version number in an ARN).
 
 use std::collections::HashMap;
 
@@ -204,55 +204,6 @@ pub fn training_image(package: &DescribeModelPackageOutput) -> Option<String> {
 /// (`arn:aws:sagemaker:…:model-package/<group>/<version>`).
 pub fn version_from_arn(arn: &str) -> Option<i64> {
     arn.rsplit('/').next().and_then(|v| v.parse().ok())
-}
-
-/// A version of the group: its ARN and number.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Version {
-    pub arn: String,
-    pub number: i64,
-}
-
-/// The newest Approved version of `group` other than `except`; `None` when
-/// there is none, or no group yet.
-pub async fn newest_approved(
-    sagemaker: &aws_sdk_sagemaker::Client,
-    group: &str,
-    except: Option<&str>,
-) -> Result<Option<Version>, PipelineError> {
-    let mut pages = sagemaker
-        .list_model_packages()
-        .model_package_group_name(group)
-        .model_approval_status(ModelApprovalStatus::Approved)
-        .sort_by(ModelPackageSortBy::CreationTime)
-        .sort_order(SortOrder::Descending)
-        // The newest is on the first page of one; the one after `except`, on
-        // the second.
-        .max_results(1)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = match page {
-            Ok(page) => page,
-            Err(err) if is_validation_error(&err, GROUP_MISSING) => return Ok(None),
-            Err(err) => return Err(PipelineError::from_sdk("ListModelPackages", err)),
-        };
-        for summary in page.model_package_summary_list() {
-            let arn = summary.model_package_arn().unwrap_or_default();
-            if !arn.is_empty() && Some(arn) != except {
-                let number = summary
-                    .model_package_version()
-                    .map(i64::from)
-                    .or_else(|| version_from_arn(arn))
-                    .unwrap_or_default();
-                return Ok(Some(Version {
-                    arn: arn.to_string(),
-                    number,
-                }));
-            }
-        }
-    }
-    Ok(None)
 }
 
 /// How far an approved version's deployment got, by its `ModelLifeCycle`

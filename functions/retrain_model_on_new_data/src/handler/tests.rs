@@ -65,7 +65,7 @@ fn approved_package() -> Rule {
                 && req.model_approval_status().map(|s| s.as_str()) == Some("Approved")
                 && req.sort_by().map(|s| s.as_str()) == Some("CreationTime")
                 && req.sort_order().map(|s| s.as_str()) == Some("Descending")
-                && req.max_results() == Some(1)
+                && req.max_results() == Some(10)
         })
         .then_output(|| {
             ListModelPackagesOutput::builder()
@@ -168,6 +168,49 @@ async fn new_data_starts_one_job_on_the_approved_image() {
     let json = serde_json::to_value(&outcome).unwrap();
     assert_eq!(json["action"], "started");
     assert_eq!(json["training_jobs"][0]["action"], "started");
+}
+
+/// A newer approved version whose deployment failed (stopped by the smoke
+/// test, or rolled back) is not the one in production: the one before it
+/// retrains.
+#[tokio::test]
+async fn a_version_whose_deployment_failed_is_not_retrained() {
+    let list = mock!(Client::list_model_packages).then_output(|| {
+        ListModelPackagesOutput::builder()
+            .model_package_summary_list(
+                ModelPackageSummary::builder()
+                    .model_package_arn(
+                        "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops--models/9",
+                    )
+                    .model_life_cycle(
+                        aws_sdk_sagemaker::types::ModelLifeCycle::builder()
+                            .stage("Staging")
+                            .stage_status("Failed")
+                            .build(),
+                    )
+                    .build(),
+            )
+            .model_package_summary_list(
+                ModelPackageSummary::builder()
+                    .model_package_arn(PACKAGE_ARN)
+                    .build(),
+            )
+            .build()
+    });
+    let (describe, package, create) = (no_job_yet(), package_description(), created());
+    let sagemaker = client(&[&describe, &list, &package, &create]);
+    let outcome = handle(
+        &sagemaker,
+        &config(&[]),
+        invocation(sample("s3-notification-put.json")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        outcome.training_jobs[0].image.as_deref(),
+        Some(APPROVED_IMAGE)
+    );
+    assert_eq!(package.num_calls(), 1);
 }
 
 /// Golden: the job name events/s3-object-created.json asks for (its channel
