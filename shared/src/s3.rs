@@ -1,7 +1,12 @@
 //! S3 locations as the pipeline uses them: `s3://bucket/key` URIs in
-//! configuration, and object keys as S3 notifications carry them.
+//! configuration, object keys as S3 notifications carry them, and reading
+//! one object whole ([`get_object`]).
 
 use std::fmt;
+
+use aws_sdk_s3::operation::get_object::GetObjectError;
+
+use crate::PipelineError;
 
 /// A parsed `s3://bucket/key-or-prefix` URI.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +35,51 @@ impl S3Uri {
             key: key.to_string(),
         })
     }
+}
+
+/// An object as [`get_object`] found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Object {
+    Missing,
+    /// Larger than the caller reads into memory.
+    TooLarge,
+    Bytes(Vec<u8>),
+}
+
+/// The object at `uri`, read whole when it is at most `max_bytes`. A missing
+/// object is an answer, not an error; S3 failing or the body breaking off is
+/// an error.
+pub async fn get_object(
+    s3: &aws_sdk_s3::Client,
+    uri: &S3Uri,
+    max_bytes: u64,
+) -> Result<Object, PipelineError> {
+    let response = s3
+        .get_object()
+        .bucket(&uri.bucket)
+        .key(&uri.key)
+        .send()
+        .await;
+    let object = match response {
+        Ok(object) => object,
+        Err(err) if matches!(err.as_service_error(), Some(GetObjectError::NoSuchKey(_))) => {
+            return Ok(Object::Missing)
+        }
+        Err(err) => return Err(PipelineError::from_sdk("GetObject", err)),
+    };
+    if object.content_length().unwrap_or(0).max(0) as u64 > max_bytes {
+        return Ok(Object::TooLarge);
+    }
+    let bytes = object
+        .body
+        .collect()
+        .await
+        .map_err(|err| PipelineError::AwsTransient {
+            operation: "GetObject",
+            code: "ResponseError".into(),
+            message: format!("reading {uri}: {err}"),
+        })?;
+    Ok(Object::Bytes(bytes.into_bytes().to_vec()))
 }
 
 impl fmt::Display for S3Uri {

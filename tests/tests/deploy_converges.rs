@@ -337,6 +337,22 @@ async fn a_rollback_by_alarm_is_marked_and_alerted_never_looped() {
         pipeline.serving().await.1,
         pipeline.config.endpoint_config_name(&v1, n1)
     );
+
+    // A newer version approved next goes live; v2's failure is not alerted again.
+    slow_updates(&pipeline.emulator, "InService");
+    let (v3, n3) = pipeline.approve('c').await;
+    let expected = (
+        "InService".to_string(),
+        pipeline.config.endpoint_config_name(&v3, n3),
+    );
+    pipeline
+        .run_until("v3 live", async |p: &Pipeline| {
+            p.serving().await == expected
+        })
+        .await;
+    assert!(receive(&pipeline.emulator, &pipeline.alerts)
+        .await
+        .is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

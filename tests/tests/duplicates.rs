@@ -333,8 +333,15 @@ async fn deploy_repeated_approvals_and_rejections_update_once_each() {
     let after = handle(&clients, &config, invocation(&approved)).await;
     assert_eq!(kind(&after), "skipped: live");
     assert_eq!(endpoint_state(&emulator).await.unwrap()["UpdateCount"], 1);
+    // The deployment's "Endpoint State Change" (in service) tags it with v2.
+    let in_service = shared::test_support::sample("endpoint-in-service.json");
+    handle(&clients, &config, invocation(&in_service))
+        .await
+        .expect("in service");
+    assert_eq!(endpoint_version_tag(sagemaker).await, Some(n2.to_string()));
 
-    // Eight at once: v3.
+    // Eight at once: v3 (one AddTags: the winner's, naming v3 as the version
+    // the endpoint moves to).
     let (v3, n3) = approved_version(sagemaker, 'c').await;
     let approved = decision(&v3, n3, "Approved");
     emulator.reset_calls();
@@ -358,7 +365,6 @@ async fn deploy_repeated_approvals_and_rejections_update_once_each() {
         config.endpoint_config_name(&v3, n3)
     );
     // Its "Endpoint State Change" (in service) re-tags it with the version.
-    let in_service = shared::test_support::sample("endpoint-in-service.json");
     handle(&clients, &config, invocation(&in_service))
         .await
         .expect("in service");

@@ -13,7 +13,7 @@ use shared::tags::keys as tag_keys;
 use shared::PipelineError;
 
 use crate::config::Staging;
-use crate::endpoints::{put, standing, Put, Standing};
+use crate::endpoints::{put, standing, Elsewhere, Put, Standing};
 use crate::handler::{Clients, DeployOutcome};
 use crate::marks::{self, add_tags, Stage};
 use crate::smoke::{self, Report};
@@ -73,20 +73,27 @@ pub async fn converge(
             }
             Ok(outcome)
         }
-        Standing::Broken { status, why, .. } => Err(broken(clients, config, status, why).await),
-        Standing::Elsewhere {
-            arn,
-            config: current,
-            failure_reason,
+        Standing::Broken {
+            arn, status, why, ..
         } => {
-            let endpoint = (name.as_str(), arn.as_str());
-            let stage = Stage::Production;
-            let attempt =
-                failed_attempt(clients, config, stage, endpoint, &current, failure_reason);
-            if let Some(outcome) = attempt.await? {
-                if outcome.is_about(version.number) {
-                    return Ok(outcome);
+            if !config.recreate_failed_endpoint {
+                let tags = list_tags(&clients.sagemaker, &arn).await?;
+                if let Some(failed) = marked_failed(&tags) {
+                    // That version's failure was alerted when it was marked.
+                    return Ok(skipped(
+                        name,
+                        Some(version.number),
+                        format!("endpoint is {status} since version {failed} failed on it; delete it (or set EndpointRecreateFailed) to deploy this version"),
+                    ));
                 }
+            }
+            Err(broken(clients, config, status, why).await)
+        }
+        Standing::Elsewhere(elsewhere) => {
+            let stage = Stage::Production;
+            let failed = last_attempt(clients, config, stage, name, elsewhere, &version);
+            if let Some(outcome) = failed.await? {
+                return Ok(outcome);
             }
             promote(clients, config, &desired, true).await
         }
@@ -94,29 +101,48 @@ pub async fn converge(
     }
 }
 
-/// An endpoint in service elsewhere than the version its tags say it moved
-/// to (one ListTags): that version's deployment failed (SageMaker rolled it
-/// back). Marks it, once: a marked version is no longer the desired one.
-async fn failed_attempt(
+/// What an endpoint in service elsewhere says of its last
+/// Create/UpdateEndpoint (one ListTags): the version its tags say it moved to
+/// - is the one it serves: that update completed; production's tags are
+///   made to name it (the version served, what `GET /model` reads);
+/// - is not: SageMaker rolled it back, so that version's deployment failed.
+///   It is marked and alerted once (the endpoint's failed-version tag says it
+///   was). `Some` when it is the desired version (nothing more to do now);
+///   an older one's failure is marked and the desired version's step follows.
+async fn last_attempt(
     clients: &Clients,
     config: &DeployConfig,
     stage: Stage,
-    endpoint: (&str, &str),
-    current: &str,
-    failure_reason: Option<String>,
+    name: &str,
+    elsewhere: Elsewhere,
+    desired: &PackageVersion<'_>,
 ) -> Result<Option<DeployOutcome>, PipelineError> {
-    let tags = list_tags(&clients.sagemaker, endpoint.1).await?;
+    let tags = list_tags(&clients.sagemaker, &elsewhere.arn).await?;
     let Some((arn, number)) = deploying(&tags) else {
         return Ok(None);
     };
     let attempt = config.version(arn, number);
-    if attempt.endpoint_config_name(endpoint.0) == current {
+    if attempt.endpoint_config_name(name) == elsewhere.config {
+        if stage == Stage::Production && !attempt.is_live_per(&tags) {
+            add_tags(&clients.sagemaker, &elsewhere.arn, attempt.tags()).await?;
+        }
         return Ok(None);
     }
-    let reason = failure_reason.unwrap_or_else(|| RETURNED.into());
-    Ok(Some(
-        marks::failed(clients, config, &attempt, stage, endpoint, &reason).await?,
-    ))
+    if marked_failed(&tags) == Some(number) {
+        // Alerted already; desired again only if a person cleared its mark.
+        return Ok(None);
+    }
+    let reason = elsewhere.failure_reason.unwrap_or_else(|| RETURNED.into());
+    let endpoint = (name, elsewhere.arn.as_str());
+    let outcome = marks::failed(clients, config, &attempt, stage, endpoint, &reason).await?;
+    Ok((attempt.arn == desired.arn).then_some(outcome))
+}
+
+/// The version an endpoint's tags say failed there last (and was alerted).
+fn marked_failed(tags: &HashMap<String, String>) -> Option<i64> {
+    tags.get(tag_keys::FAILED_MODEL_PACKAGE_VERSION)?
+        .parse()
+        .ok()
 }
 
 /// The version an endpoint's tags say its last Create/UpdateEndpoint moved
@@ -199,19 +225,11 @@ async fn stage(
                 format!("staging endpoint was {status} on another version and is being deleted; a later check creates it"),
             ))
         }
-        Standing::Elsewhere {
-            arn,
-            config: current,
-            failure_reason,
-        } => {
-            let endpoint = (name.as_str(), arn.as_str());
+        Standing::Elsewhere(elsewhere) => {
             let stage = Stage::Staging;
-            let attempt =
-                failed_attempt(clients, config, stage, endpoint, &current, failure_reason);
-            if let Some(outcome) = attempt.await? {
-                if outcome.is_about(version.number) {
-                    return Ok(outcome);
-                }
+            let failed = last_attempt(clients, config, stage, name, elsewhere, version);
+            if let Some(outcome) = failed.await? {
+                return Ok(outcome);
             }
             staged(clients, config, staging, version, true).await
         }

@@ -9,6 +9,7 @@ use shared::sagemaker::endpoint::{
     update_endpoint_request, EndpointSettings, EndpointState, PackageVersion,
 };
 use shared::sagemaker::{ensure_created, is_validation_error};
+use shared::tags::{keys as tag_keys, tag};
 use shared::PipelineError;
 use tracing::info;
 
@@ -33,11 +34,17 @@ pub enum Standing {
         why: String,
     },
     /// In service on another configuration.
-    Elsewhere {
-        arn: String,
-        config: String,
-        failure_reason: Option<String>,
-    },
+    Elsewhere(Elsewhere),
+}
+
+/// An endpoint in service on another configuration than the one asked about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Elsewhere {
+    pub arn: String,
+    /// The configuration it serves.
+    pub config: String,
+    /// SageMaker's reason, after a rolled-back update.
+    pub failure_reason: Option<String>,
 }
 
 /// The decision alone, no call.
@@ -61,11 +68,11 @@ pub fn standing(endpoint: EndpointState, endpoint_config: &str) -> Standing {
     }
     match status {
         EndpointStatus::InService if config == endpoint_config => Standing::Serving { arn },
-        EndpointStatus::InService => Standing::Elsewhere {
+        EndpointStatus::InService => Standing::Elsewhere(Elsewhere {
             arn,
             config,
             failure_reason,
-        },
+        }),
         status => Standing::Busy(status),
     }
 }
@@ -114,8 +121,11 @@ pub async fn put(
         Err(err) => return Err(PipelineError::from_sdk("UpdateEndpoint", err)),
     };
     // Names the version the update moves to: if the endpoint comes back in
-    // service elsewhere, this version's update failed.
-    add_tags(sagemaker, &arn, version.deploying_tags()).await?;
+    // service elsewhere, this version's update failed. No failure of it is
+    // recorded yet (a version retried after its mark was cleared).
+    let mut tags = version.deploying_tags();
+    tags.push(tag(tag_keys::FAILED_MODEL_PACKAGE_VERSION, ""));
+    add_tags(sagemaker, &arn, tags).await?;
     info!(endpoint = %endpoint.name, %endpoint_config, "endpoint update started");
     Ok(Put::Updated)
 }

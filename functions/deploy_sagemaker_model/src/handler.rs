@@ -110,11 +110,6 @@ impl DeployOutcome {
         }
     }
 
-    /// Whether this outcome marked `version` failed.
-    pub(crate) fn is_about(&self, version: i64) -> bool {
-        matches!(self, DeployOutcome::Failed { model_package_version, .. } if *model_package_version == version)
-    }
-
     /// An update that moves production off `rejected` is its rollback.
     fn after_rejection(self, rejected: i64) -> Self {
         match self {

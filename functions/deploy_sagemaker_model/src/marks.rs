@@ -57,9 +57,10 @@ impl Detail for DeploymentFailed {
 /// SageMaker's limit on `ModelLifeCycle.StageDescription`.
 const STAGE_DESCRIPTION_CHARS: usize = 1024;
 
-/// A failed deployment: alerted first, then marked on the endpoint and, last,
-/// on the version, which stops the loop from trying it again. A failure
-/// between the steps is retried whole (at worst a second alert).
+/// A failed deployment: alerted first, then marked on the version (which
+/// stops the loop from trying it again) and, last, on the endpoint (which
+/// says it was alerted). A failure between the steps is retried whole (at
+/// worst a second alert).
 pub async fn failed(
     clients: &Clients,
     config: &DeployConfig,
@@ -80,15 +81,6 @@ pub async fn failed(
         reason: reason.to_string(),
     };
     publish(&clients.events, config.bus.entry(version.arn, &detail)?).await?;
-    add_tags(
-        &clients.sagemaker,
-        endpoint_arn,
-        vec![tag(
-            tag_keys::FAILED_MODEL_PACKAGE_VERSION,
-            &version.number.to_string(),
-        )],
-    )
-    .await?;
     let metadata = HashMap::from([
         (
             metadata_keys::DEPLOYMENT_STATUS.to_string(),
@@ -110,6 +102,15 @@ pub async fn failed(
         life_cycle::FAILED,
         reason,
         metadata,
+    )
+    .await?;
+    add_tags(
+        &clients.sagemaker,
+        endpoint_arn,
+        vec![tag(
+            tag_keys::FAILED_MODEL_PACKAGE_VERSION,
+            &version.number.to_string(),
+        )],
     )
     .await?;
     Ok(DeployOutcome::Failed {

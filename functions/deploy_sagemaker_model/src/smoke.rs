@@ -10,6 +10,7 @@ use aws_sdk_sagemakerruntime::operation::invoke_endpoint::InvokeEndpointError;
 use aws_sdk_sagemakerruntime::primitives::Blob;
 use serde::Deserialize;
 use serde_json::Value;
+use shared::s3::{get_object, Object};
 use shared::PipelineError;
 use tracing::info;
 
@@ -18,7 +19,7 @@ use crate::config::SmokeTest;
 /// At most this many sample requests are sent (Lambda's time is bounded).
 pub const MAX_REQUESTS: usize = 500;
 /// The sample object's size limit.
-pub const MAX_OBJECT_BYTES: usize = 4 * 1024 * 1024;
+pub const MAX_OBJECT_BYTES: u64 = 4 * 1024 * 1024;
 
 /// One line of the sample requests object.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -197,45 +198,50 @@ pub async fn requests(
     settings: &SmokeTest,
 ) -> Result<Vec<SampleRequest>, PipelineError> {
     let uri = &settings.requests;
-    let object = s3
-        .get_object()
-        .bucket(&uri.bucket)
-        .key(&uri.key)
-        .send()
-        .await
-        .map_err(|err| PipelineError::from_sdk("GetObject", err))?;
-    let bytes = object
-        .body
-        .collect()
-        .await
-        .map_err(|err| PipelineError::AwsTransient {
-            operation: "GetObject",
-            code: "ReadError".into(),
-            message: err.to_string(),
-        })?
-        .into_bytes();
     let problem =
         |why: String| PipelineError::ResourceFailed(format!("smoke test requests {uri}: {why}"));
-    if bytes.len() > MAX_OBJECT_BYTES {
-        return Err(problem(format!("larger than {MAX_OBJECT_BYTES} bytes")));
-    }
+    let bytes = match get_object(s3, uri, MAX_OBJECT_BYTES).await? {
+        Object::Bytes(bytes) => bytes,
+        Object::Missing => return Err(problem("no such object".into())),
+        Object::TooLarge => return Err(problem(format!("larger than {MAX_OBJECT_BYTES} bytes"))),
+    };
     let text = std::str::from_utf8(&bytes).map_err(|_| problem("not UTF-8".into()))?;
     parse_requests(text).map_err(problem)
 }
 
+/// How long the requests may take in all: the function's timeout (300 s in
+/// the template) leaves room for what follows (recording, production's step).
+/// SageMaker ends each request at 60 s itself.
+pub const TIME_LIMIT: Duration = Duration::from_secs(180);
+
 /// Sends a warm-up request (the first sample, not counted) and then every
-/// sample, one after the other, and judges the answers. `Ok(Err(reason))`:
-/// the version failed; `Err`: SageMaker itself could not be asked.
+/// sample, one after the other, and judges the answers. Stops at the first
+/// failed request, or when [`TIME_LIMIT`] is spent. `Ok(Err(reason))`: the
+/// version failed; `Err`: SageMaker itself could not be asked.
 pub async fn run(
     runtime: &aws_sdk_sagemakerruntime::Client,
     endpoint: &str,
     settings: &SmokeTest,
     requests: &[SampleRequest],
 ) -> Result<Result<Report, String>, PipelineError> {
+    let started = Instant::now();
     let _warm_up = invoke(runtime, endpoint, &requests[0]).await?;
     let mut answers = Vec::with_capacity(requests.len());
     for request in requests {
-        answers.push(invoke(runtime, endpoint, request).await?);
+        if started.elapsed() > TIME_LIMIT {
+            return Ok(Err(format!(
+                "smoke test: {} of {} requests answered in {} s, its time limit",
+                answers.len(),
+                requests.len(),
+                TIME_LIMIT.as_secs()
+            )));
+        }
+        let answer = invoke(runtime, endpoint, request).await?;
+        let failed = answer.outcome.is_err();
+        answers.push(answer);
+        if failed {
+            break;
+        }
     }
     let verdict = judge(settings, requests, &answers);
     info!(requests = answers.len(), verdict = ?verdict, "smoke test");

@@ -3,9 +3,8 @@
 
 use std::io::Read;
 
-use aws_sdk_s3::operation::get_object::GetObjectError;
 use aws_sdk_s3::primitives::ByteStream;
-use shared::s3::S3Uri;
+use shared::s3::{get_object, Object, S3Uri};
 use shared::PipelineError;
 
 /// The report file a job writes to /opt/ml/output/data.
@@ -28,41 +27,6 @@ pub enum ReportLookup {
     Unusable(String),
 }
 
-enum Object {
-    Missing,
-    TooLarge,
-    Bytes(Vec<u8>),
-}
-
-async fn get_object(s3: &aws_sdk_s3::Client, uri: &S3Uri) -> Result<Object, PipelineError> {
-    let response = s3
-        .get_object()
-        .bucket(&uri.bucket)
-        .key(&uri.key)
-        .send()
-        .await;
-    let object = match response {
-        Ok(object) => object,
-        Err(err) if matches!(err.as_service_error(), Some(GetObjectError::NoSuchKey(_))) => {
-            return Ok(Object::Missing)
-        }
-        Err(err) => return Err(PipelineError::from_sdk("GetObject", err)),
-    };
-    if object.content_length().unwrap_or(0).max(0) as u64 > MAX_OBJECT_BYTES {
-        return Ok(Object::TooLarge);
-    }
-    let bytes = object
-        .body
-        .collect()
-        .await
-        .map_err(|err| PipelineError::AwsTransient {
-            operation: "GetObject",
-            code: "ResponseError".into(),
-            message: format!("reading {uri}: {err}"),
-        })?;
-    Ok(Object::Bytes(bytes.into_bytes().to_vec()))
-}
-
 fn too_large(uri: &S3Uri) -> ReportLookup {
     ReportLookup::Unusable(format!(
         "{uri} is larger than the {} MiB the evaluator reads; write the report to \
@@ -78,7 +42,7 @@ pub async fn read_report(
     uri: &S3Uri,
     read: fn(&[u8], &str) -> ReportLookup,
 ) -> Result<ReportLookup, PipelineError> {
-    Ok(match get_object(s3, uri).await? {
+    Ok(match get_object(s3, uri, MAX_OBJECT_BYTES).await? {
         Object::Missing => ReportLookup::Absent,
         Object::TooLarge => too_large(uri),
         Object::Bytes(bytes) => read(&bytes, &uri.to_string()),

@@ -464,6 +464,7 @@ async fn a_live_endpoint_on_an_older_version_is_updated_blue_green_and_tagged() 
     let world = World {
         production: on(EndpointStatus::InService, V2, 2),
         tags: vec![
+            ("mlops:model-package-arn", V2.into()),
             ("mlops:deploying-model-package-arn", V2.into()),
             ("mlops:deploying-model-package-version", "2".into()),
         ],
@@ -706,6 +707,143 @@ async fn a_rolled_back_update_marks_the_version_failed_and_alerts_once() {
     );
 }
 
+const V4: &str = "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops--models/4";
+
+/// v3's update rolled back and was marked (the endpoint's failed-version tag
+/// says so); v4 approved next: no second alert for v3, v4 goes live.
+#[tokio::test]
+async fn a_rollback_already_marked_is_not_alerted_again() {
+    let world = World {
+        production: on(EndpointStatus::InService, V2, 2),
+        approved: vec![
+            approved(V4, 4, None),
+            approved(V3, 3, Some(("Production", "Failed"))),
+            approved(V2, 2, None),
+        ],
+        tags: vec![
+            ("mlops:deploying-model-package-arn", V3.into()),
+            ("mlops:deploying-model-package-version", "3".into()),
+            ("mlops:failed-model-package-version", "3".into()),
+        ],
+        ..World::default()
+    };
+    let mocks = world.mocks();
+    let outcome = mocks.run(&config(&[]), scheduled()).await.unwrap();
+    assert!(
+        matches!(
+            outcome,
+            DeployOutcome::Updated {
+                model_package_version: 4,
+                ..
+            }
+        ),
+        "{outcome:?}"
+    );
+    assert_eq!(mocks.calls("PutEvents"), 0);
+    assert_eq!(mocks.calls("UpdateModelPackage"), 0);
+}
+
+/// A person cleared v3's mark (its ModelLifeCycle no longer Failed): v3 is
+/// deployed again, and its failed-version tag is cleared with the new
+/// attempt, so that a second failure is marked and alerted too.
+#[tokio::test]
+async fn a_version_whose_mark_was_cleared_is_tried_again() {
+    let world = World {
+        production: on(EndpointStatus::InService, V2, 2),
+        approved: vec![
+            approved(V3, 3, Some(("Production", "Retry"))),
+            approved(V2, 2, None),
+        ],
+        tags: vec![
+            ("mlops:deploying-model-package-arn", V3.into()),
+            ("mlops:deploying-model-package-version", "3".into()),
+            ("mlops:failed-model-package-version", "3".into()),
+        ],
+        ..World::default()
+    };
+    let mocks = world.mocks().with(
+        "AddTags",
+        mock!(Client::add_tags)
+            .match_requests(|req| {
+                let tag = |key: &str| {
+                    req.tags()
+                        .iter()
+                        .find(|t| t.key() == Some(key))
+                        .and_then(|t| t.value())
+                };
+                tag("mlops:deploying-model-package-version") == Some("3")
+                    && tag("mlops:failed-model-package-version") == Some("")
+            })
+            .then_output(|| AddTagsOutput::builder().build()),
+    );
+    let outcome = mocks.run(&config(&[]), scheduled()).await.unwrap();
+    assert!(
+        matches!(
+            outcome,
+            DeployOutcome::Updated {
+                model_package_version: 3,
+                ..
+            }
+        ),
+        "{outcome:?}"
+    );
+    assert_eq!(mocks.calls("AddTags"), 1);
+    assert_eq!(mocks.calls("PutEvents"), 0);
+}
+
+/// v3's update completed while v4 was approved: the endpoint's state change
+/// finds it on v3, tags it with v3 (the version served, for `GET /model`),
+/// then starts v4's update.
+#[tokio::test]
+async fn a_completed_update_is_tagged_before_the_next_one_starts() {
+    let world = World {
+        production: on(EndpointStatus::InService, V3, 3),
+        approved: vec![approved(V4, 4, None), approved(V3, 3, None)],
+        tags: vec![
+            ("mlops:model-package-arn", V2.into()),
+            ("mlops:deploying-model-package-arn", V3.into()),
+            ("mlops:deploying-model-package-version", "3".into()),
+        ],
+        ..World::default()
+    };
+    let live_v3 = mock!(Client::add_tags)
+        .match_requests(|req| {
+            req.tags()
+                .iter()
+                .any(|t| t.key() == Some("mlops:model-package-arn") && t.value() == Some(V3))
+        })
+        .then_output(|| AddTagsOutput::builder().build());
+    let deploying_v4 = mock!(Client::add_tags)
+        .match_requests(|req| {
+            req.tags().iter().any(|t| {
+                t.key() == Some("mlops:deploying-model-package-version") && t.value() == Some("4")
+            })
+        })
+        .then_output(|| AddTagsOutput::builder().build());
+    let mocks = world
+        .mocks()
+        .with("AddTags", live_v3)
+        .with("AddTags(deploying)", deploying_v4);
+    let outcome = mocks
+        .run(&config(&[]), in_service(PRODUCTION, json!({})))
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            outcome,
+            DeployOutcome::Updated {
+                model_package_version: 4,
+                ..
+            }
+        ),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        (mocks.calls("AddTags"), mocks.calls("AddTags(deploying)")),
+        (1, 1)
+    );
+}
+
 #[tokio::test]
 async fn an_endpoint_that_failed_on_the_version_marks_it_and_is_recreated_when_configured() {
     let world = World {
@@ -758,6 +896,20 @@ async fn an_endpoint_broken_on_another_version_is_an_error_or_is_recreated() {
         .unwrap_err();
     assert_eq!(err.error_type(), "Retryable.ResourceBusy");
     assert_eq!(mocks.calls("DeleteEndpoint"), 1);
+
+    // Broken since a version failed on it (alerted then): a skip each check,
+    // not an error every few minutes.
+    let marked = World {
+        tags: vec![("mlops:failed-model-package-version", "2".into())],
+        ..world
+    };
+    let mocks = marked.mocks();
+    let outcome = mocks.run(&config(&[]), scheduled()).await.unwrap();
+    assert!(
+        skip_reason(&outcome).starts_with("endpoint is Failed since version 2 failed on it"),
+        "{outcome:?}"
+    );
+    assert_eq!(mocks.calls("DeleteEndpoint"), 0);
 }
 
 #[tokio::test]
@@ -989,15 +1141,18 @@ async fn a_passed_smoke_test_is_recorded_and_production_gets_the_version() {
 
 #[tokio::test]
 async fn a_failed_smoke_test_marks_the_version_and_production_is_untouched() {
-    for (answer, why) in [
-        (Err(500), "the model answered HTTP 500"),
+    // (answer, why, requests sent: a model error stops the test at once)
+    for (answer, why, sent) in [
+        (Err(500), "the model answered HTTP 500", 2),
         (
             Ok(("application/json", "{\"predictions\": [1.0,")),
             "is not JSON",
+            3,
         ),
         (
             Ok(("application/json", "{\"predictions\": [900.0]}")),
             "was expected",
+            3,
         ),
     ] {
         let mocks = World {
@@ -1023,6 +1178,7 @@ async fn a_failed_smoke_test_marks_the_version_and_production_is_untouched() {
         assert_eq!(*stage, Stage::Staging);
         assert!(reason.contains(why), "{reason}");
         assert!(reason.starts_with("smoke test request 1: "), "{reason}");
+        assert_eq!(mocks.calls("InvokeEndpoint"), sent);
         assert_eq!(mocks.calls("UpdateEndpoint"), 0);
         assert_eq!(mocks.calls("PutEvents"), 1);
         assert_eq!(mocks.calls("UpdateModelPackage"), 1);
@@ -1081,11 +1237,21 @@ async fn unreadable_sample_requests_are_an_error_and_mark_nothing() {
     .with(
         "GetObject",
         mock!(aws_sdk_s3::Client::get_object).then_http_response(|| {
-            aws_error(404, "NoSuchKey", "The specified key does not exist.")
+            Response::new(
+                StatusCode::try_from(404).unwrap(),
+                SdkBody::from(
+                    "<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>",
+                ),
+            )
         }),
     );
     let err = mocks.run(&staged_config(), scheduled()).await.unwrap_err();
-    assert!(err.to_string().contains("GetObject"), "{err}");
+    assert_eq!(err.error_type(), "NonRetryable.ResourceFailed");
+    assert!(
+        err.to_string()
+            .contains("smoke test requests s3://mlops-data/smoke/requests.jsonl: no such object"),
+        "{err}"
+    );
     assert_eq!(mocks.calls("UpdateModelPackage"), 0);
     assert_eq!(mocks.calls("PutEvents"), 0);
 }
