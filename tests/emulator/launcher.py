@@ -15,8 +15,9 @@ Usage (from the repository root, after tests/emulator/ensure-venv.sh):
 * Applies sagemaker_rules and events_rules (what stock moto lacks, see their
   docstrings), local_sagemaker (training jobs and endpoints of the local example
   models run for real, with ``--local-images FILE``), control, the test-control endpoint under /_emulator/ (see
-  control.py), and faults, the call log and fault injection (see faults.py),
-  before the server starts.
+  control.py), scheduler_rules (EventBridge Scheduler's schedules fire, on a
+  clock tests can move; see scheduler_rules.py), and faults, the call log and
+  fault injection (see faults.py), before the server starts.
 * Request logging is off; set EMULATOR_VERBOSE=1 to log requests to stderr.
   Server errors (tracebacks) always go to stderr.
 
@@ -88,12 +89,14 @@ def main() -> int:
     import faults
     import local_sagemaker
     import sagemaker_rules
+    import scheduler_rules
     from moto.server import ThreadedMotoServer
 
     sagemaker_rules.install()
     events_rules.install()
     control.install()
     local_sagemaker.install(options.local_images)
+    scheduler_rules.install()
     faults.install()  # outermost: it sees every request first
 
     stop = threading.Event()
@@ -119,6 +122,7 @@ def main() -> int:
             pass
     finally:
         server.stop()
+        scheduler_rules.shutdown()
         local_sagemaker.shutdown()
     return 0
 
