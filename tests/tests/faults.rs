@@ -495,6 +495,11 @@ async fn deploy_update_and_rollback_fail_retryably_then_happen_once() {
     )
     .await
     .expect("created");
+    // In service: its state change tags it with v1.
+    let in_service = shared::test_support::sample("endpoint-in-service.json");
+    handle(&clients, &config, invocation(&in_service))
+        .await
+        .expect("in service");
     let (v2, n2) = approved_version(sagemaker, 'b').await;
     let event = decision(&v2, n2, "Approved");
 
@@ -569,6 +574,11 @@ async fn deploy_whose_tagging_fails_after_the_update_retags_on_redelivery() {
     )
     .await
     .expect("created");
+    // In service: its state change tags it with v1.
+    let in_service = shared::test_support::sample("endpoint-in-service.json");
+    handle(&clients, &config, invocation(&in_service))
+        .await
+        .expect("in service");
     let path = format!("/_emulator/sagemaker/endpoints/{ENDPOINT}");
     emulator.control(
         "POST",
@@ -594,7 +604,6 @@ async fn deploy_whose_tagging_fails_after_the_update_retags_on_redelivery() {
         matches!(&outcome, Ok(DeployOutcome::Skipped { reason, .. }) if reason == "live"),
         "{outcome:?}"
     );
-    let in_service = shared::test_support::sample("endpoint-in-service.json");
     handle(&clients, &config, invocation(&in_service))
         .await
         .expect("in service");

@@ -7,7 +7,8 @@
 //! handler starts a training job of the example (small hyperparameters, so it
 //! trains in a second or two), register_model_in_registry's handler registers
 //! the model, a user approves it, and deploy_sagemaker_model's handler creates
-//! the endpoint with the tags deploy writes. Then each test sends requests as
+//! the endpoint and, on its state change (in service), tags it with the
+//! version it serves. Then each test sends requests as
 //! API Gateway (HTTP API, payload 2.0) hands them to the function.
 //!
 //! The tests take turns ([`live`]): faults and the call log belong to the one
@@ -226,6 +227,18 @@ async fn set_up() -> Live {
         "{:?}",
         endpoint.failure_reason()
     );
+    // Its "Endpoint State Change" (IN_SERVICE), as the template's rule
+    // delivers it: deploy tags the endpoint with the version it serves.
+    let mut in_service = shared::test_support::sample("endpoint-in-service.json");
+    in_service["detail"]["EndpointArn"] = json!(endpoint.endpoint_arn());
+    in_service["detail"]["EndpointConfigName"] = json!(endpoint.endpoint_config_name());
+    let tagged = deploy_sagemaker_model::handle(
+        &deploy_sagemaker_model::Clients::new(&sdk),
+        &common::deploy_config(),
+        invocation(&in_service),
+    )
+    .await;
+    assert!(tagged.is_ok(), "{tagged:?}");
     eprintln!(
         "serve_predictions: trained, registered, approved, deployed and InService in {:.1?}",
         started.elapsed()

@@ -55,40 +55,10 @@ pub async fn converge(
         )),
         Standing::Broken {
             arn,
-            on_it: true,
+            status,
+            config: broken_on,
             why,
-            ..
-        } => {
-            let outcome = marks::failed(
-                clients,
-                config,
-                &version,
-                Stage::Production,
-                (name, &arn),
-                &why,
-            )
-            .await?;
-            if config.recreate_failed_endpoint {
-                delete(&clients.sagemaker, name).await?;
-            }
-            Ok(outcome)
-        }
-        Standing::Broken {
-            arn, status, why, ..
-        } => {
-            if !config.recreate_failed_endpoint {
-                let tags = list_tags(&clients.sagemaker, &arn).await?;
-                if let Some(failed) = marked_failed(&tags) {
-                    // That version's failure was alerted when it was marked.
-                    return Ok(skipped(
-                        name,
-                        Some(version.number),
-                        format!("endpoint is {status} since version {failed} failed on it; delete it (or set EndpointRecreateFailed) to deploy this version"),
-                    ));
-                }
-            }
-            Err(broken(clients, config, status, why).await)
-        }
+        } => broken_production(clients, config, (arn, broken_on), status, why).await,
         Standing::Elsewhere(elsewhere) => {
             let stage = Stage::Production;
             let failed = last_attempt(clients, config, stage, name, elsewhere, &version);
@@ -207,10 +177,10 @@ async fn stage(
         )),
         Standing::Broken {
             arn,
-            on_it: true,
+            config: broken_on,
             why,
             ..
-        } => {
+        } if broken_on == version.endpoint_config_name(name) => {
             let endpoint = (name.as_str(), arn.as_str());
             let outcome =
                 marks::failed(clients, config, version, Stage::Staging, endpoint, &why).await?;
@@ -309,9 +279,52 @@ async fn go_live(
     )
 }
 
-/// A broken production endpoint not on the desired version fails the
-/// invocation with SageMaker's reason, or, with `ENDPOINT_RECREATE_FAILED`,
-/// is deleted so that a later event creates it afresh.
+/// A broken production endpoint (Failed, OutOfService, UpdateRollbackFailed).
+/// Broken while moving to a version that never came into service on it (its
+/// deploying tag names it, the tags of the version served do not): that
+/// version's deployment failed, so it is marked and alerted, once. Broken
+/// otherwise (while serving, say OutOfService) is no version's fault: an
+/// error with SageMaker's reason for an operator (the on-failure queue's
+/// alarm). With `ENDPOINT_RECREATE_FAILED` the endpoint is deleted either
+/// way, so that a later check creates it on the desired version.
+async fn broken_production(
+    clients: &Clients,
+    config: &DeployConfig,
+    (arn, broken_on): (String, String),
+    status: aws_sdk_sagemaker::types::EndpointStatus,
+    why: String,
+) -> Result<DeployOutcome, PipelineError> {
+    let name = &config.endpoint.name;
+    let tags = list_tags(&clients.sagemaker, &arn).await?;
+    let attempt = deploying(&tags)
+        .map(|(arn, number)| config.version(arn, number))
+        .filter(|attempt| {
+            attempt.endpoint_config_name(name) == broken_on && !attempt.is_live_per(&tags)
+        });
+    let Some(attempt) = attempt else {
+        return Err(broken(clients, config, status, why).await);
+    };
+    let number = Some(attempt.number);
+    let outcome = if marked_failed(&tags) == number {
+        skipped(
+            name,
+            number,
+            format!("endpoint is {status} since version {} failed on it (alerted); delete it, or set EndpointRecreateFailed, to deploy another version", attempt.number),
+        )
+    } else {
+        let endpoint = (name.as_str(), arn.as_str());
+        marks::failed(clients, config, &attempt, Stage::Production, endpoint, &why).await?
+    };
+    if config.recreate_failed_endpoint {
+        delete(&clients.sagemaker, name).await?;
+    }
+    Ok(outcome)
+}
+
+/// A broken production endpoint that no version's deployment explains fails
+/// the invocation with SageMaker's reason, or, with
+/// `ENDPOINT_RECREATE_FAILED`, is deleted so that a retry (or the next check)
+/// creates it afresh.
 async fn broken(
     clients: &Clients,
     config: &DeployConfig,

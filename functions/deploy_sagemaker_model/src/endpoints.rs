@@ -29,8 +29,8 @@ pub enum Standing {
     Broken {
         arn: String,
         status: EndpointStatus,
-        /// Whether it broke on that configuration.
-        on_it: bool,
+        /// The configuration it broke on.
+        config: String,
         why: String,
     },
     /// In service on another configuration.
@@ -62,7 +62,7 @@ pub fn standing(endpoint: EndpointState, endpoint_config: &str) -> Standing {
         return Standing::Broken {
             arn,
             status,
-            on_it: config == endpoint_config,
+            config,
             why: failure_reason.unwrap_or_else(|| "no reason given".into()),
         };
     }
@@ -130,14 +130,16 @@ pub async fn put(
     Ok(Put::Updated)
 }
 
-/// Creates the endpoint on the version's configuration, tagged with it.
+/// Creates the endpoint on the version's configuration.
 async fn create(
     sagemaker: &aws_sdk_sagemaker::Client,
     name: &str,
     version: &PackageVersion<'_>,
     endpoint_config: &str,
 ) -> Result<Put, PipelineError> {
-    let mut tags = version.tags();
+    // The pipeline's tag and the version it moves to; the tags naming the
+    // version it serves come once it is in service (its state change).
+    let mut tags = vec![tag(tag_keys::PIPELINE, version.pipeline.as_str())];
     tags.extend(version.deploying_tags());
     let created = sagemaker
         .create_endpoint()

@@ -420,9 +420,11 @@ async fn approved_without_an_endpoint_creates_it_tagged_with_the_version() {
                         .and_then(|t| t.value())
                         .map(str::to_string)
                 };
+                // The version it serves is tagged once it is in service.
                 req.endpoint_name() == Some(PRODUCTION)
                     && req.endpoint_config_name() == Some(expected.as_str())
-                    && tag("mlops:model-package-arn").as_deref() == Some(V3)
+                    && tag("mlops:pipeline").as_deref() == Some("mlops")
+                    && tag("mlops:model-package-arn").is_none()
                     && tag("mlops:deploying-model-package-arn").as_deref() == Some(V3)
                     && tag("mlops:deploying-model-package-version").as_deref() == Some("3")
             })
@@ -851,6 +853,11 @@ async fn an_endpoint_that_failed_on_the_version_marks_it_and_is_recreated_when_c
             failure_reason: Some("The primary container failed the ping health check"),
             ..on(EndpointStatus::Failed, V3, 3).unwrap()
         }),
+        // Created on v3, which never came into service.
+        tags: vec![
+            ("mlops:deploying-model-package-arn", V3.into()),
+            ("mlops:deploying-model-package-version", "3".into()),
+        ],
         ..World::default()
     };
     let mocks = world.mocks();
@@ -900,8 +907,12 @@ async fn an_endpoint_broken_on_another_version_is_an_error_or_is_recreated() {
     // Broken since a version failed on it (alerted then): a skip each check,
     // not an error every few minutes.
     let marked = World {
-        tags: vec![("mlops:failed-model-package-version", "2".into())],
-        ..world
+        tags: vec![
+            ("mlops:deploying-model-package-arn", V2.into()),
+            ("mlops:deploying-model-package-version", "2".into()),
+            ("mlops:failed-model-package-version", "2".into()),
+        ],
+        ..world.clone()
     };
     let mocks = marked.mocks();
     let outcome = mocks.run(&config(&[]), scheduled()).await.unwrap();
@@ -910,6 +921,22 @@ async fn an_endpoint_broken_on_another_version_is_an_error_or_is_recreated() {
         "{outcome:?}"
     );
     assert_eq!(mocks.calls("DeleteEndpoint"), 0);
+
+    // Broken while serving v2 (its tags name it as served): no version's
+    // fault, so nothing is marked; an error for an operator.
+    let serving = World {
+        tags: vec![
+            ("mlops:model-package-arn", V2.into()),
+            ("mlops:deploying-model-package-arn", V2.into()),
+            ("mlops:deploying-model-package-version", "2".into()),
+        ],
+        ..world
+    };
+    let mocks = serving.mocks();
+    let err = mocks.run(&config(&[]), scheduled()).await.unwrap_err();
+    assert_eq!(err.error_type(), "NonRetryable.ResourceFailed");
+    assert_eq!(mocks.calls("UpdateModelPackage"), 0);
+    assert_eq!(mocks.calls("PutEvents"), 0);
 }
 
 #[tokio::test]
