@@ -6,6 +6,7 @@ boto3, dummy credentials (test/test) and region us-east-1.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,38 @@ def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[int, str, str]
         response["Error"]["Code"],
         response["Error"]["Message"],
     )
+
+
+def wait(describe, key: str, *busy: str, timeout: float = 90.0) -> dict:
+    """Calls ``describe`` until its answer's ``key`` is none of ``busy``
+    (e.g. a job's ``TrainingJobStatus`` no longer ``InProgress``); that answer.
+    Fails the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = describe()
+        if answer[key] not in busy:
+            return answer
+        assert time.monotonic() < deadline, f"still {answer[key]} after {timeout} s"
+        time.sleep(0.1)
+
+
+def approved_one_per_page(sagemaker, group: str, pages: int = 5) -> list[dict]:
+    """ListModelPackages of ``group``'s Approved versions, newest first, one
+    per page (``MaxResults`` 1, followed by ``NextToken``, at most ``pages``
+    pages): each page's one summary."""
+    request = dict(
+        ModelPackageGroupName=group,
+        ModelApprovalStatus="Approved",
+        SortBy="CreationTime",
+        SortOrder="Descending",
+        MaxResults=1,
+    )
+    summaries, token = [], None
+    for _ in range(pages):
+        page = sagemaker.list_model_packages(**request, **({"NextToken": token} if token else {}))
+        (summary,) = page["ModelPackageSummaryList"]
+        summaries.append(summary)
+        token = page.get("NextToken")
+        if not token:
+            break
+    return summaries

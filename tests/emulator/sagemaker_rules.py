@@ -651,6 +651,22 @@ def _pattern(pattern: str) -> re.Pattern[str] | None:
         return None
 
 
+def _length_errors(value: Any, meta: dict[str, Any], path: str) -> list[str]:
+    """A list's or a string's ``min``/``max`` length, in AWS's wording."""
+    errors = []
+    if "min" in meta and len(value) < meta["min"]:
+        errors.append(
+            f"Value '{value}' at '{path}' failed to satisfy constraint: "
+            f"Member must have length greater than or equal to {meta['min']}"
+        )
+    if "max" in meta and len(value) > meta["max"]:
+        errors.append(
+            f"Value '{value}' at '{path}' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {meta['max']}"
+        )
+    return errors
+
+
 def _constraint_errors(shape: Any, value: Any, path: str) -> list[str]:
     """What SageMaker's API layer says about ``value`` against ``shape``: required
     members, enums, numeric ranges, list and string lengths and string patterns
@@ -671,16 +687,7 @@ def _constraint_errors(shape: Any, value: Any, path: str) -> list[str]:
             if value.get(name) is not None:
                 errors += _constraint_errors(member, value[name], f"{path}.{_lower_first(name)}")
     elif kind == "list" and isinstance(value, list):
-        if "min" in meta and len(value) < meta["min"]:
-            errors.append(
-                f"Value '{value}' at '{path}' failed to satisfy constraint: "
-                f"Member must have length greater than or equal to {meta['min']}"
-            )
-        if "max" in meta and len(value) > meta["max"]:
-            errors.append(
-                f"Value '{value}' at '{path}' failed to satisfy constraint: "
-                f"Member must have length less than or equal to {meta['max']}"
-            )
+        errors += _length_errors(value, meta, path)
         for index, item in enumerate(value, 1):
             errors += _constraint_errors(shape.member, item, f"{path}.{index}.member")
     elif kind == "string" and shape.enum:
@@ -690,16 +697,7 @@ def _constraint_errors(shape: Any, value: Any, path: str) -> list[str]:
                 f"Member must satisfy enum value set: [{', '.join(shape.enum)}]"
             )
     elif kind == "string" and isinstance(value, str):
-        if "min" in meta and len(value) < meta["min"]:
-            errors.append(
-                f"Value '{value}' at '{path}' failed to satisfy constraint: "
-                f"Member must have length greater than or equal to {meta['min']}"
-            )
-        if "max" in meta and len(value) > meta["max"]:
-            errors.append(
-                f"Value '{value}' at '{path}' failed to satisfy constraint: "
-                f"Member must have length less than or equal to {meta['max']}"
-            )
+        errors += _length_errors(value, meta, path)
         pattern = _pattern(meta["pattern"]) if "pattern" in meta else None
         if pattern is not None and not pattern.fullmatch(value):
             errors.append(

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from harness import ACCOUNT, REGION, ROLE, Launcher
+from harness import ACCOUNT, REGION, ROLE, Launcher, wait
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "broken-model"
 REPOSITORY = "broken-model"
@@ -35,16 +35,6 @@ TAGS = {
 
 def image(tag: str) -> str:
     return f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{REPOSITORY}:{tag}"
-
-
-def wait(describe, key: str, *busy: str, timeout: float = 60.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        answer = describe()
-        if answer[key] not in busy:
-            return answer
-        assert time.monotonic() < deadline, f"still {answer[key]} after {timeout} s"
-        time.sleep(0.1)
 
 
 @pytest.fixture(scope="module")

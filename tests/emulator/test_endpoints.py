@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from botocore.exceptions import ClientError
 
-from harness import ACCOUNT, REGION, ROLE, error_of
+from harness import ACCOUNT, REGION, ROLE, approved_one_per_page, error_of
 
 IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/churn-inference:1"
 KMS = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/endpoint-key"
@@ -973,26 +973,16 @@ def test_list_approved_versions_newest_first_one_per_page(sagemaker):
     group = "paged-models"
     statuses = ["Approved", "Rejected", "Approved", "PendingManualApproval", "Approved"]
     arns = [model_package(sagemaker, group, status) for status in statuses]
-    request = dict(
-        ModelPackageGroupName=group,
-        ModelApprovalStatus="Approved",
-        SortBy="CreationTime",
-        SortOrder="Descending",
-        MaxResults=1,
-    )
-    seen, token = [], None
-    for _ in range(5):
-        page = sagemaker.list_model_packages(**request, **({"NextToken": token} if token else {}))
-        assert len(page["ModelPackageSummaryList"]) == 1
-        summary = page["ModelPackageSummaryList"][0]
-        seen.append((summary["ModelPackageArn"], summary["ModelPackageVersion"], summary["ModelApprovalStatus"]))
-        token = page.get("NextToken")
-        if not token:
-            break
+    seen = [
+        (s["ModelPackageArn"], s["ModelPackageVersion"], s["ModelApprovalStatus"])
+        for s in approved_one_per_page(sagemaker, group)
+    ]
     assert seen == [(arns[4], 5, "Approved"), (arns[2], 3, "Approved"), (arns[0], 1, "Approved")]
 
     paginator = sagemaker.get_paginator("list_model_packages")
-    request.pop("MaxResults")
+    request = dict(
+        ModelPackageGroupName=group, ModelApprovalStatus="Approved", SortBy="CreationTime", SortOrder="Descending"
+    )
     pages = paginator.paginate(**request, PaginationConfig={"PageSize": 2})
     assert [s["ModelPackageVersion"] for p in pages for s in p["ModelPackageSummaryList"]] == [5, 3, 1]
 

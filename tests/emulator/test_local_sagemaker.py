@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from harness import ACCOUNT, REGION, ROLE, Launcher
+from harness import ACCOUNT, REGION, ROLE, Launcher, wait
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "diabetes-regression"
@@ -99,16 +99,6 @@ def train(emulator, name: str, image: str, data: str = "data/train/", **extra) -
     # InProgress while it runs (test_state_changes_go_onto_the_default_bus sees
     # the transition); a job without data may have failed already.
     return wait(lambda: sagemaker.describe_training_job(TrainingJobName=name), "TrainingJobStatus", "InProgress")
-
-
-def wait(describe, key: str, *busy: str, timeout: float = 90.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        answer = describe()
-        if answer[key] not in busy:
-            return answer
-        assert time.monotonic() < deadline, f"still {answer[key]} after {timeout} s"
-        time.sleep(0.2)
 
 
 def metric(job: dict, name: str) -> float:

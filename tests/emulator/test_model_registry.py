@@ -14,7 +14,7 @@ import threading
 import pytest
 from botocore.exceptions import ClientError
 
-from harness import ACCOUNT, REGION, error_of
+from harness import ACCOUNT, REGION, approved_one_per_page, error_of
 
 IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/churn-inference@sha256:" + "ab" * 32
 
@@ -466,21 +466,7 @@ def test_life_cycle_in_approved_summaries_newest_first_one_per_page(sagemaker):
         ModelPackageArn=newest, ModelApprovalStatus="Approved", ModelLifeCycle=PRODUCTION
     )
 
-    request = dict(
-        ModelPackageGroupName=group,
-        ModelApprovalStatus="Approved",
-        SortBy="CreationTime",
-        SortOrder="Descending",
-        MaxResults=1,
-    )
-    seen, token = [], None
-    for _ in range(5):
-        page = sagemaker.list_model_packages(**request, **({"NextToken": token} if token else {}))
-        (summary,) = page["ModelPackageSummaryList"]
-        seen.append((summary["ModelPackageArn"], summary.get("ModelLifeCycle")))
-        token = page.get("NextToken")
-        if not token:
-            break
+    seen = [(s["ModelPackageArn"], s.get("ModelLifeCycle")) for s in approved_one_per_page(sagemaker, group)]
     assert seen == [(newest, PRODUCTION), (plain, None), (first, STAGING)]
 
 

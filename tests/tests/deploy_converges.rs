@@ -9,9 +9,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use aws_sdk_sagemaker::types::{
-    InferenceSpecification, ModelApprovalStatus, ModelPackageContainerDefinition,
-};
+use aws_sdk_sagemaker::types::ModelApprovalStatus;
 use deploy_sagemaker_model::{Clients, DeployConfig, DeployOutcome, Stage};
 use integration::{repo_root, Emulator};
 use serde_json::{json, Value};
@@ -19,7 +17,7 @@ use shared::config::EnvReader;
 use shared::test_support::sample;
 
 mod common;
-use common::{approved_version, invocation, BUCKET, ENDPOINT, GROUP};
+use common::{approved_image, approved_version, invocation, BUCKET, ENDPOINT};
 
 const STAGING: &str = "mlops--staging-endpoint";
 /// How long each emulated update takes.
@@ -395,37 +393,12 @@ fn local_images() -> PathBuf {
     file
 }
 
-/// A version of `tag`'s model, registered and approved.
+/// A version of `tag`'s model, registered and approved; deploy gets the
+/// approval.
 async fn fixture_version(pipeline: &mut Pipeline, tag: &str) -> (String, i64) {
-    let sagemaker = &pipeline.clients.sagemaker;
-    let _ = sagemaker
-        .create_model_package_group()
-        .model_package_group_name(GROUP)
-        .send()
-        .await;
-    let created = sagemaker
-        .create_model_package()
-        .model_package_group_name(GROUP)
-        .inference_specification(
-            InferenceSpecification::builder()
-                .containers(
-                    ModelPackageContainerDefinition::builder()
-                        .image(format!(
-                            "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-fixture:{tag}"
-                        ))
-                        .model_data_url(format!("s3://{BUCKET}/models/model.tar.gz"))
-                        .build(),
-                )
-                .supported_content_types("text/csv")
-                .supported_response_mime_types("application/json")
-                .build(),
-        )
-        .model_approval_status(ModelApprovalStatus::Approved)
-        .send()
-        .await
-        .unwrap();
-    let arn = created.model_package_arn().unwrap().to_string();
-    let number = arn.rsplit('/').next().unwrap().parse().unwrap();
+    let image = format!("123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-fixture:{tag}");
+    let model_data = format!("s3://{BUCKET}/models/model.tar.gz");
+    let (arn, number) = approved_image(&pipeline.clients.sagemaker, &image, &model_data).await;
     pipeline
         .handle(common::decision(&arn, number, "Approved"))
         .await;

@@ -145,28 +145,8 @@ async fn approved_versions_go_live_and_a_rejected_live_version_rolls_back() {
     );
     // The endpoint's tags name the version it moves to, and once in service
     // (its "Endpoint State Change"), the version it serves.
-    let endpoint_arn = sagemaker
-        .describe_endpoint()
-        .endpoint_name(ENDPOINT)
-        .send()
-        .await
-        .unwrap()
-        .endpoint_arn()
-        .unwrap()
-        .to_string();
-    let tags = sagemaker
-        .list_tags()
-        .resource_arn(endpoint_arn)
-        .send()
-        .await
-        .unwrap();
-    let tag = |key: &str| {
-        tags.tags()
-            .iter()
-            .find(|t| t.key() == Some(key))
-            .and_then(|t| t.value())
-            .map(str::to_string)
-    };
+    let tags = common::endpoint_tags(sagemaker).await;
+    let tag = |key: &str| tags.get(key).cloned();
     assert_eq!(
         tag("mlops:deploying-model-package-version"),
         Some(n2.to_string())

@@ -145,19 +145,10 @@ async fn a_burst_of_a_thousand_objects_in_one_window_starts_exactly_one_job() {
             .and_then(|s| s.s3_uri()),
         Some(&*format!("s3://{BUCKET}/data/train/"))
     );
-    let tags = sagemaker
-        .list_tags()
-        .resource_arn(job.training_job_arn().unwrap())
-        .send()
+    let tags = shared::sagemaker::endpoint::list_tags(&sagemaker, job.training_job_arn().unwrap())
         .await
         .expect("ListTags");
-    let tag = |key: &str| {
-        tags.tags()
-            .iter()
-            .find(|t| t.key() == Some(key))
-            .and_then(|t| t.value())
-            .map(str::to_string)
-    };
+    let tag = |key: &str| tags.get(key).cloned();
     assert_eq!(tag("mlops:trigger").as_deref(), Some("s3"));
     assert_eq!(tag("mlops:s3-bucket").as_deref(), Some(BUCKET));
     assert_eq!(

@@ -18,7 +18,6 @@ mod marks;
 mod smoke;
 
 pub use config::{DeployConfig, SmokeTest, Staging};
-pub use converge::converge;
 pub use handler::{deploy, handle, scale, Clients, DeployEvent, DeployOutcome};
 pub use marks::{DeploymentFailed, Stage};
-pub use smoke::{judge, parse_requests, Answer, Report, SampleRequest};
+pub use smoke::Report;

@@ -153,13 +153,6 @@ impl PackageVersion<'_> {
         ]
     }
 
-    /// Whether an endpoint's tags name this version as the one it moved to.
-    pub fn is_deploying_per(&self, tags: &HashMap<String, String>) -> bool {
-        tags.get(tag_keys::DEPLOYING_MODEL_PACKAGE_ARN)
-            .map(String::as_str)
-            == Some(self.arn)
-    }
-
     /// Whether an endpoint's tags name this version as the one it serves.
     pub fn is_live_per(&self, tags: &HashMap<String, String>) -> bool {
         tags.get(tag_keys::MODEL_PACKAGE_ARN).map(String::as_str) == Some(self.arn)

@@ -308,6 +308,21 @@ pub fn deploy_config() -> DeployConfig {
 /// A version registered as register_model_in_registry does and approved as a
 /// user does (the group is created first when needed). Returns (ARN, version).
 pub async fn approved_version(sagemaker: &aws_sdk_sagemaker::Client, digit: char) -> (String, i64) {
+    let image = format!(
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-training@sha256:{}",
+        digit.to_string().repeat(64)
+    );
+    let model_data = format!("s3://{BUCKET}/models/job-{digit}/output/model.tar.gz");
+    approved_image(sagemaker, &image, &model_data).await
+}
+
+/// A version of `image` serving `model_data`, registered (pending) and then
+/// approved as a user does; the group is created first when needed.
+pub async fn approved_image(
+    sagemaker: &aws_sdk_sagemaker::Client,
+    image: &str,
+    model_data: &str,
+) -> (String, i64) {
     let _ = sagemaker
         .create_model_package_group()
         .model_package_group_name(GROUP)
@@ -320,13 +335,8 @@ pub async fn approved_version(sagemaker: &aws_sdk_sagemaker::Client, digit: char
             InferenceSpecification::builder()
                 .containers(
                     ModelPackageContainerDefinition::builder()
-                        .image(format!(
-                            "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-training@sha256:{}",
-                            digit.to_string().repeat(64)
-                        ))
-                        .model_data_url(format!(
-                            "s3://{BUCKET}/models/job-{digit}/output/model.tar.gz"
-                        ))
+                        .image(image)
+                        .model_data_url(model_data)
                         .build(),
                 )
                 .supported_content_types("text/csv")
@@ -392,20 +402,27 @@ pub async fn models_and_configs(sagemaker: &aws_sdk_sagemaker::Client) -> (usize
     (models, configs)
 }
 
-/// The value of the endpoint's `mlops:model-package-version` tag.
-pub async fn endpoint_version_tag(sagemaker: &aws_sdk_sagemaker::Client) -> Option<String> {
-    let arn = sagemaker
+/// The endpoint's tags, by key (none when there is no endpoint).
+pub async fn endpoint_tags(
+    sagemaker: &aws_sdk_sagemaker::Client,
+) -> std::collections::HashMap<String, String> {
+    let Ok(endpoint) = sagemaker
         .describe_endpoint()
         .endpoint_name(ENDPOINT)
         .send()
         .await
-        .ok()?
-        .endpoint_arn()?
-        .to_string();
-    let tags = sagemaker.list_tags().resource_arn(arn).send().await.ok()?;
-    tags.tags()
-        .iter()
-        .find(|t| t.key() == Some("mlops:model-package-version"))
-        .and_then(|t| t.value())
-        .map(str::to_string)
+    else {
+        return Default::default();
+    };
+    let arn = endpoint.endpoint_arn().unwrap_or_default();
+    shared::sagemaker::endpoint::list_tags(sagemaker, arn)
+        .await
+        .unwrap_or_default()
+}
+
+/// The value of the endpoint's `mlops:model-package-version` tag.
+pub async fn endpoint_version_tag(sagemaker: &aws_sdk_sagemaker::Client) -> Option<String> {
+    endpoint_tags(sagemaker)
+        .await
+        .remove("mlops:model-package-version")
 }

@@ -251,14 +251,7 @@ impl World {
         ok!(
             "PutEvents",
             aws_sdk_eventbridge::Client::put_events,
-            aws_sdk_eventbridge::operation::put_events::PutEventsOutput::builder()
-                .failed_entry_count(0)
-                .entries(
-                    aws_sdk_eventbridge::types::PutEventsResultEntry::builder()
-                        .event_id("event-1")
-                        .build()
-                )
-                .build()
+            put_events_accepted()
         );
         rules.insert(
             "GetObject",
@@ -291,6 +284,18 @@ impl World {
         rules.insert("InvokeEndpoint", invoke.repeatedly().build());
         Mocks(rules)
     }
+}
+
+/// PutEvents' answer when it took the one entry.
+fn put_events_accepted() -> aws_sdk_eventbridge::operation::put_events::PutEventsOutput {
+    aws_sdk_eventbridge::operation::put_events::PutEventsOutput::builder()
+        .failed_entry_count(0)
+        .entries(
+            aws_sdk_eventbridge::types::PutEventsResultEntry::builder()
+                .event_id("event-1")
+                .build(),
+        )
+        .build()
 }
 
 /// SageMaker Runtime's answer when the model answered `status`.
@@ -664,16 +669,7 @@ async fn a_rolled_back_update_marks_the_version_failed_and_alerts_once() {
                         && detail["stage"] == "production"
                         && detail["reason"] == "CloudWatch alarm errors-high went into ALARM"
                 })
-                .then_output(|| {
-                    aws_sdk_eventbridge::operation::put_events::PutEventsOutput::builder()
-                        .failed_entry_count(0)
-                        .entries(
-                            aws_sdk_eventbridge::types::PutEventsResultEntry::builder()
-                                .event_id("e")
-                                .build(),
-                        )
-                        .build()
-                }),
+                .then_output(put_events_accepted),
         );
     let outcome = mocks
         .run(&config(&[]), in_service(PRODUCTION, json!({})))
