@@ -127,13 +127,22 @@ FUNCTION_ENV = {
     "RETRAIN_KEY_SUFFIX": ".csv",
     "RETRAIN_DATA_CHANNEL": "dataset",
     "RETRAIN_CHANNEL_NAME": "train",
-    "RETRAIN_WINDOW_SECONDS": "3600",
+    "RETRAIN_QUIET_MINUTES": "5",
+    "RETRAIN_MAX_DELAY_MINUTES": "60",
+    "RETRAIN_SCHEDULE_GROUP": "mlops-retraining",
+    "RETRAIN_SCHEDULE_TARGET_ARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:mlops-retrain",
+    "RETRAIN_SCHEDULE_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/mlops-retrain-scheduler",
 }
+RETRAIN_DATA = f"s3://{BUCKET}/data/train/"
 
 
 # --env NAME=VALUE: for experiments only.
 EXTRA_ENV: dict[str, str] = {}
 
+
+# Retraining bursts (tests/tests/retrain_model_on_new_data.rs, its ignored
+# bench_burst test, run with RETRAIN_BURST_OBJECTS): objects per burst.
+BURSTS = [1_000, 10_000, 100_000]
 
 # The example model's /invocations latency series (bench/example_latency.py).
 EXAMPLE_REQUESTS = 200
@@ -266,31 +275,100 @@ def prepare_trigger(ctx: Context, run: int) -> tuple[dict, dict[str, str]]:
     return event, {}
 
 
-def retrain_event(ctx: Context, run: int, part: int) -> dict:
-    # Each run in a debounce window of its own (an hour apart), so that each
-    # run's first object starts a job; `part` 2 is a second object of the
-    # same window (the burst case).
-    window = datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc) + datetime.timedelta(
+def retrain_time(ctx: Context, run: int) -> datetime.datetime:
+    """Each run's objects an hour after the last's (years ahead: a due time in
+    the past would be moved to now), so that no two runs share a schedule."""
+    return datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc) + datetime.timedelta(
         hours=1000 * (int(ctx.nonce[:4], 16) % 8) + run
     )
+
+
+def object_created(key: str, when: datetime.datetime) -> dict:
     event = sample("s3-object-created.json")
     event["id"] = str(uuid.uuid4())
-    event["time"] = (window + datetime.timedelta(minutes=5 * part)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    event["time"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
     event["resources"] = [f"arn:aws:s3:::{BUCKET}"]
     event["detail"]["bucket"]["name"] = BUCKET
-    event["detail"]["object"]["key"] = f"data/train/part-{run:03d}-{part}.csv"
+    event["detail"]["object"]["key"] = key
     return event
 
 
-def prepare_retrain(ctx: Context, run: int) -> tuple[dict, dict[str, str]]:
+def retrain_batch(ctx: Context, run: int) -> dict:
+    """Ten new objects over a minute, one SQS batch from retrain's queue."""
+    start = retrain_time(ctx, run)
+    record = sample("sqs-s3-object-created.json")["Records"][0]
+    records = []
+    for i in range(10):
+        body = object_created(f"data/train/part-{run:03d}-{i}.csv", start + datetime.timedelta(seconds=6 * i))
+        records.append({**record, "messageId": str(uuid.uuid4()), "body": json.dumps(body)})
+    return {"Records": records}
+
+
+def schedule_name(data: str, due: datetime.datetime) -> str:
+    """retrain's schedule name for a channel and due minute (its burst.rs):
+    16 hex digits of SHA-256 over the length-prefixed parts, then the minute."""
+    digest = hashlib.sha256()
+    for part in ("retraining", data):
+        digest.update(len(part.encode()).to_bytes(8, "little") + part.encode())
+    return f"{digest.hexdigest()[:16]}-{due:%Y%m%d-%H%M}"
+
+
+def retrain_due(ctx: Context, run: int, later: bool) -> dict:
+    """A burst's schedule as the function creates it (and, with LATER, a later
+    one of the same burst), and the message it sends when due."""
+    scheduler = ctx.emulator.client("scheduler")
+    group = FUNCTION_ENV["RETRAIN_SCHEDULE_GROUP"]
+    # One channel for every run: the earlier runs' schedules would be this
+    # burst's beginning.
+    for schedule in scheduler.list_schedules(GroupName=group)["Schedules"]:
+        scheduler.delete_schedule(Name=schedule["Name"], GroupName=group)
+    first = retrain_time(ctx, run)
+    dues = [first + datetime.timedelta(minutes=6)] + ([first + datetime.timedelta(minutes=8)] if later else [])
+    message = None
+    for due in dues:
+        due_message = {
+            "retraining_due": {
+                "schedule": schedule_name(RETRAIN_DATA, due),
+                "data": RETRAIN_DATA,
+                "due": due.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "first_object": {"bucket": BUCKET, "key": f"data/train/part-{run:03d}-0.csv", "time": first.strftime("%Y-%m-%dT%H:%M:%SZ")},
+            }
+        }
+        scheduler.create_schedule(
+            Name=due_message["retraining_due"]["schedule"],
+            GroupName=group,
+            ScheduleExpression=f"at({due:%Y-%m-%dT%H:%M:%S})",
+            FlexibleTimeWindow={"Mode": "OFF"},
+            ActionAfterCompletion="NONE",
+            Target={
+                "Arn": FUNCTION_ENV["RETRAIN_SCHEDULE_TARGET_ARN"],
+                "RoleArn": FUNCTION_ENV["RETRAIN_SCHEDULE_ROLE_ARN"],
+                "Input": json.dumps(due_message),
+            },
+        )
+        message = message or due_message
+    return message
+
+
+def prepare_retrain_batch(ctx: Context, run: int) -> tuple[dict, dict[str, str]]:
+    ctx.state[("retrain-batch", run)] = event = retrain_batch(ctx, run)
+    return event, {}
+
+
+def prepare_retrain_repeat(ctx: Context, run: int) -> tuple[dict, dict[str, str]]:
+    # After retrain-batch's run: the same batch delivered again.
+    return ctx.state[("retrain-batch", run)], {}
+
+
+def prepare_retrain_due(ctx: Context, run: int) -> tuple[dict, dict[str, str]]:
     if "retrain-package" not in ctx.state:  # the model in production, once
         ctx.state["retrain-package"] = approved_package(ctx, f"{PIPELINE}--models", IMAGE, "mlops--ecr-seed")
-    return retrain_event(ctx, run, 1), {}
+    # The runs of retrain-batch hold hours 0.., these a thousand hours on.
+    return retrain_due(ctx, 1000 + run, later=False), {}
 
 
-def prepare_retrain_burst(ctx: Context, run: int) -> tuple[dict, dict[str, str]]:
-    # After retrain-new-window's run: the same window, another object.
-    return retrain_event(ctx, run, 2), {}
+def prepare_retrain_wait(ctx: Context, run: int) -> tuple[dict, dict[str, str]]:
+    return retrain_due(ctx, 2000 + run, later=True), {}
 
 
 def prepare_evaluate(ctx: Context, run: int) -> tuple[dict, dict[str, str]]:
@@ -465,25 +543,42 @@ SCENARIOS = [
         [("sagemaker:CreateTrainingJob", "the job itself; its name is the lock (ResourceInUse = already started)")],
     ),
     Scenario(
-        "retrain",
+        "retrain-batch",
         "retrain_model_on_new_data",
-        "new object, new debounce window -> training job on the approved image",
-        prepare_retrain,
+        "SQS batch of 10 new objects -> their burst's schedule",
+        prepare_retrain_batch,
+        {"action": "scheduled"},
+        [("scheduler:CreateSchedule", "the burst's schedule for the batch's minute (the batch's only call)")],
+    ),
+    Scenario(
+        "retrain-repeat",
+        "retrain_model_on_new_data",
+        "the same batch again -> the same schedule (ConflictException)",
+        prepare_retrain_repeat,
+        {"action": "scheduled"},
+        [("scheduler:CreateSchedule", "ConflictException: already asked for")],
+    ),
+    Scenario(
+        "retrain-due",
+        "retrain_model_on_new_data",
+        "a quiet burst's schedule falls due -> training job on the approved image",
+        prepare_retrain_due,
         {"action": "started"},
         [
-            ("sagemaker:DescribeTrainingJob", "has this window's job started? (the burst's only call)"),
+            ("scheduler:ListSchedules", "the channel's schedules: none later, the burst is quiet"),
             ("sagemaker:ListModelPackages", "the newest Approved version of the group"),
             ("sagemaker:DescribeModelPackage", "its training image (customer metadata)"),
-            ("sagemaker:CreateTrainingJob", "the job itself"),
+            ("sagemaker:CreateTrainingJob", "the job itself; its name is the lock"),
+            ("scheduler:DeleteSchedule", "the schedule it settles"),
         ],
     ),
     Scenario(
-        "retrain-burst",
+        "retrain-wait",
         "retrain_model_on_new_data",
-        "another object of the same window (a burst) -> skipped",
-        prepare_retrain_burst,
+        "a schedule falls due, a later one is there -> waits for it",
+        prepare_retrain_wait,
         {"action": "skipped"},
-        [("sagemaker:DescribeTrainingJob", "the window's job exists: stop there")],
+        [("scheduler:ListSchedules", "the channel's schedules: a later one, so this one waits")],
     ),
     Scenario(
         "evaluate",
@@ -824,6 +919,41 @@ def table(summaries: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def measure_bursts(sizes: list[int]) -> list[dict]:
+    """retrain_model_on_new_data's bursts, end to end through the emulator's
+    queue poller and scheduler (the integration test's code, debug build):
+    the figures its `BURST {...}` line reports, per size."""
+    figures = []
+    for objects in sizes:
+        print(f"bench: a retraining burst of {objects} objects ...", file=sys.stderr, flush=True)
+        run = subprocess.run(
+            ["cargo", "test", "--quiet", "-p", "integration", "--test", "retrain_model_on_new_data",
+             "bench_burst", "--", "--ignored", "--nocapture"],
+            cwd=ROOT, env={**os.environ, "RETRAIN_BURST_OBJECTS": str(objects)},
+            capture_output=True, text=True,
+        )
+        lines = [line for line in run.stdout.splitlines() if line.startswith("BURST ")]
+        if run.returncode != 0 or not lines:
+            raise Failed(f"the burst of {objects} objects failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}")
+        figures.append(json.loads(lines[-1][len("BURST "):]))
+    return figures
+
+
+def describe_bursts(figures: list[dict]) -> str:
+    head = (
+        "objects   invocations  largest batch  at once (max)  AWS calls  throttled  schedules fired"
+        "  last object -> due (simulated)  due -> job (real)"
+    )
+    rows = [
+        f"{f['objects']:>7}   {f['invocations']:>11}  {f['largest_batch']:>13}  "
+        f"{f['most_at_once']:>4} ({f['maximum_concurrency']})      {f['control_plane_calls']:>9}  "
+        f"{f['throttled_calls']:>9}  {f['schedules_fired']:>15}  {f['simulated_seconds_last_object_to_due']:>22} s"
+        f"  {f['seconds_due_to_job']:>13.1f} s"
+        for f in figures
+    ]
+    return "\n".join([head, *rows])
+
+
 def main(argv: list[str]) -> int:
     global BIN_DIR
     parser = argparse.ArgumentParser(description="make bench (see the module docstring)")
@@ -837,6 +967,11 @@ def main(argv: list[str]) -> int:
         help=f"serve_predictions' overhead: requests each way (default {OVERHEAD_REQUESTS}; 0: not measured)",
     )
     parser.add_argument(
+        "--bursts", type=int, nargs="*", default=BURSTS,
+        help="retraining burst sizes, in objects (default 1000 10000 100000; none: not measured; "
+        "with --only, only when it names retrain-burst)",
+    )
+    parser.add_argument(
         "--env", action="append", default=[], metavar="NAME=VALUE",
         help="an extra variable for every function (experiments, e.g. SSL_CERT_FILE=...)",
     )
@@ -845,6 +980,7 @@ def main(argv: list[str]) -> int:
     BIN_DIR = Path(options.bin_dir).resolve()
 
     scenarios = [s for s in SCENARIOS if s is FLOOR or not options.only or s.key in options.only]
+    bursts = options.bursts if not options.only or "retrain-burst" in options.only else []
     serving = any(s.key == "serve" for s in scenarios)
     overhead_requests = options.overhead_requests if serving else 0
     binaries = {s.binary for s in scenarios} | ({serve_overhead.DIRECT, FLOOR.binary} if overhead_requests else set())
@@ -859,6 +995,8 @@ def main(argv: list[str]) -> int:
     ctx = Context(emulator=emulator, nonce=uuid.uuid4().hex)
     ctx.sagemaker, ctx.s3 = emulator.client("sagemaker"), emulator.client("s3")
     ctx.s3.create_bucket(Bucket=BUCKET)
+    emulator.client("scheduler").create_schedule_group(Name=FUNCTION_ENV["RETRAIN_SCHEDULE_GROUP"])
+    emulator.client("sqs").create_queue(QueueName="mlops-retrain")
     if not emulator.counts_calls:
         print("bench: the emulator has no call log (GET /_emulator/calls): calls are not counted", file=sys.stderr)
     results: dict[str, list[dict]] = {s.key: [] for s in scenarios}
@@ -894,6 +1032,11 @@ def main(argv: list[str]) -> int:
     finally:
         api.close()
         emulator.stop()
+    try:
+        burst_figures = measure_bursts(bursts)
+    except Failed as failure:
+        print(f"bench: {failure}", file=sys.stderr)
+        return 1
 
     size_of = {b: sizes(b) for b in {s.binary for s in scenarios}}
     floor_ready = median([r["ready_ms"] for r in results["floor"]])
@@ -919,6 +1062,7 @@ def main(argv: list[str]) -> int:
         "calls_counted": emulator.counts_calls,
         "example_invocations": example,
         "serve_overhead": overhead,
+        "retraining_bursts": burst_figures,
         "summary": summaries,
         "runs_detail": results,
     }
@@ -941,6 +1085,9 @@ def main(argv: list[str]) -> int:
     )
     if overhead is not None:
         print("\n" + serve_overhead.describe(overhead))
+    if burst_figures:
+        print("\nRetraining bursts (objects over a simulated 10 minutes, SageMaker and Scheduler at 10 calls/s):")
+        print(describe_bursts(burst_figures))
     misses = [f"{s['scenario']}: {k}" for s in summaries for k, v in s["verdicts"].items() if v.startswith("miss")]
     if overhead is not None and overhead["verdict"] == "miss":
         misses.append("serve: overhead p50")

@@ -18,7 +18,12 @@ SageMaker's state changes as the emulator trains and serves for `awaited`); ever
 rule queue is drained, and the event must have been delivered by exactly the
 rules that target the expected function (or by none), nothing else may have
 arrived anywhere, and what the rule delivered is written out: that is what
-the function is invoked with.
+the function is invoked with. A rule whose target is a queue (the
+new-training-data rule's RetrainQueue) has its stand-in queue play that queue:
+`sqs-batch` makes a batch of what it delivered, as the queue's event source
+mapping invokes the function, and the retraining schedules (EventBridge
+Scheduler, in the emulator) send to it when due, which `quiet-period` makes
+happen on the scheduler's clock.
 
 Commands, in the order the demo uses them:
 
@@ -27,6 +32,10 @@ Commands, in the order the demo uses them:
                                    set under PREFIX (and its smoke-test requests as SMOKE_KEY)
   rules TEMPLATE STATE NAME=VALUE...  the template's rules, for these parameter values, created
                                    in the emulator (one SQS queue each); STATE records them
+  schedule-group NAME              create the EventBridge Scheduler group of the retraining
+                                   schedules (template.yaml's RetrainScheduleGroup)
+  queue-arn STATE TARGET           print the ARN of the queue standing in for TARGET, a rule target's
+                                   label (e.g. "SQS queue RetrainQueue")
   route STATE EVENT EXPECT OUT     put EVENT (a JSON file) on its bus as AWS would; EXPECT is the
                                    function whose rule must deliver it, or "none"; OUT gets what
                                    the rule delivered
@@ -36,9 +45,24 @@ Commands, in the order the demo uses them:
                                    KEY=VALUE, delivered by EXPECT's rule(s) only
   alerted STATE TEXT OUT           wait for the alert topic's message naming TEXT
   upload STATE BUCKET KEY EXPECT OUT  put a CSV object (a part of the data set); S3 sends "Object
-                                   Created" to EventBridge
+                                   Created" to EventBridge; EXPECT as for route, or a target's label
+                                   ("SQS queue RetrainQueue")
+  sqs-batch STATE TARGET OUT EVENT...  the EVENT files (what a rule delivered to TARGET's queue) as
+                                   one batch of Lambda's SQS event source (Records: messageId,
+                                   receiptHandle, body = the event's JSON text, attributes, ...,
+                                   eventSourceARN = the stand-in queue), into OUT
+  schedules GROUP COUNT            show the schedule group's schedules; check there are COUNT
+  quiet-period STATE TARGET DUE OUT [SECONDS]  the quiet period passes: nothing waits in any rule's
+                                   queue yet; the emulator's scheduler clock goes to DUE + 1 s; the
+                                   schedule's message (retraining_due for DUE) must arrive in
+                                   TARGET's queue within SECONDS (15), nothing else anywhere; OUT
+                                   gets it as an SQS batch; then the clock is real time again
+  past-burst DUE MINUTES           wait until an object uploaded now falls after the burst due at
+                                   DUE (its S3 time after DUE - MINUTES, the quiet period): the
+                                   quiet periods pass on the scheduler's clock, S3's times are real
   push REPOSITORY TAG SOURCE OUT   PutImage in the emulator's ECR, and ECR's push event like SOURCE
-  training-job NAME JOBS           show a training job; check that JOBS jobs exist in all
+  training-job NAME JOBS [ROWS]    show a training job; check that JOBS jobs exist in all (and that
+                                   its input channels hold ROWS rows)
   metrics NAME SUMMARY             one line of the job's final metrics into the file SUMMARY
   evaluation EVENT                 show the "Model Evaluation Completed" event in the file EVENT
   model-package ARN                show a model package version
@@ -62,23 +86,18 @@ Commands, in the order the demo uses them:
 and some that read files only (no AWS calls):
 
   expect ANSWER KEY=VALUE...       check fields of ANSWER (VALUE read as JSON when it parses;
-                                   KEY may be a dotted path, e.g. training_jobs.0.action)
+                                   KEY may be a dotted path, e.g. training_jobs.0.action);
+                                   KEY~=TEXT: the field is a string containing TEXT
   field ANSWER KEY                 print one field of ANSWER (a dotted path too)
-  window EVENT SECONDS             print the start of the debounce window of SECONDS that the
-                                   event's `time` falls in, as retrain_model_on_new_data writes it
-  debounce FIRST SECOND SECONDS    what retrain_model_on_new_data answers to the event SECOND once
-                                   FIRST's window job exists, from the two events' `time`: prints
-                                   "skipped WINDOW_START" (the same window: FIRST's job) or
-                                   "started WINDOW_START" (another window: a job of its own)
 """
 
 from __future__ import annotations
 
+import base64
 import datetime
 import hashlib
 import inspect
 import json
-import math
 import os
 import sys
 import time
@@ -139,10 +158,16 @@ def s3_parts(uri: str) -> tuple[str, str]:
 
 
 # The example model's data set (examples/diabetes-regression/data): the first
-# part is there before the pipeline; the others arrive as new data.
+# part is there before the pipeline; the others arrive as new data, the last
+# one as a multi-file data set (five files of 10 rows). Every row of the data
+# set is in exactly one part.
 DATASET = Path(__file__).resolve().parents[1] / "examples" / "diabetes-regression" / "data" / "diabetes.csv"
 SMOKE_TEST_REQUESTS = DATASET.parents[1] / "smoke-test-requests.jsonl"
-PARTS = {"diabetes-0001.csv": (0, 342), "diabetes-0002.csv": (342, 392), "diabetes-0003.csv": (392, 442)}
+PARTS = {
+    "diabetes-0001.csv": (0, 342),
+    "diabetes-0002.csv": (342, 392),
+    **{f"diabetes-0003-{n}.csv": (392 + 10 * (n - 1), 392 + 10 * n) for n in range(1, 6)},
+}
 
 
 def dataset_part(file: str) -> bytes:
@@ -284,13 +309,13 @@ def create_rules(template: str, state: str, *assignments: str) -> None:
         queue_name = f"demo-rule-{rule.name}"[:80]
         queue_url = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
         record["queue_url"] = queue_url
+        record["queue_arn"] = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
         if rule.state == "ENABLED":
-            queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-                "QueueArn"
-            ]
             targets = []
             for target in rule.targets:
-                entry = {"Id": target.id[:64], "Arn": queue_arn}
+                entry = {"Id": target.id[:64], "Arn": record["queue_arn"]}
                 if target.input_transformer:
                     entry["InputTransformer"] = target.input_transformer
                 targets.append(entry)
@@ -351,6 +376,9 @@ def _describe(event: dict) -> str:
         or (detail.get("object") or {}).get("key") and f"s3://{detail['bucket']['name']}/{detail['object']['key']}"
         or ""
     )
+    if isinstance(event.get("retraining_due"), dict):
+        due = event["retraining_due"]
+        return f"a retraining schedule's message ({due.get('schedule')}, due {due.get('due')})"
     kind = f"\"{event.get('detail-type')}\" from {event.get('source')}" if "detail-type" in event else "an event"
     return f"{kind} ({about})" if about else kind
 
@@ -529,10 +557,17 @@ def upload(state: str, bucket: str, key: str, expect: str, out: str) -> None:
 # training
 
 
-def channel_line(s3, channel: dict) -> str:
+def channel_line(s3, channel: dict) -> tuple[str, int]:
+    """One line about a job's input channel, and how many rows (lines) the
+    objects under its S3 URI hold."""
     source = channel["DataSource"]["S3DataSource"]
     bucket, prefix = s3_parts(source["S3Uri"])
-    objects = s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("KeyCount", 0)
+    keys = [
+        item["Key"]
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        for item in page.get("Contents", [])
+    ]
+    lines = sum(len(s3.get_object(Bucket=bucket, Key=key)["Body"].read().splitlines()) for key in keys)
     details = ", ".join(
         part
         for part in (
@@ -543,7 +578,7 @@ def channel_line(s3, channel: dict) -> str:
         )
         if part
     )
-    return f"{channel['ChannelName']}: {source['S3Uri']} ({details}; {objects} object(s) there)"
+    return f"{channel['ChannelName']}: {source['S3Uri']} ({details}; {len(keys)} object(s) there, {lines} rows)", lines
 
 
 def training_jobs(sagemaker) -> list[str]:
@@ -554,7 +589,7 @@ def training_jobs(sagemaker) -> list[str]:
     ]
 
 
-def training_job(name: str, expected_jobs: str) -> None:
+def training_job(name: str, expected_jobs: str, expected_rows: str | None = None) -> None:
     sagemaker, s3 = client("sagemaker"), client("s3")
     names = training_jobs(sagemaker)
     if len(names) != int(expected_jobs):
@@ -563,6 +598,7 @@ def training_job(name: str, expected_jobs: str) -> None:
     tags = sagemaker.list_tags(ResourceArn=job["TrainingJobArn"])["Tags"]
     algorithm, resources = job["AlgorithmSpecification"], job["ResourceConfig"]
     stopping = job.get("StoppingCondition", {})
+    channels = [channel_line(s3, c) for c in job.get("InputDataConfig", [])]
     rows(
         [
             ("name", job["TrainingJobName"]),
@@ -570,7 +606,7 @@ def training_job(name: str, expected_jobs: str) -> None:
             ("arn", job["TrainingJobArn"]),
             ("image", algorithm["TrainingImage"]),
             ("role", job["RoleArn"]),
-            ("input channels", [channel_line(s3, c) for c in job.get("InputDataConfig", [])]),
+            ("input channels", [line for line, _ in channels]),
             ("output path", job["OutputDataConfig"]["S3OutputPath"]),
             (
                 "resources",
@@ -586,6 +622,9 @@ def training_job(name: str, expected_jobs: str) -> None:
             ("tags", [f"{t['Key']} = {t['Value']}" for t in tags]),
         ]
     )
+    data_rows = sum(count for _, count in channels)
+    if expected_rows is not None and data_rows != int(expected_rows):
+        raise Problem(f"{name}'s input channels hold {data_rows} rows, not the {expected_rows} expected")
 
 
 def metrics(name: str, summary_file: str) -> None:
@@ -891,6 +930,11 @@ def expect(answer: str, *checks: str) -> None:
     document = parse_answer(answer)
     for check in checks:
         key, _, raw = check.partition("=")
+        if key.endswith("~"):
+            value = lookup(document, key[:-1])
+            if not isinstance(value, str) or raw not in value:
+                raise Problem(f"expected {key[:-1]} to contain {json.dumps(raw)}, the answer has {json.dumps(value)}")
+            continue
         try:
             wanted = json.loads(raw)
         except json.JSONDecodeError:
@@ -909,71 +953,281 @@ def field(answer: str, key: str) -> None:
 
 
 # ---------------------------------------------------------------------------
-# retraining's debounce window, from an event's own time
+# retraining: RetrainQueue's batches and the bursts' schedules
+#
+# The new-training-data rule targets the SQS queue RetrainQueue, whose event
+# source mapping invokes retrain_model_on_new_data with batches of messages;
+# the function's one-time EventBridge Scheduler schedules send their input to
+# that queue when due. In the demo the rule's stand-in queue plays RetrainQueue
+# (the schedules' target), the demo invokes the function with each batch as the
+# event source mapping would, and the quiet period passes on the emulator's
+# scheduler clock (tests/emulator/scheduler_rules.py).
 
 
-def time_of_event(path: str) -> datetime.datetime:
-    """The `time` of the EventBridge event in the file at PATH (RFC 3339, with
-    its offset: "2026-11-23T09:15:00Z")."""
+def _stand_in(state: dict, target: str) -> dict:
+    """The rule whose queue stands in for TARGET (a target's label, e.g. "SQS
+    queue RetrainQueue"): exactly one rule of the template targets it."""
+    rules = [r for r in state["rules"] if target in [target_label(t) for t in r["targets"]]]
+    if len(rules) != 1:
+        named = ", ".join(r["name"] for r in rules) or "none"
+        raise Problem(f"{len(rules)} rules of {state['template']} target {target} ({named}); the demo expects one")
+    return rules[0]
+
+
+def _queue_name(arn: str) -> str:
+    return arn.rsplit(":", 1)[-1]
+
+
+def _instant(text: str) -> datetime.datetime:
+    """A time as the function writes them (RFC 3339, "2026-11-23T09:21:00Z")."""
     try:
-        event = json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError) as err:
-        raise Problem(f"cannot read the event {path} ({err})") from None
-    text = event.get("time") if isinstance(event, dict) else None
-    if not isinstance(text, str):
-        raise Problem(f"{path}: the event has no time")
-    try:
-        when = datetime.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        when = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise Problem(f"{path}: time {text!r} is not an RFC 3339 time") from None
+        raise Problem(f"{text!r} is not a time like 2026-11-23T09:21:00Z") from None
     if when.tzinfo is None:
-        raise Problem(f"{path}: time {text!r} has no offset")
+        raise Problem(f"{text!r} has no offset (Z)")
     return when
 
 
-def window_start(when: datetime.datetime, seconds: int) -> str:
-    """The start of the debounce window `when` falls in, as
-    retrain_model_on_new_data derives it (its src/window.rs): back-to-back spans
-    of SECONDS counted from the Unix epoch, a time exactly on a boundary
-    starting the next one; written as the function writes `window_start`."""
-    if seconds <= 0:
-        raise Problem(f"a debounce window of {seconds} s")
-    epoch = math.floor(when.timestamp())
-    start = epoch - epoch % seconds  # Python's % of a positive divisor is never negative
-    return datetime.datetime.fromtimestamp(start, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _iso(when: datetime.datetime) -> str:
+    return when.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def debounce_action(first: datetime.datetime, second: datetime.datetime, seconds: int) -> tuple[str, str]:
-    """What retrain_model_on_new_data answers to new data at SECOND once the job
-    of FIRST's window exists: ("skipped", window) when both fall in one window
-    (the job is named after the window, so it is FIRST's, "already started"),
-    else ("started", window), a job of the second window's own."""
-    first_window, second_window = window_start(first, seconds), window_start(second, seconds)
-    return ("skipped" if first_window == second_window else "started"), second_window
-
-
-def _window_seconds(seconds: str) -> int:
+def _emulator(method: str, path: str, body: Any = None) -> Any:
+    """A request to the emulator's own endpoints (/_emulator/PATH): its JSON answer."""
+    base = os.environ["AWS_ENDPOINT_URL"].rstrip("/")
+    request = urllib.request.Request(
+        f"{base}/_emulator/{path}",
+        data=None if body is None else json.dumps(body).encode(),
+        method=method,
+        headers={"Content-Type": "application/json"},
+    )
     try:
-        return int(seconds)
-    except ValueError:
-        raise Problem(f"{seconds!r} is not a number of seconds") from None
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return json.load(answer)
+    except urllib.error.HTTPError as error:
+        raise Problem(f"{method} /_emulator/{path} answered {error.code}: {error.read()[:300]!r}") from None
 
 
-def window(event: str, seconds: str) -> None:
-    print(window_start(time_of_event(event), _window_seconds(seconds)))
+def _sqs_record(body: str, queue_arn: str, message: dict | None = None) -> dict:
+    """One record of Lambda's SQS event, as an event source mapping delivers a
+    message with this body (the shape of events/sqs-s3-object-created.json):
+    MESSAGE's own id, receipt handle and attributes when it was received from
+    the queue, else made up as SQS makes them."""
+    message = message or {}
+    sent = str(int(time.time() * 1000))
+    return {
+        "messageId": message.get("MessageId") or str(uuid.uuid4()),
+        "receiptHandle": message.get("ReceiptHandle") or base64.b64encode(os.urandom(48)).decode(),
+        "body": body,
+        "attributes": message.get("Attributes")
+        or {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": sent,
+            "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+            "ApproximateFirstReceiveTimestamp": sent,
+        },
+        "messageAttributes": {},
+        "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": queue_arn.split(":")[3],
+    }
 
 
-def debounce(first: str, second: str, seconds: str) -> None:
-    action, start = debounce_action(time_of_event(first), time_of_event(second), _window_seconds(seconds))
-    print(f"{action} {start}")
+def queue_arn(state: str, target: str) -> None:
+    print(_stand_in(_load_state(state), target)["queue_arn"])
 
+
+def schedule_group(name: str) -> None:
+    """The schedule group of the retraining schedules (template.yaml's
+    RetrainScheduleGroup, <pipeline>-retraining)."""
+    arn = client("scheduler").create_schedule_group(Name=name)["ScheduleGroupArn"]
+    say(f"EventBridge Scheduler group {name} (RetrainScheduleGroup): {arn}")
+
+
+def sqs_batch(state: str, target: str, out: str, *events: str) -> None:
+    """The events a rule delivered to TARGET's queue (the files `upload` wrote),
+    as that queue's event source mapping delivers them to the function: one
+    batch, a record per message, each body the event's JSON text."""
+    if not events:
+        raise Problem("sqs-batch: no event file given")
+    arn = _stand_in(_load_state(state), target)["queue_arn"]
+    records, described = [], []
+    for path in events:
+        try:
+            event = json.loads(Path(path).read_text())
+        except (OSError, json.JSONDecodeError) as err:
+            raise Problem(f"cannot read the event {path} ({err})") from None
+        records.append(_sqs_record(json.dumps(event, separators=(",", ":")), arn))
+        described.append(_describe(event))
+    write_json(out, {"Records": records})
+    say(f"one batch of {len(records)} message(s) from {_queue_name(arn)} (for {target}), as its event source mapping delivers it: {out}")
+    for line in described:
+        say(f"    {line}")
+
+
+def schedules(group: str, count: str) -> None:
+    """Shows the group's schedules (when due, target, the burst they stand for);
+    checks there are COUNT."""
+    scheduler = client("scheduler")
+    names = [
+        summary["Name"]
+        for page in scheduler.get_paginator("list_schedules").paginate(GroupName=group)
+        for summary in page["Schedules"]
+    ]
+    lines = []
+    for name in names:
+        schedule = scheduler.get_schedule(GroupName=group, Name=name)
+        try:
+            due = json.loads(schedule["Target"].get("Input") or "{}").get("retraining_due") or {}
+        except json.JSONDecodeError:
+            due = {}
+        first = due.get("first_object") or {}
+        lines.append(
+            f"{name}: {schedule['ScheduleExpression']} {schedule.get('ScheduleExpressionTimezone', 'UTC')}, "
+            f"{schedule.get('State')}, -> {_queue_name(schedule['Target']['Arn'])}; retraining_due {due.get('due', '?')}, "
+            f"burst from s3://{first.get('bucket', '?')}/{first.get('key', '?')} ({first.get('time', '?')})"
+        )
+    rows([(f"group {group}", lines)])
+    if len(names) != int(count):
+        raise Problem(f"expected {count} schedule(s) in {group}, found {len(names)}: {names}")
+
+
+def _receive_all(sqs, queue_url: str) -> list[dict]:
+    """Every message the queue holds now, received (with the attributes Lambda
+    passes on) and deleted."""
+    found = []
+    while True:
+        messages = sqs.receive_message(
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=0,
+            AttributeNames=["ApproximateReceiveCount", "SentTimestamp", "SenderId", "ApproximateFirstReceiveTimestamp"],
+        ).get("Messages", [])
+        if not messages:
+            return found
+        for message in messages:
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        found.extend(messages)
+
+
+def _body(message: dict) -> dict:
+    try:
+        body = json.loads(message["Body"])
+    except json.JSONDecodeError:
+        body = None
+    return body if isinstance(body, dict) else {"(not JSON)": message["Body"]}
+
+
+def quiet_period(state_file: str, target: str, due: str, out: str, seconds: str = "15") -> None:
+    """The quiet period passes, on the emulator's scheduler clock: nothing is
+    waiting in any rule's queue yet and no schedule has fired since the last
+    quiet period; the clock is set to DUE + 1 s; the schedule's message (a
+    `retraining_due` for DUE) must arrive in TARGET's queue within SECONDS,
+    and nothing else anywhere, and it must be the only firing. It goes to OUT
+    as an SQS batch (as `sqs-batch`). The firing is appended to
+    scheduler-fired.jsonl next to STATE and the emulator's log of firings
+    emptied. The clock is real time again afterwards, so that later S3 times
+    and due times agree."""
+    state = _load_state(state_file)
+    rule = _stand_in(state, target)
+    arn = rule["queue_arn"]
+    due_at = _instant(due)
+    sqs = client("sqs")
+
+    waiting = [(r, body) for r in state["rules"] for body in _drain(sqs, r["queue_url"])]
+    if waiting:
+        r, body = waiting[0]
+        raise Problem(
+            f"before the quiet period, {_describe(body)} was already waiting in the queue of rule {r['name']}"
+            + (f" and {len(waiting) - 1} more" if len(waiting) > 1 else "")
+        )
+    fired = _emulator("GET", "scheduler/fired")["fired"]
+    if fired:
+        raise Problem(f"before the quiet period passed, {len(fired)} schedule(s) fired: {fired}")
+    say(f"before {due}: nothing in {_queue_name(arn)}, no schedule fired: nothing starts yet")
+
+    clock = _emulator("POST", "clock", {"now": _iso(due_at + datetime.timedelta(seconds=1))})
+    say(f"the scheduler's clock jumps to {clock['now']} (POST /_emulator/clock; {clock['offset_seconds']:+.0f} s)")
+    ours: list[dict] = []
+    strays: list[tuple[dict, dict]] = []
+    try:
+        deadline = time.monotonic() + float(seconds)
+        while True:
+            for r in state["rules"]:
+                for message in _receive_all(sqs, r["queue_url"]):
+                    body = _body(message)
+                    if r is rule and (body.get("retraining_due") or {}).get("due") == due:
+                        ours.append(message)
+                    else:
+                        strays.append((r, body))
+            if ours or strays or time.monotonic() >= deadline:
+                break
+            time.sleep(0.2)
+        time.sleep(0.5)  # a second message (a schedule firing twice) would be here by now
+        ours += _receive_all(sqs, rule["queue_url"])
+    finally:
+        _emulator("POST", "clock", {})
+    entries = _emulator("GET", "scheduler/fired")["fired"]
+    with Path(state_file).with_name("scheduler-fired.jsonl").open("a") as log:
+        log.writelines(json.dumps(entry) + "\n" for entry in entries)
+    _emulator("DELETE", "scheduler/fired")
+    problems = [
+        f"{_describe(body)} arrived in the queue of rule {r['name']} (for "
+        f"{', '.join(target_label(t) for t in r['targets'])}), which no stage expects"
+        for r, body in strays
+    ]
+    if not ours:
+        problems.append(
+            f"no message of the schedule due {due} arrived in {_queue_name(arn)} within {float(seconds):.0f} s "
+            f"(the scheduler's fired log for it: {entries or 'nothing'})"
+        )
+    elif len(ours) > 1:
+        problems.append(f"the schedule due {due} sent {len(ours)} messages to {_queue_name(arn)}")
+    others = [e for e in entries if e.get("scheduled_for") != _iso(due_at) or e.get("target") != arn or "error" in e]
+    if others or len(entries) > 1:
+        problems.append(f"the scheduler's firings, where only the schedule due {due} was expected: {entries}")
+    if problems:
+        raise Problem(" | ".join(problems))
+    [message] = ours
+    write_json(out, {"Records": [_sqs_record(message["Body"], arn, message)]})
+    sent = json.loads(message["Body"])["retraining_due"]
+    for entry in entries:
+        say(f"schedule {entry['schedule']} ({entry['group']}) fired at {entry['at']} (scheduler time) -> {_queue_name(entry['target'])}")
+    say(f"its message: retraining_due {sent.get('schedule')}, due {sent.get('due')}, data {sent.get('data')}; as a batch: {out}")
+    say("(the scheduler's clock is real time again)")
+
+
+def past_burst(due: str, minutes: str) -> None:
+    """Waits until an object uploaded now falls after the burst due at DUE:
+    its S3 event time (whole seconds) later than DUE minus the quiet period
+    (MINUTES), so that its own quiet period ends after DUE. The demo needs it
+    because its quiet periods pass on the scheduler's clock while S3's event
+    times stay real: a file uploaded "after the job started" may otherwise still
+    be inside that burst's quiet period."""
+    boundary = _instant(due) - datetime.timedelta(minutes=int(minutes))
+    ready = boundary + datetime.timedelta(seconds=1.5)
+    wait = (ready - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+    if wait > 90:
+        raise Problem(f"an upload would be past the burst due {due} only in {wait:.0f} s")
+    if wait > 0:
+        say(f"waiting {wait:.1f} s, until S3's event times are past {_iso(boundary)} ({minutes} min before {due})")
+        time.sleep(wait)
+    say(f"now {event_time()}: a new object's quiet period ends after {due}, the started burst's due time")
 
 COMMANDS: dict[str, Callable[..., None]] = {
     "data-bucket": data_bucket,
     "rules": create_rules,
+    "schedule-group": schedule_group,
+    "queue-arn": queue_arn,
     "route": route,
     "delivered": delivered,
     "upload": upload,
+    "sqs-batch": sqs_batch,
+    "schedules": schedules,
+    "quiet-period": quiet_period,
+    "past-burst": past_burst,
     "push": push,
     "awaited": awaited,
     "alerted": alerted,
@@ -993,8 +1247,6 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "census": census,
     "expect": expect,
     "field": field,
-    "window": window,
-    "debounce": debounce,
 }
 
 

@@ -1,11 +1,14 @@
-"""The pipeline's EventBridge rules, read from template.yaml as a deployment
-with given parameter values would create them.
+"""The pipeline's EventBridge rules and SQS event source mappings, read from
+template.yaml as a deployment with given parameter values would create them.
 
 Used by scripts/demo_aws.py (the `rules` command) and its tests: the demo
 creates these rules in the local emulator's EventBridge, so the routing between
-the stages is the template's, not a copy of it.
+the stages is the template's, not a copy of it. The emulator's Lambda pollers
+(tests/emulator/lambda_pollers.py) take a function's SQS batching settings from
+`event_source_mappings`.
 
     rules = template_rules.load("template.yaml", {"EcrRepositoryName": "mlops-training"})
+    mappings = template_rules.event_source_mappings("template.yaml", {...})
 
 * The template is decoded by cfn-lint's own decoder (in the project's venv), so
   every CloudFormation short form (!Ref, !Sub, !If, !GetAtt, ...) is understood.
@@ -30,6 +33,12 @@ the stages is the template's, not a copy of it.
 * Every pattern is checked the way EventBridge checks one at PutRule (see
   `check_pattern`), because the emulator is more lenient: moto 5.2.5 lets an
   operator it does not know match any value.
+* `event_source_mappings`: every AWS::Lambda::EventSourceMapping (SAM makes
+  one of each function's `Type: SQS` event, <function><event>), rendered the
+  same way, per function it invokes: the queue, and the settings the
+  emulator's pollers take (`BatchSize`, `MaximumBatchingWindowInSeconds`,
+  `ScalingConfig.MaximumConcurrency`, `FunctionResponseTypes`) as they resolve,
+  the ones the template leaves out absent (the caller's defaults apply).
 """
 
 from __future__ import annotations
@@ -84,12 +93,28 @@ class Rule:
         }
 
 
+@dataclass
+class EventSourceMapping:
+    name: str  # logical id of the AWS::Lambda::EventSourceMapping (SAM: <function><event>)
+    function: str  # logical id of the function it invokes
+    binary: str | None  # the function's cargo-lambda binary
+    queue: str  # logical id of the queue (a !GetAtt of its Arn), else the EventSourceArn as rendered
+    where: str  # Resources.<function>.Properties.Events.<event> for SAM's, else Resources.<id>
+    # BatchSize, MaximumBatchingWindowInSeconds, ScalingConfig {MaximumConcurrency},
+    # FunctionResponseTypes: those the template sets, integers as integers
+    settings: dict = field(default_factory=dict)
+    enabled: bool = True
+    filter_criteria: dict | None = None
+
+
 def decode(path: str) -> dict:
     from cfnlint.decode import decode as cfn_decode  # the venv's cfn-lint
 
     template, problems = cfn_decode(path)
     if template is None or problems:
         raise TemplateError(f"{path} cannot be decoded: {'; '.join(str(p) for p in problems)}")
+    if not isinstance(template, dict):
+        raise TemplateError(f"{path} is not a template: not a YAML or JSON object")
     return template
 
 
@@ -266,18 +291,19 @@ def _cloudformation(template: dict, parameters: dict[str, str]) -> dict:
         translator.metrics.publish()  # SAM's timings, to its no-op publisher (else a warning at exit)
 
 
-def _render(cloudformation: dict, parameters: dict[str, str], refs: dict[str, str]) -> dict:
-    """The template's rules with every intrinsic function resolved by cloud-radar
-    for these parameter values; `refs`: each resource's !Ref value."""
+def _render(cloudformation: dict, parameters: dict[str, str], refs: dict[str, str], kind: str) -> dict:
+    """The template's resources of type `kind` (e.g. AWS::Events::Rule) with
+    every intrinsic function resolved by cloud-radar for these parameter
+    values; `refs`: each resource's !Ref value."""
     import yaml
     from cloud_radar.cf.unit import Template
 
-    # Only the rules are rendered; every other resource is just a name for a
+    # Only those resources are rendered; every other one is just a name for a
     # !Ref or !GetAtt to point at, with its !Ref value where cloud-radar looks.
     template = {key: cloudformation[key] for key in ("Parameters", "Mappings", "Conditions") if key in cloudformation}
     template["Resources"] = {
         logical_id: {
-            **(resource if resource["Type"] == "AWS::Events::Rule" else {"Type": resource["Type"]}),
+            **(resource if resource["Type"] == kind else {"Type": resource["Type"]}),
             "Metadata": {"Cloud-Radar": {"ref": refs[logical_id]}},
         }
         for logical_id, resource in cloudformation["Resources"].items()
@@ -325,7 +351,7 @@ def load(
         logical_id: (resources or {}).get(logical_id, _UNRESOLVED.format(logical_id))
         for logical_id in cloudformation["Resources"]
     }
-    rendered = _render(cloudformation, parameters, refs)["Resources"]
+    rendered = _render(cloudformation, parameters, refs, "AWS::Events::Rule")["Resources"]
     by_ref = {value: logical_id for logical_id, value in refs.items()}
     # Targets are told by kind and binary as the template declares them (a
     # function is AWS::Serverless::Function there, AWS::Lambda::Function here).
@@ -377,3 +403,81 @@ def load(
         check_pattern(rule.pattern, where)
         rules.append(rule)
     return rules
+
+
+# ---------------------------------------------------------------------------
+# SQS event source mappings
+
+_MAPPING_INTEGERS = ("BatchSize", "MaximumBatchingWindowInSeconds")
+
+
+def _integer(value: Any, where: str) -> int:
+    """A rendered number (a parameter renders as its string) as an integer."""
+    text = str(value)
+    if isinstance(value, bool) or not re.fullmatch(r"-?[0-9]+", text):
+        raise TemplateError(f"{where}: {value!r} is not an integer")
+    return int(text)
+
+
+def _mapping_settings(properties: dict, where: str) -> dict:
+    settings: dict[str, Any] = {
+        key: _integer(properties[key], f"{where}: {key}") for key in _MAPPING_INTEGERS if key in properties
+    }
+    scaling = properties.get("ScalingConfig") or {}
+    if "MaximumConcurrency" in scaling:
+        concurrency = _integer(scaling["MaximumConcurrency"], f"{where}: ScalingConfig.MaximumConcurrency")
+        settings["ScalingConfig"] = {"MaximumConcurrency": concurrency}
+    if "FunctionResponseTypes" in properties:
+        settings["FunctionResponseTypes"] = [str(kind) for kind in properties["FunctionResponseTypes"]]
+    return settings
+
+
+def event_source_mappings(
+    path: str, parameters: dict[str, str], template: dict | None = None
+) -> dict[str, list[EventSourceMapping]]:
+    """The template's SQS event source mappings (every AWS::Lambda::EventSourceMapping
+    whose EventSourceArn is an SQS queue's) for these parameter values, by the
+    logical id of the function each invokes, in the order the template writes them."""
+    template = template if template is not None else decode(path)
+    parameters = {name: str(value) for name, value in parameters.items()}
+    cloudformation = _cloudformation(template, parameters)
+    refs = {logical_id: _UNRESOLVED.format(logical_id) for logical_id in cloudformation["Resources"]}
+    rendered = _render(cloudformation, parameters, refs, "AWS::Lambda::EventSourceMapping")["Resources"]
+    by_ref = {value: logical_id for logical_id, value in refs.items()}
+    declared = template.get("Resources") or {}
+    where_written = {
+        f"{logical_id}{event_id}": f"Resources.{logical_id}.Properties.Events.{event_id}"
+        for logical_id, resource in declared.items()
+        for event_id, event in ((resource.get("Properties") or {}).get("Events") or {}).items()
+        if isinstance(event, dict) and event.get("Type") == "SQS"
+    }
+
+    found: dict[str, list[EventSourceMapping]] = {}
+    for logical_id in dict.fromkeys([*where_written, *rendered]):
+        resource = rendered.get(logical_id) or {}  # none: its Condition is false
+        if resource.get("Type") != "AWS::Lambda::EventSourceMapping":
+            continue
+        properties = resource.get("Properties") or {}
+        where = where_written.get(logical_id, f"Resources.{logical_id}")
+        # A !Ref renders to the resource's ref value, a !GetAtt to "Resource.Attribute".
+        source = str(properties.get("EventSourceArn"))
+        queue = source.removesuffix(".Arn")
+        if (declared.get(queue) or {}).get("Type") != "AWS::SQS::Queue" and ":sqs:" not in source:
+            continue  # a stream, Kafka, MQ, ...: not an SQS event source
+        function_name = str(properties.get("FunctionName"))
+        function = by_ref.get(function_name, function_name.removesuffix(".Arn"))
+        if function not in declared:
+            raise TemplateError(f"{where}: FunctionName {function_name!r} is not !Ref/!GetAtt of a function")
+        found.setdefault(function, []).append(
+            EventSourceMapping(
+                name=logical_id,
+                function=function,
+                binary=_function_binary(declared[function]),
+                queue=queue if queue in declared else source,
+                where=where,
+                settings=_mapping_settings(properties, where),
+                enabled=str(properties.get("Enabled", True)).lower() != "false",
+                filter_criteria=properties.get("FilterCriteria"),
+            )
+        )
+    return found

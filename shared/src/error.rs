@@ -38,7 +38,7 @@ impl fmt::Display for ConfigProblems {
 /// How much of a malformed event's error message is kept.
 pub const MAX_EVENT_ERROR_CHARS: usize = 1000;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum PipelineError {
     /// The event is not what the handler accepts: not retryable.
     #[error("invalid event: {0}")]

@@ -15,6 +15,7 @@ use crate::error::PipelineError;
 
 pub use aws_lambda_events::eventbridge::EventBridgeEvent;
 pub use aws_lambda_events::s3::S3Event as S3Notification;
+pub use aws_lambda_events::sqs::SqsEvent;
 
 /// Parses a Lambda payload into `T`. A mismatch is a non-retryable
 /// [`PipelineError::InvalidEvent`] that names the field, by its path in the

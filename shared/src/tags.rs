@@ -21,8 +21,9 @@ pub mod keys {
     pub const FAILED_MODEL_PACKAGE_VERSION: &str = "mlops:failed-model-package-version";
     pub const S3_BUCKET: &str = "mlops:s3-bucket";
     pub const S3_KEY: &str = "mlops:s3-key";
-    /// The debounce window a retraining job stands for: `<start>/PT<seconds>S`.
-    pub const WINDOW: &str = "mlops:window";
+    /// The burst of new data a retraining job stands for: `<first object's
+    /// event time>/<due time>`.
+    pub const BURST: &str = "mlops:burst";
 }
 
 /// A SageMaker tag. Keys and values may only hold letters, digits, spaces and

@@ -82,6 +82,19 @@ fn every_sample_in_events_parses_as_its_functions_input() {
             parse_event::<S3Notification>(payload).map(drop)
         } else if name.starts_with("s3-object-") {
             parse_event::<EventBridgeEvent<S3ObjectCreated>>(payload).map(drop)
+        } else if name.starts_with("sqs-s3-") {
+            // retrain's queue: each message body is S3's EventBridge event.
+            parse_event::<shared::events::SqsEvent>(payload).map(|event| {
+                for record in event.records {
+                    let body: serde_json::Value =
+                        serde_json::from_str(record.body.as_deref().unwrap()).unwrap();
+                    parse_event::<EventBridgeEvent<S3ObjectCreated>>(body).unwrap();
+                }
+            })
+        } else if name.starts_with("retraining-due") {
+            // retrain: what a burst's schedule sends (retrain's burst::Due).
+            assert!(payload["retraining_due"]["due"].is_string(), "{name}");
+            Ok(())
         } else if name.starts_with("evaluation-") {
             parse_event::<EventBridgeEvent<shared::evaluation::ModelEvaluation>>(payload).map(drop)
         } else if name.starts_with("apigw-") {

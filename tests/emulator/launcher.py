@@ -16,8 +16,10 @@ Usage (from the repository root, after tests/emulator/ensure-venv.sh):
   docstrings), local_sagemaker (training jobs and endpoints of the local example
   models run for real, with ``--local-images FILE``), control, the test-control endpoint under /_emulator/ (see
   control.py), scheduler_rules (EventBridge Scheduler's schedules fire, on a
-  clock tests can move; see scheduler_rules.py), and faults, the call log and
-  fault injection (see faults.py), before the server starts.
+  clock tests can move; see scheduler_rules.py), lambda_pollers (SQS event
+  source mappings that invoke a function's Invoke API, and moto's SQS at
+  scale; see lambda_pollers.py), and faults, the call log and fault injection
+  (see faults.py), before the server starts.
 * Request logging is off; set EMULATOR_VERBOSE=1 to log requests to stderr.
   Server errors (tracebacks) always go to stderr.
 
@@ -87,6 +89,7 @@ def main() -> int:
     import control
     import events_rules
     import faults
+    import lambda_pollers
     import local_sagemaker
     import sagemaker_rules
     import scheduler_rules
@@ -97,6 +100,7 @@ def main() -> int:
     control.install()
     local_sagemaker.install(options.local_images)
     scheduler_rules.install()
+    lambda_pollers.install()
     faults.install()  # outermost: it sees every request first
 
     stop = threading.Event()
@@ -123,6 +127,7 @@ def main() -> int:
     finally:
         server.stop()
         scheduler_rules.shutdown()
+        lambda_pollers.shutdown()
         local_sagemaker.shutdown()
     return 0
 

@@ -33,7 +33,8 @@ Firing
 
 A daemon thread looks every 0.2 s at every schedule of every account and
 region (moto's ``scheduler_backends``), and fires those that are ``ENABLED``
-and due by the scheduler's clock:
+and due by the scheduler's clock, all of them in that look, in order of due
+time:
 
 * ``at(yyyy-mm-ddThh:mm:ss)``: one time, at that wall-clock time in
   ``ScheduleExpressionTimezone`` (default ``UTC``; any IANA name zoneinfo
@@ -69,9 +70,10 @@ sends it) with the context attributes ``<aws.scheduler.schedule-arn>``,
 (``1``) replaced, as AWS does:
 
 * an SQS queue (``arn:aws:sqs:<region>:<account>:<name>``): ``SendMessage`` of
-  the input to that moto queue, with ``Target.SqsParameters.MessageGroupId``
-  (a FIFO queue needs ``ContentBasedDeduplication``: no deduplication id is
-  sent);
+  the input to that moto queue, in-process (no HTTP request: faults.py's call
+  log does not show it), the message body exactly the input, with
+  ``Target.SqsParameters.MessageGroupId`` (a FIFO queue needs
+  ``ContentBasedDeduplication``: no deduplication id is sent);
 * anything else (a Lambda function, a universal target, ...): not invoked, only
   recorded. A test harness playing Lambda reads the log and invokes the
   function with the input.
@@ -144,16 +146,35 @@ Scheduler API fixes (stock moto's answer in brackets)
   ``Schedule group <name> already exists.`` [the group silently replaced, its
   schedules lost]. ``DeleteScheduleGroup`` of a missing group: 404
   ``ResourceNotFoundException`` [HTTP 500].
+* ``ListSchedules`` (``GroupName``, ``NamePrefix``, ``State``, ``MaxResults``,
+  ``NextToken``) answers the schedules of that group (of every group without
+  one) whose names start with the prefix, in the state if given, ordered by
+  group name then name, ``MaxResults`` (1-100, default 50) a page, with a
+  ``NextToken`` while more follow [newest first, with a token naming the next
+  schedule: a page after that schedule was deleted, e.g. by its
+  ``ActionAfterCompletion``, was HTTP 400 ``InvalidToken``]. A token is the
+  position after the last schedule answered, so schedules deleted meanwhile
+  never break the paging, and one created meanwhile is listed if its name
+  comes later. ``MaxResults`` out of range: 400 ``ValidationException`` ``1
+  validation error detected: Value '0' at 'maxResults' failed to satisfy
+  constraint: Member must have value greater than or equal to 1`` (``less than
+  or equal to 100``); a token the emulator did not make: 400
+  ``ValidationException`` ``Invalid NextToken.`` (the emulator's wording). A
+  group that does not exist lists nothing (whether AWS answers 404 was not
+  established). Each summary is moto's: ``Arn``, ``Name``, ``GroupName``,
+  ``State``, ``Target`` (``{"Arn"}``), ``CreationDate``,
+  ``LastModificationDate``, and the definition's other members that are set.
 
 Not checked (stock moto): enum values (``State``, ``ActionAfterCompletion``,
 ``FlexibleTimeWindow.Mode``), string patterns and lengths (names, ARNs,
-tokens), the target's role and permissions, ``KmsKeyArn``; ``ListSchedules``
-is moto's.
+tokens), the target's role and permissions, ``KmsKeyArn``.
 """
 
 from __future__ import annotations
 
 import atexit
+import base64
+import binascii
 import datetime
 import functools
 import json
@@ -452,6 +473,59 @@ def _delete_schedule(original: Callable[..., str]) -> Callable[..., str]:
     return delete_schedule
 
 
+_PAGE = 50  # ListSchedules' MaxResults when none is sent
+
+
+def _next_token(schedule: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps([schedule.group_name, schedule.name]).encode()).decode()
+
+
+def _after(token: str | None) -> tuple[str, str] | None:
+    """The (group, name) a NextToken continues after; ValidationException if
+    the emulator did not make it."""
+    if not token:
+        return None
+    try:
+        group, name = json.loads(base64.urlsafe_b64decode(token.encode()))
+        return str(group), str(name)
+    except (ValueError, TypeError, binascii.Error):
+        raise _validation("Invalid NextToken.") from None
+
+
+def _list_schedules(self: Any) -> str:
+    """ListSchedules: the matching schedules by group and name, a page at a time."""
+    groups = self.querystring.get("ScheduleGroup")
+    prefix = self._get_param("NamePrefix") or ""
+    state = self._get_param("State")
+    limit = self._get_int_param("MaxResults")
+    limit = _PAGE if limit is None else limit
+    if not 1 <= limit <= 100:
+        bound = "greater than or equal to 1" if limit < 1 else "less than or equal to 100"
+        raise _validation(
+            f"1 validation error detected: Value '{limit}' at 'maxResults' failed to satisfy constraint: "
+            f"Member must have value {bound}"
+        )
+    after = _after(self._get_param("NextToken"))
+    with _LOCK:
+        found = sorted(
+            (
+                schedule
+                for group in self.scheduler_backend.schedule_groups.values()
+                if not groups or group.name in groups
+                for schedule in group.schedules.values()
+                if schedule.name.startswith(prefix) and (not state or schedule.state == state)
+            ),
+            key=lambda schedule: (schedule.group_name, schedule.name),
+        )
+        if after is not None:
+            found = [schedule for schedule in found if (schedule.group_name, schedule.name) > after]
+        page = found[:limit]
+        answer: dict[str, Any] = {"Schedules": [schedule.to_dict(short=True) for schedule in page]}
+    if len(found) > limit:
+        answer["NextToken"] = _next_token(page[-1])
+    return json.dumps(answer)
+
+
 def _locked(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def locked(*args: Any, **kwargs: Any) -> Any:
@@ -500,7 +574,7 @@ def _install_api() -> None:
     Responses.update_schedule = _update_schedule(Responses.update_schedule)  # type: ignore[method-assign]
     Responses.delete_schedule = _delete_schedule(Responses.delete_schedule)  # type: ignore[method-assign]
     Responses.get_schedule = _locked(Responses.get_schedule)  # type: ignore[method-assign]
-    Responses.list_schedules = _locked(Responses.list_schedules)  # type: ignore[method-assign]
+    Responses.list_schedules = _list_schedules  # type: ignore[method-assign]
     Schedule.to_dict = _to_dict(Schedule.to_dict)  # type: ignore[method-assign]
 
 

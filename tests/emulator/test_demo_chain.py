@@ -8,24 +8,28 @@
   template's patterns use as EventBridge does: cases from EventBridge's
   documentation, put through a rule and an SQS queue. An operator the template
   starts using without cases here fails `test_template_uses_only_verified_operators`.
-* scripts/demo_aws.py's `debounce` tells, from two "Object Created" events'
-  own `time`, whether the second is in the first one's retraining window
-  (skipped, the same job) or not (started, a job of its own), as the function
-  derives the window; the demo checks the second upload's answer against it.
+* scripts/demo_aws.py's retraining side: the data set's parts use every row
+  once (the new data is five files); `sqs-batch` makes what RetrainQueue's
+  event source mapping delivers (events/sqs-s3-object-created.json's shape)
+  from what the rule delivered; `quiet-period` fires a retraining schedule on
+  the emulator's scheduler clock, takes its message off the queue standing in
+  for RetrainQueue, and refuses anything else arriving.
 * scripts/demo.sh runs the whole chain (each function its real binary under
   cargo lambda watch, every event routed by the template's rules) and each
   stage's answer is checked; and a template with a wrong pattern (too narrow,
   too broad) fails the demo at that stage.
 
 The demo builds the six functions' debug binaries first (minutes on a cold
-target/, seconds after) and then takes about 30 s; the two broken-template
-runs stop at the first stage.
+target/, seconds after) and then takes about 80 s, up to a minute more when
+the late data waits for S3's clock (demo_aws.py `past-burst`); the two
+broken-template runs stop at the first stage.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime
+import hashlib
 import json
 import os
 import subprocess
@@ -53,9 +57,10 @@ DEMO_PARAMETERS = {
     "AutoscalingMaxInstances": "4",
     "AutoscalingTargetInvocations": "100",
 }
+# The functions a rule targets (retrain_model_on_new_data's rule targets its
+# queue, RetrainQueue, whose event source mapping invokes it).
 FUNCTIONS = [
     "trigger_model_training",
-    "retrain_model_on_new_data",
     "evaluate_model_function",
     "register_model_in_registry",
     "deploy_sagemaker_model",
@@ -81,6 +86,15 @@ def test_every_function_has_its_rule_with_parameters_resolved(template):
     # deploy_sagemaker_model twice: model package decisions and endpoint state changes
     # (its third trigger, the scheduled check, is a schedule, not a pattern).
     assert targets == sorted(FUNCTIONS + ["deploy_sagemaker_model"])
+    # New data goes to RetrainQueue (the demo's label for it: the rule's
+    # deliveries are checked against it), and the queue to the function.
+    [data_target] = rules["mlops-new-training-data"].targets
+    assert (data_target.resource, data_target.kind, data_target.function) == ("RetrainQueue", "AWS::SQS::Queue", None)
+    assert demo_aws.target_label(data_target.__dict__) == "SQS queue RetrainQueue"
+    [mapping] = template_rules.event_source_mappings(str(TEMPLATE), DEMO_PARAMETERS, template=template)[
+        "RetrainModelOnNewDataFunction"
+    ]
+    assert (mapping.queue, mapping.binary) == ("RetrainQueue", "retrain_model_on_new_data")
     push = rules["mlops-ecr-image-push"]
     assert push.bus == "default"
     assert push.pattern["source"] == ["aws.ecr"]
@@ -92,7 +106,7 @@ def test_every_function_has_its_rule_with_parameters_resolved(template):
         assert "Fn::" not in json.dumps(rule.pattern) and '"Ref"' not in json.dumps(rule.pattern)
         assert rule.state == "ENABLED"
     # The alert rules target the SNS topic, not a function.
-    alerts = [rule for rule in rules.values() if not rule.functions]
+    alerts = [rule for rule in rules.values() if not rule.functions and rule is not rules["mlops-new-training-data"]]
     assert alerts and all(t.kind == "AWS::SNS::Topic" and t.input_transformer for r in alerts for t in r.targets)
 
 
@@ -324,60 +338,155 @@ def test_numeric_is_not_verified_moto_matches_booleans(bus):
     assert "numeric" not in template_rules.EMULATOR_VERIFIED
 
 
-# --- the retraining window, from the events' own time -----------------------------
+# --- retraining: the new data, RetrainQueue's batches, the quiet period ------------
 
 
-def object_created(tmp_path: Path, name: str, time: str) -> str:
-    """An "Object Created" event as the rule delivers it, with this `time`."""
-    path = tmp_path / name
-    path.write_text(json.dumps({"detail-type": "Object Created", "source": "aws.s3", "time": time, "detail": {}}))
-    return str(path)
+def test_the_parts_use_every_row_of_the_data_set_once():
+    rows = demo_aws.DATASET.read_text().splitlines()
+    spans = sorted(demo_aws.PARTS.values())
+    assert spans[0][0] == 0 and spans[-1][1] == len(rows) == 442
+    assert all(end == next_start for (_, end), (next_start, _) in zip(spans, spans[1:]))
+    # The new data: a data set of five files of 10 rows.
+    parts = [f"diabetes-0003-{n}.csv" for n in range(1, 6)]
+    assert [len(demo_aws.dataset_part(part).splitlines()) for part in parts] == [10] * 5
+    assert b"".join(demo_aws.dataset_part(f) for f in demo_aws.PARTS) == ("\n".join(rows) + "\n").encode()
 
 
-@pytest.mark.parametrize(
-    "first, second, seconds, expected",
-    [
-        # The same window: the first one's job, so skipped.
-        ("2026-11-23T09:15:00Z", "2026-11-23T09:15:04Z", 3600, ("skipped", "2026-11-23T09:00:00Z")),
-        ("2026-11-23T09:00:00Z", "2026-11-23T09:59:59.999Z", 3600, ("skipped", "2026-11-23T09:00:00Z")),
-        # A boundary between them: the second starts a job of its own.
-        ("2026-11-23T09:59:58Z", "2026-11-23T10:00:02Z", 3600, ("started", "2026-11-23T10:00:00Z")),
-        # A time exactly on a boundary starts the next window (window.rs).
-        ("2026-11-23T09:59:59Z", "2026-11-23T10:00:00Z", 3600, ("started", "2026-11-23T10:00:00Z")),
-        # Offsets count; windows need not divide an hour (multiples of 420 s since the epoch).
-        ("2026-11-23T10:15:00+01:00", "2026-11-23T09:20:00Z", 3600, ("skipped", "2026-11-23T09:00:00Z")),
-        ("2026-11-23T09:05:00Z", "2026-11-23T09:06:59Z", 420, ("skipped", "2026-11-23T09:00:00Z")),
-        ("2026-11-23T09:06:59Z", "2026-11-23T09:07:00Z", 420, ("started", "2026-11-23T09:07:00Z")),
-    ],
-)
-def test_debounce_follows_the_events_time(tmp_path, capsys, first, second, seconds, expected):
-    at = demo_aws.time_of_event
-    one, two = object_created(tmp_path, "1.json", first), object_created(tmp_path, "2.json", second)
-    assert demo_aws.debounce_action(at(one), at(two), seconds) == expected
-    # The command demo.sh reads, and the window of the first event.
-    assert demo_aws.main(["debounce", one, two, str(seconds)]) == 0
-    assert demo_aws.main(["window", one, str(seconds)]) == 0
-    decision, first_window = capsys.readouterr().out.splitlines()
-    assert decision == " ".join(expected)
-    assert (first_window == expected[1]) == (expected[0] == "skipped")
+RETRAIN_QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:demo-rule-mlops-new-training-data"
 
 
-def test_window_starts_match_the_functions_tests():
-    # The cases of functions/retrain_model_on_new_data/src/window.rs.
-    def at(text: str) -> datetime.datetime:
-        return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+def state_file(tmp_path: Path, **queues: tuple[str, str]) -> Path:
+    """A `rules` state file: per rule name, (queue URL, queue ARN); the rule
+    mlops-new-training-data targets RetrainQueue, the others a function."""
+    rules = []
+    for name, (url, arn) in queues.items():
+        target = (
+            {"id": "RetrainQueue", "resource": "RetrainQueue", "function": None, "kind": "AWS::SQS::Queue"}
+            if name == "mlops-new-training-data"
+            else {"id": "t", "resource": "F", "function": "evaluate_model_function", "kind": "AWS::Serverless::Function"}
+        )
+        rules.append(
+            {"name": name, "where": f"Resources.{name}", "pattern": {}, "queue_url": url, "queue_arn": arn, "targets": [target]}
+        )
+    path = tmp_path / "rules.json"
+    path.write_text(json.dumps({"rules": rules, "template": "template.yaml"}))
+    return path
 
-    assert demo_aws.window_start(at("2026-11-23T09:59:59.999Z"), 3600) == "2026-11-23T09:00:00Z"
-    assert demo_aws.window_start(at("2026-11-23T10:00:00Z"), 3600) == "2026-11-23T10:00:00Z"
-    assert demo_aws.window_start(at("1969-12-31T23:59:30Z"), 60) == "1969-12-31T23:59:00Z"
+
+def test_sqs_batch_is_what_the_event_source_mapping_delivers(tmp_path, capsys):
+    state = state_file(tmp_path, **{"mlops-new-training-data": ("http://queue", RETRAIN_QUEUE_ARN)})
+    sample = json.loads((ROOT / "events" / "sqs-s3-object-created.json").read_text())["Records"][0]
+    events = []
+    for n in (1, 2):
+        event = json.loads(sample["body"])
+        event["detail"]["object"]["key"] = f"data/train/diabetes-0003-{n}.csv"
+        (tmp_path / f"{n}.json").write_text(json.dumps(event, indent=2))
+        events.append(event)
+    out = tmp_path / "batch.json"
+    assert demo_aws.main(["sqs-batch", str(state), "SQS queue RetrainQueue", str(out), str(tmp_path / "1.json"), str(tmp_path / "2.json")]) == 0
+    records = json.loads(out.read_text())["Records"]
+    assert len(records) == 2 and records[0]["messageId"] != records[1]["messageId"]
+    for record, event in zip(records, events):
+        assert list(record) == list(sample)  # the fields Lambda's SQS event has, in its order
+        assert list(record["attributes"]) == list(sample["attributes"])
+        assert json.loads(record["body"]) == event and ": " not in record["body"]  # EventBridge's compact JSON
+        assert record["md5OfBody"] == hashlib.md5(record["body"].encode()).hexdigest()
+        assert (record["eventSource"], record["eventSourceARN"], record["awsRegion"]) == ("aws:sqs", RETRAIN_QUEUE_ARN, "us-east-1")
+    assert "one batch of 2 message(s) from demo-rule-mlops-new-training-data" in capsys.readouterr().out
+    # Only a target one rule has.
+    assert demo_aws.main(["sqs-batch", str(state), "SQS queue OtherQueue", str(out), str(tmp_path / "1.json")]) == 1
+    assert "0 rules of template.yaml target SQS queue OtherQueue" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("time", [None, 1764400000, "yesterday", "2026-11-23T09:15:00"])
-def test_debounce_refuses_an_event_without_a_usable_time(tmp_path, capsys, time):
-    good = object_created(tmp_path, "good.json", "2026-11-23T09:15:00Z")
-    bad = object_created(tmp_path, "bad.json", time)
-    assert demo_aws.main(["debounce", good, bad, "3600"]) == 1
-    assert "bad.json" in capsys.readouterr().err
+def test_expect_checks_values_and_contained_text(capsys):
+    answer = json.dumps({"action": "skipped", "reason": "no approved version in model package group mlops--models", "n": [5]})
+    assert demo_aws.main(["expect", answer, "action=skipped", "reason~=no approved version", "n.0=5"]) == 0
+    assert demo_aws.main(["expect", answer, "reason~=already started"]) == 1
+    assert 'expected reason to contain "already started"' in capsys.readouterr().err
+    assert demo_aws.main(["expect", answer, "n~=5"]) == 1  # not a string
+
+
+@pytest.fixture
+def scheduler_env(shared_emulator, monkeypatch):
+    """demo_aws's clients and control requests go to the module's emulator;
+    its scheduler clock is real time again after the test."""
+    for key in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", shared_emulator.endpoint_url)
+    for key, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1",
+                       "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": "/dev/null",
+                       "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}.items():
+        monkeypatch.setenv(key, value)
+    yield shared_emulator
+    assert shared_emulator.control("clock", {})[0] == 200
+    shared_emulator.control("scheduler/fired", None, method="DELETE")
+
+
+def burst_schedule(emulator, group: str, queue_arn: str, due: datetime.datetime) -> str:
+    """A retraining schedule as the function creates one, due at DUE."""
+    scheduler = emulator.client("scheduler")
+    try:
+        scheduler.create_schedule_group(Name=group)
+    except scheduler.exceptions.ConflictException:
+        pass
+    name = f"cd2807458e687f96-{due:%Y%m%d-%H%M}"
+    message = {"retraining_due": {"schedule": name, "data": "s3://b/data/train/", "due": f"{due:%Y-%m-%dT%H:%M:%SZ}",
+                                  "first_object": {"bucket": "b", "key": "data/train/a.csv", "time": "2026-11-23T09:15:00Z"}}}
+    scheduler.create_schedule(
+        GroupName=group, Name=name, ScheduleExpression=f"at({due:%Y-%m-%dT%H:%M:%S})", FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": queue_arn, "RoleArn": "arn:aws:iam::123456789012:role/scheduler", "Input": json.dumps(message)},
+    )
+    return name
+
+
+def queues(emulator, *names: str) -> dict[str, tuple[str, str]]:
+    sqs = emulator.client("sqs")
+    found = {}
+    for name in names:
+        url = sqs.create_queue(QueueName=f"qp-{name}")["QueueUrl"]
+        found[name] = (url, sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
+    return found
+
+
+def test_quiet_period_fires_the_schedule_on_the_scheduler_clock(scheduler_env, tmp_path, capsys):
+    emulator = scheduler_env
+    made = queues(emulator, "mlops-new-training-data", "other")
+    retrain_url, retrain_arn = made["mlops-new-training-data"]
+    state = state_file(tmp_path, **made)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    due = (now + datetime.timedelta(minutes=6)).replace(second=0, microsecond=0)
+    name = burst_schedule(emulator, "qp-retraining", retrain_arn, due)
+    due_text = f"{due:%Y-%m-%dT%H:%M:%SZ}"
+    out = tmp_path / "due.json"
+    assert demo_aws.main(["quiet-period", str(state), "SQS queue RetrainQueue", due_text, str(out)]) == 0, capsys.readouterr().err
+    [record] = json.loads(out.read_text())["Records"]
+    assert json.loads(record["body"])["retraining_due"]["schedule"] == name
+    assert (record["eventSource"], record["eventSourceARN"]) == ("aws:sqs", retrain_arn)
+    assert record["attributes"]["ApproximateReceiveCount"] == "1"
+    assert f"schedule {name} (qp-retraining) fired at " in capsys.readouterr().out
+    # The clock is real time again; the firing is in the demo's log, not the emulator's any more.
+    assert emulator.control("clock", None, method="GET")[1]["offset_seconds"] == 0
+    assert emulator.control("scheduler/fired", None, method="GET")[1]["fired"] == []
+    [fired] = [json.loads(line) for line in (tmp_path / "scheduler-fired.jsonl").read_text().splitlines()]
+    assert (fired["schedule"], fired["target"], fired["scheduled_for"]) == (name, retrain_arn, due_text)
+    sqs = emulator.client("sqs")
+    assert sqs.receive_message(QueueUrl=retrain_url, WaitTimeSeconds=0).get("Messages", []) == []
+
+    # Something already waiting before the quiet period: refused (nothing fires).
+    later = due + datetime.timedelta(minutes=1)
+    burst_schedule(emulator, "qp-retraining", retrain_arn, later)
+    sqs.send_message(QueueUrl=retrain_url, MessageBody=json.dumps({"detail-type": "Object Created", "source": "aws.s3"}))
+    assert demo_aws.main(["quiet-period", str(state), "SQS queue RetrainQueue", f"{later:%Y-%m-%dT%H:%M:%SZ}", str(out)]) == 1
+    assert "before the quiet period" in capsys.readouterr().err
+
+    # A message the schedule did not send arriving meanwhile: refused, and the clock reset all the same.
+    emulator.client("scheduler").delete_schedule(GroupName="qp-retraining", Name=f"cd2807458e687f96-{later:%Y%m%d-%H%M}")
+    stray_due = later + datetime.timedelta(minutes=1)
+    burst_schedule(emulator, "qp-retraining", made["other"][1], stray_due)
+    assert demo_aws.main(["quiet-period", str(state), "SQS queue RetrainQueue", f"{stray_due:%Y-%m-%dT%H:%M:%SZ}", str(out), "3"]) == 1
+    err = capsys.readouterr().err
+    assert "arrived in the queue of rule other" in err and "no message of the schedule due" in err, err
+    assert emulator.control("clock", None, method="GET")[1]["offset_seconds"] == 0
 
 
 # --- the demo ---------------------------------------------------------------------
@@ -403,22 +512,27 @@ def lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+def due_after(event_files: list[Path], minutes: int = 5) -> str:
+    """When retrain_model_on_new_data wants the job of a batch of these events:
+    the quiet period after the newest, rounded up to the minute (burst.rs)."""
+    newest = max(
+        datetime.datetime.fromisoformat(json.loads(path.read_text())["time"].replace("Z", "+00:00")) for path in event_files
+    )
+    due = newest + datetime.timedelta(minutes=minutes)
+    if due.second or due.microsecond:
+        due = due.replace(second=0, microsecond=0) + datetime.timedelta(minutes=1)
+    return f"{due:%Y-%m-%dT%H:%M:%SZ}"
+
+
 def test_demo_runs_the_whole_chain(tmp_path):
     result = run_demo(tmp_path)
     assert result.returncode == 0, f"the demo failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
     logs = tmp_path / "demo"
-    # The second new-data upload: skipped in the first one's window (nearly
-    # always: seconds apart), started when a window boundary fell between them.
-    second_action, second_window = demo_aws.debounce_action(
-        demo_aws.time_of_event(str(logs / "new-data" / "object-created-1.json")),
-        demo_aws.time_of_event(str(logs / "new-data" / "object-created-2.json")),
-        3600,
-    )
-    next_window = second_action == "started"
 
     answers = [(a["stage"], a["function"], a["answer"]) for a in lines(logs / "answers.jsonl")]
     assert [(stage, function, answer["action"]) for stage, function, answer in answers] == [
-        ("first data", "retrain_model_on_new_data", "skipped"),
+        ("first data", "retrain_model_on_new_data", "scheduled"),
+        ("first data", "retrain_model_on_new_data", "skipped"),  # when due: nothing approved yet
         ("v1.2.0 trigger", "trigger_model_training", "started"),
         ("v1.2.0 trigger", "trigger_model_training", "skipped"),
         ("v1.2.0 evaluate", "evaluate_model_function", "evaluated"),
@@ -437,16 +551,27 @@ def test_demo_runs_the_whole_chain(tmp_path):
         ("broken", "deploy_sagemaker_model", "skipped"),
         ("v1.4.0-experiment trigger", "trigger_model_training", "started"),
         ("v1.4.0-experiment evaluate", "evaluate_model_function", "evaluated"),
-        ("retrain", "retrain_model_on_new_data", "started"),
+        ("new data", "retrain_model_on_new_data", "scheduled"),  # the 5 files, one batch
+        ("retrain", "retrain_model_on_new_data", "started"),  # the schedule's message, after the quiet period
         ("retrain", "evaluate_model_function", "evaluated"),
         ("retrain", "register_model_in_registry", "registered"),
-        ("retrain", "retrain_model_on_new_data", second_action),
+        ("late data", "retrain_model_on_new_data", "scheduled"),  # a file after the job started
     ]
     by_stage = {}
     for stage, function, answer in answers:
         by_stage.setdefault(stage, []).append(answer)
-    # Data before any approval: skipped with the reason, not an error.
-    assert "no approved version" in by_stage["first data"][0]["reason"]
+    # Every batch of RetrainQueue was handled whole.
+    for stage in ("first data", "new data", "retrain", "late data"):
+        for answer in by_stage[stage]:
+            if "batchItemFailures" in answer:
+                assert answer["batchItemFailures"] == [] and answer["failures"] == [], answer
+    # Data before any approval: a schedule; when due, skipped with the reason, not an error.
+    scheduled, skipped = by_stage["first data"]
+    [first_schedule] = scheduled["schedules"]
+    assert first_schedule["objects"] == 1 and first_schedule["created"] is True
+    assert first_schedule["due"] == due_after([logs / "first-data" / "object-created.json"])
+    assert "no approved version" in skipped["reason"]
+    assert skipped["training_jobs"][0]["schedule"] == first_schedule["schedule"]
     first_job = by_stage["v1.2.0 trigger"][0]["training_job_name"]
     assert by_stage["v1.2.0 trigger"][1] == {**by_stage["v1.2.0 trigger"][1], "reason": "already started", "training_job_name": first_job}
     for tag, version in (("v1.2.0", 1), ("v1.3.0", 2)):
@@ -470,19 +595,39 @@ def test_demo_runs_the_whole_chain(tmp_path):
     # The one-stump model: real metrics, below the template's default gate.
     gated = by_stage["v1.4.0-experiment evaluate"][0]
     assert gated["passed"] is False and "validation:rmse" in gated["reason"], gated
-    started, evaluated, registered, second = by_stage["retrain"]
+    # The new data set, 5 files in one batch: one schedule, a quiet period after the newest.
+    [batch] = by_stage["new data"]
+    parts = [logs / "new-data" / f"object-created-{n}.json" for n in range(1, 6)]
+    [schedule] = batch["schedules"]
+    assert schedule["objects"] == 5 and schedule["data"] == "s3://mlops-demo-data/data/train/"
+    assert schedule["due"] == due_after(parts)
+    assert [(r["key"], r["action"], r["schedule"], r["due"]) for r in batch["records"]] == [
+        (f"data/train/diabetes-0003-{n}.csv", "scheduled", schedule["schedule"], schedule["due"]) for n in range(1, 6)
+    ]
+    sent = json.loads((logs / "new-data" / "batch.json").read_text())["Records"]
+    assert [json.loads(r["body"]) for r in sent] == [json.loads(p.read_text()) for p in parts]
+    assert {r["eventSource"] for r in sent} == {"aws:sqs"}
+    # Its message after the quiet period: one job, on the approved (deployed) image, over all the data.
+    started, evaluated, registered = by_stage["retrain"]
+    [fired] = json.loads((logs / "new-data" / "retraining-due.json").read_text())["Records"]
+    assert json.loads(fired["body"])["retraining_due"]["schedule"] == schedule["schedule"]
     [job] = started["training_jobs"]
     assert job["action"] == "started" and job["data"] == "s3://mlops-demo-data/data/train/"
+    assert (job["schedule"], job["due"]) == (schedule["schedule"], schedule["due"])
     assert job["image"] == by_stage["v1.3.0 trigger"][0]["image"]  # the approved, deployed image
     assert evaluated["passed"] is True and evaluated["training_job_name"] == job["training_job_name"]
     assert registered["version"] == 4
-    [second_job] = second["training_jobs"]
-    assert second_job["window_start"] == second_window
-    if next_window:
-        assert second_job["action"] == "started" and second_job["training_job_name"] != job["training_job_name"]
-    else:
-        assert second_job["window_start"] == job["window_start"]
-        assert second_job == {**second_job, "action": "skipped", "reason": "already started", "training_job_name": job["training_job_name"]}
+    # A file after the job started: the next burst's schedule, not fired.
+    [late] = by_stage["late data"]
+    [next_schedule] = late["schedules"]
+    assert next_schedule["schedule"] != schedule["schedule"] and next_schedule["due"] > schedule["due"]
+    # The scheduler fired exactly the two schedules the quiet periods were for, into RetrainQueue's stand-in.
+    firings = lines(logs / "scheduler-fired.jsonl")
+    assert [(f["schedule"], f["scheduled_for"]) for f in firings] == [
+        (first_schedule["schedule"], first_schedule["due"]),
+        (schedule["schedule"], schedule["due"]),
+    ]
+    assert {f["target"] for f in firings} == {"arn:aws:sqs:us-east-1:123456789012:demo-rule-mlops-new-training-data"}
 
     routes = [(r["expect"], r["rules"]) for r in lines(logs / "routes.jsonl")]
     release = [
@@ -500,8 +645,9 @@ def test_demo_runs_the_whole_chain(tmp_path):
         ("deploy_sagemaker_model", ["mlops-endpoint-state-changed"]),  # staging IN_SERVICE: the smoke test fails
         ("SNS topic AlertTopic", ["mlops-model-deployment-failed"]),
     ]
+    new_data = ("SQS queue RetrainQueue", ["mlops-new-training-data"])  # its event source mapping: retrain_model_on_new_data
     assert routes == [
-        ("retrain_model_on_new_data", ["mlops-new-training-data"]),  # before any approval
+        new_data,  # before any approval
         ("none", []),  # another repository's push
         *release,
         ("none", []),  # PendingManualApproval
@@ -511,10 +657,9 @@ def test_demo_runs_the_whole_chain(tmp_path):
         *broken,
         *release[:2],
         ("SNS topic AlertTopic", ["mlops-model-evaluation-failed"]),  # the gated model
-        ("retrain_model_on_new_data", ["mlops-new-training-data"]),
+        *[new_data] * 5,  # the new data set's files
         *release[1:],
-        ("retrain_model_on_new_data", ["mlops-new-training-data"]),
-        *(release[1:2] if next_window else []),  # the next window's job: its Completed event, taken off the queue
+        new_data,  # the file after the job started
         ("none", []),  # notes.txt
     ]
     # What each function got is what its rule delivered: EventBridge's envelope.
@@ -525,16 +670,18 @@ def test_demo_runs_the_whole_chain(tmp_path):
 
     summary = (logs / "summary.txt").read_text()
     assert "Demo complete in" in summary
-    for label in ("v1.2.0 deploy", "v1.2.0 smoke test", "broken", "v1.2.0 trained", "v1.2.0 predict", "v1.2.0 API", "v1.3.0 API", "v1.3.0 rollout", "retrain", "routing"):
+    for label in ("first data", "v1.2.0 deploy", "v1.2.0 smoke test", "broken", "v1.2.0 trained", "v1.2.0 predict", "v1.2.0 API", "v1.3.0 API", "v1.3.0 rollout", "new data", "retrain", "late data", "routing"):
         assert f"    {label} " in summary
     # The inference API (serve_predictions as a function URL): the same
     # predictions as InvokeEndpoint, the live version, the model's 400 and a 415.
     assert "v1.2.0 API                 POST /predictions: the same predictions; GET /model: version 1; a malformed row 400, XML 415" in summary
     assert "v1.3.0 API                 POST /predictions: the same predictions; GET /model: version 2" in summary
+    assert f"{'retrain':<26} one job for the 5 files, after the quiet period: {job['training_job_name']} on the approved v1.3.0 image, all 442 rows: " in summary
+    assert f"{'late data':<26} diabetes-0002.csv after the job started: the next burst's schedule {next_schedule['schedule']}" in summary
     # Real predictions of disease progression (the data set's targets are 25-346).
     predictions = (logs / "v1.2.0" / "predictions.txt").read_text().split(", ")
     assert len(predictions) == 3 and all(25 <= float(p) <= 346 for p in predictions), predictions
-    assert f"{4 + next_window} training jobs, 4 model package versions, 2 endpoints (" in summary
+    assert "4 training jobs, 4 model package versions, 2 endpoints (" in summary
 
 
 def broken_template(tmp_path: Path, template: dict, change) -> Path:
@@ -558,8 +705,8 @@ def test_too_narrow_a_pattern_fails_the_demo(tmp_path, template):
     assert result.returncode == 1, result.stdout[-3000:]
     assert "DEMO FAILED (v1.2.0 trigger): no rule delivered" in result.stderr
     assert 'mlops-ecr-image-push (Resources.TriggerModelTrainingFunction.Properties.Events.EcrImagePush), pattern {"source":["aws.ecr"]' in result.stderr
-    # No push reached trigger_model_training (only the data before approval was handled).
-    assert [a["function"] for a in lines(tmp_path / "demo" / "answers.jsonl")] == ["retrain_model_on_new_data"]
+    # No push reached trigger_model_training (only the data before approval was handled: scheduled, then skipped).
+    assert [a["function"] for a in lines(tmp_path / "demo" / "answers.jsonl")] == ["retrain_model_on_new_data"] * 2
 
 
 def test_too_broad_a_pattern_fails_the_demo(tmp_path, template):

@@ -9,6 +9,9 @@ reaches the test.
 
 from __future__ import annotations
 
+import json
+import time
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -225,9 +228,7 @@ def test_skip_unlimited_and_clear(emulator):
         with pytest.raises(ClientError):
             sagemaker.list_models()
     status, answer = emulator.control("faults", None, method="GET")
-    assert answer["faults"] == [
-        {"operation": "ListModels", "status": 400, "remaining": None, "skip": 0}
-    ]
+    assert answer["faults"] == [{"operation": "ListModels", "remaining": None, "skip": 0}]
     assert emulator.control("faults", None, method="DELETE") == (200, {"faults": []})
     sagemaker.list_models()
     assert [c["fault"] for c in raw_calls(emulator)] == [False, True, True, True, False]
@@ -278,6 +279,19 @@ def test_sdk_standard_retries_ride_out_a_short_fault(emulator):
             id="unknown-key",
         ),
         pytest.param(b"not json", "Expecting value", id="not-json"),
+        pytest.param({"operation": "X", "rate": 0}, "rate: 0 is less than or equal to the minimum of 0", id="rate-zero"),
+        pytest.param({"operation": "X", "rate": -1}, "rate: -1 is less than or equal to the minimum of 0", id="rate-negative"),
+        pytest.param({"operation": "X", "rate": "10"}, "rate: '10' is not of type 'number'", id="rate-string"),
+        pytest.param({"operation": "X", "rate": 1e7}, "rate: 10000000.0 is greater than the maximum of 1000000", id="rate-huge"),
+        pytest.param(b'{"operation": "X", "rate": NaN}', "NaN is not a JSON number", id="rate-nan"),
+        pytest.param({"operation": "X", "burst": 5}, "body: 'rate' is a dependency of 'burst'", id="burst-alone"),
+        pytest.param({"operation": "X", "rate": 1, "burst": 0}, "burst: 0 is less than the minimum of 1", id="burst-zero"),
+        pytest.param({"operation": "X", "rate": 1, "burst": 1.5}, "burst: 1.5 is not of type 'integer'", id="burst-float"),
+        pytest.param(
+            {"operation": "X", "rate": 1, "after": True},
+            "after: a rate fault refuses a call before the service acts; it cannot be after",
+            id="rate-after",
+        ),
     ],
 )
 def test_bad_fault_bodies_are_refused(emulator, body, message):
@@ -287,6 +301,168 @@ def test_bad_fault_bodies_are_refused(emulator, body, message):
     assert answer["Code"] == "BadRequest"
     assert answer["Message"].startswith(message), answer
     assert emulator.control("faults", None, method="GET") == (200, {"faults": []})
+
+
+# --- rate faults and each service's throttling error ---------------------------
+
+
+def test_a_rate_fault_fails_only_the_calls_beyond_the_rate(emulator):
+    sagemaker = client(emulator)
+    answer = inject(emulator, service="sagemaker", operation="ListModels", rate=10)
+    assert answer["faults"] == [
+        {"operation": "ListModels", "service": "sagemaker", "remaining": None, "skip": 0, "rate": 10, "burst": 10}
+    ]
+    passed = throttled = 0
+    started = time.monotonic()
+    for _ in range(30):
+        try:
+            sagemaker.list_models()
+            passed += 1
+        except ClientError as error:
+            assert (error.response["Error"]["Code"], error.response["Error"]["Message"]) == ("ThrottlingException", "Rate exceeded")
+            throttled += 1
+    elapsed = time.monotonic() - started
+    # A full bucket of 10, then 10 a second.
+    assert 10 <= passed <= 10 + 10 * elapsed + 1, (passed, elapsed)
+    assert throttled == 30 - passed > 0
+    sagemaker.list_endpoints()  # another operation: not limited
+    recorded = raw_calls(emulator)
+    assert [c["fault"] for c in recorded[:10]] == [False] * 10
+    assert sum(c["fault"] for c in recorded) == throttled
+    assert {c["status"] for c in recorded if c["fault"]} == {400}
+
+
+def test_a_rate_fault_refills_and_counts_only_failures(emulator):
+    sagemaker = client(emulator)
+    inject(emulator, operation="ListModels", rate=5, burst=1, count=2)
+    sagemaker.list_models()  # the one token
+    with pytest.raises(ClientError):
+        sagemaker.list_models()
+    time.sleep(0.25)  # a token every 0.2 s
+    sagemaker.list_models()
+    with pytest.raises(ClientError):
+        sagemaker.list_models()
+    # Two calls failed: the fault is used up.
+    assert emulator.control("faults", None, method="GET") == (200, {"faults": []})
+    sagemaker.list_models()
+    assert [c["fault"] for c in raw_calls(emulator)] == [False, True, False, True, False]
+
+
+@pytest.mark.parametrize(
+    ("service", "call", "expected"),
+    [
+        ("sagemaker", lambda c: c.list_models(), (400, "ThrottlingException", "Rate exceeded")),
+        ("events", lambda c: c.list_event_buses(), (400, "ThrottlingException", "Rate exceeded")),
+        ("s3", lambda c: c.list_buckets(), (503, "SlowDown", "Please reduce your request rate.")),
+        ("sqs", lambda c: c.list_queues(), (400, "RequestThrottled", "Rate exceeded")),
+        ("sns", lambda c: c.list_topics(), (400, "Throttling", "Rate exceeded")),
+        ("scheduler", lambda c: c.list_schedules(), (429, "ThrottlingException", "Rate exceeded")),
+    ],
+)
+def test_each_service_throttles_with_its_own_error(emulator, service, call, expected):
+    aws = client(emulator, service)
+    inject(emulator, service=service, rate=0.001, burst=1)
+    call(aws)  # the bucket's one token
+    with pytest.raises(ClientError) as excinfo:
+        call(aws)
+    assert error_of(excinfo) == expected
+    # The same error for a plain fault without status or code; a code alone takes its status.
+    emulator.control("faults", None, method="DELETE")
+    inject(emulator, service=service, count=1)
+    with pytest.raises(ClientError) as excinfo:
+        call(aws)
+    assert error_of(excinfo) == expected
+    inject(emulator, service=service, code=expected[1], count=1)
+    with pytest.raises(ClientError) as excinfo:
+        call(aws)
+    assert error_of(excinfo) == expected
+
+
+def test_scheduler_throttling_is_the_rest_json_error_the_sdks_retry(emulator):
+    import urllib.request
+
+    inject(emulator, service="scheduler", rate=0.001, burst=1)
+    # The answer itself: 429, x-amzn-ErrorType, {"Message"} (any signature: it never reaches moto).
+    credential = "Credential=test/20300101/us-east-1/scheduler/aws4_request"
+    signed = {"Authorization": f"AWS4-HMAC-SHA256 {credential}, SignedHeaders=host, Signature=0"}
+    responses = []
+    for _ in range(2):
+        request = urllib.request.Request(f"{emulator.endpoint_url}/schedules?NamePrefix=x&ScheduleGroup=g", headers=signed)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                responses.append((response.status, None, None))
+        except urllib.error.HTTPError as error:
+            responses.append((error.code, error.headers["x-amzn-ErrorType"], json.loads(error.read())))
+    assert responses[1] == (429, "ThrottlingException", {"Message": "Rate exceeded"})
+    assert raw_calls(emulator)[1]["operation"] == "ListSchedules"
+
+    # botocore reads it as ThrottlingException and its standard retries ride it out.
+    emulator.control("faults", None, method="DELETE")
+    emulator.control("calls", None, method="DELETE")
+    inject(emulator, service="scheduler", operation="GetSchedule", count=2)
+    scheduler = client(emulator, "scheduler", mode="standard", total_max_attempts=3)
+    with pytest.raises(ClientError) as excinfo:
+        scheduler.get_schedule(Name="no-such-schedule")
+    assert error_of(excinfo)[:2] == (404, "ResourceNotFoundException")  # the third attempt reached moto
+    assert [(c["operation"], c["status"], c["fault"]) for c in raw_calls(emulator)] == [
+        ("GetSchedule", 429, True),
+        ("GetSchedule", 429, True),
+        ("GetSchedule", 404, False),
+    ]
+
+
+def test_scheduler_calls_are_named_as_its_api_model_routes_them(emulator):
+    scheduler = client(emulator, "scheduler")
+    definition = dict(
+        ScheduleExpression="at(2031-01-01T00:00:00)",
+        Target={"Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:q", "RoleArn": ROLE},
+        FlexibleTimeWindow={"Mode": "OFF"},
+    )
+    group_arn = scheduler.create_schedule_group(Name="calls-group")["ScheduleGroupArn"]
+    scheduler.get_schedule_group(Name="calls-group")
+    scheduler.list_schedule_groups()
+    scheduler.create_schedule(Name="calls-schedule", GroupName="calls-group", **definition)
+    scheduler.get_schedule(Name="calls-schedule", GroupName="calls-group")
+    scheduler.update_schedule(Name="calls-schedule", GroupName="calls-group", **definition)
+    scheduler.list_schedules(GroupName="calls-group", NamePrefix="calls-")
+    scheduler.tag_resource(ResourceArn=group_arn, Tags=[{"Key": "k", "Value": "v"}])
+    scheduler.list_tags_for_resource(ResourceArn=group_arn)
+    scheduler.untag_resource(ResourceArn=group_arn, TagKeys=["k"])
+    scheduler.delete_schedule(Name="calls-schedule", GroupName="calls-group")
+    scheduler.delete_schedule_group(Name="calls-group")
+    assert calls(emulator) == [
+        ("scheduler", operation)
+        for operation in (
+            "CreateScheduleGroup",
+            "GetScheduleGroup",
+            "ListScheduleGroups",
+            "CreateSchedule",
+            "GetSchedule",
+            "UpdateSchedule",
+            "ListSchedules",
+            "TagResource",
+            "ListTagsForResource",
+            "UntagResource",
+            "DeleteSchedule",
+            "DeleteScheduleGroup",
+        )
+    ]
+
+
+def test_every_scheduler_operation_of_the_api_model_is_named():
+    # faults.describe against botocore's model of the service: method and path of each operation.
+    import botocore.session
+
+    import faults
+
+    model = botocore.session.get_session().get_service_model("scheduler")
+    authorization = "AWS4-HMAC-SHA256 Credential=test/20300101/us-east-1/scheduler/aws4_request, SignedHeaders=host"
+    for operation in model.operation_names:
+        http = model.operation_model(operation).http
+        path = http["requestUri"].replace("{Name}", "some-name")
+        path = path.replace("{ResourceArn}", f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule/default/x")
+        environ = {"REQUEST_METHOD": http["method"], "PATH_INFO": path, "QUERY_STRING": "", "HTTP_AUTHORIZATION": authorization}
+        assert faults.describe(environ) == ("scheduler", operation, "rest"), operation
 
 
 def test_other_methods_are_refused(emulator):

@@ -640,3 +640,130 @@ def test_a_definition_the_scheduler_cannot_run_is_refused(shared_emulator, chang
     with pytest.raises(ClientError) as excinfo:
         scheduler.update_schedule(**{**definition, "Name": "mlops--valid-update"})
     assert error_of(excinfo) == (400, "ValidationException", message)  # checked before the lookup
+
+
+def test_list_schedules_pages_through_a_groups_schedules_by_name(shared_emulator, scheduler):
+    scheduler.create_schedule_group(Name="mlops-list")
+    definition = dict(ScheduleExpression="at(2031-01-01T00:00:00)", Target=target(LAMBDA), FlexibleTimeWindow=OFF)
+    names = [f"retrain--{i:03d}" for i in range(120)]
+    for name in reversed(names):  # created in the reverse order of their names
+        scheduler.create_schedule(Name=name, GroupName="mlops-list", **definition)
+    scheduler.create_schedule(Name="other--000", GroupName="mlops-list", **definition)  # another prefix
+    scheduler.create_schedule(Name="retrain--000", **definition)  # the default group
+    scheduler.create_schedule(Name="retrain--disabled", GroupName="mlops-list", State="DISABLED", **definition)
+
+    request = dict(GroupName="mlops-list", NamePrefix="retrain--", State="ENABLED")
+    pages, token = [], None
+    while True:
+        page = scheduler.list_schedules(**request, MaxResults=50, **({"NextToken": token} if token else {}))
+        pages.append(page["Schedules"])
+        token = page.get("NextToken")
+        if not token:
+            break
+    assert [len(page) for page in pages] == [50, 50, 20]
+    listed = [summary for page in pages for summary in page]
+    assert [s["Name"] for s in listed] == names
+    summary = listed[0]
+    assert summary["Arn"] == f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule/mlops-list/retrain--000"
+    assert (summary["GroupName"], summary["State"], summary["Target"]) == ("mlops-list", "ENABLED", {"Arn": LAMBDA})
+    assert "CreationDate" in summary and "LastModificationDate" in summary
+    # The default page is 50; the SDK's paginator follows the tokens; no state: both.
+    assert len(scheduler.list_schedules(GroupName="mlops-list", NamePrefix="retrain--")["Schedules"]) == 50
+    paginator = scheduler.get_paginator("list_schedules")
+    every = [s["Name"] for page in paginator.paginate(GroupName="mlops-list", NamePrefix="retrain--") for s in page["Schedules"]]
+    assert every == [*names, "retrain--disabled"]
+    assert [s["Name"] for s in scheduler.list_schedules(NamePrefix="other--")["Schedules"]] == ["other--000"]
+    assert scheduler.list_schedules(GroupName="no-such-group")["Schedules"] == []
+
+    # Schedules deleted between two pages (the last one answered among them) do not break the paging.
+    first = scheduler.list_schedules(**request, MaxResults=10)
+    for name in ("retrain--009", "retrain--010"):
+        scheduler.delete_schedule(Name=name, GroupName="mlops-list")
+    second = scheduler.list_schedules(**request, MaxResults=10, NextToken=first["NextToken"])
+    assert [s["Name"] for s in second["Schedules"]] == names[11:21]
+
+    # A missing schedule of the group, an existing name in it.
+    with pytest.raises(ClientError) as excinfo:
+        scheduler.delete_schedule(Name="retrain--010", GroupName="mlops-list")
+    assert error_of(excinfo)[:2] == (404, "ResourceNotFoundException")
+    with pytest.raises(ClientError) as excinfo:
+        scheduler.create_schedule(Name="retrain--011", GroupName="mlops-list", **definition)
+    assert error_of(excinfo) == (409, "ConflictException", "Schedule retrain--011 already exists.")
+
+
+@pytest.mark.parametrize(
+    "request_, message",
+    [
+        (
+            {"MaxResults": 0},
+            "1 validation error detected: Value '0' at 'maxResults' failed to satisfy constraint: "
+            "Member must have value greater than or equal to 1",
+        ),
+        (
+            {"MaxResults": 101},
+            "1 validation error detected: Value '101' at 'maxResults' failed to satisfy constraint: "
+            "Member must have value less than or equal to 100",
+        ),
+        ({"NextToken": "not-a-token"}, "Invalid NextToken."),
+    ],
+)
+def test_list_schedules_refuses_a_bad_page_request(shared_emulator, request_, message):
+    scheduler = shared_emulator.client("scheduler", validate=False)
+    with pytest.raises(ClientError) as excinfo:
+        scheduler.list_schedules(**request_)
+    assert error_of(excinfo) == (400, "ValidationException", message)
+
+
+def test_a_past_one_time_schedule_fires_at_the_next_look_once_and_stays(shared_emulator, scheduler, sqs):
+    url, arn = queue(sqs, "sched-past")
+    body = '{"bucket": "mlops-data",\n "keys": ["data/train/a b.csv", "é/日本.csv"],  "window": "2030-01-01T00:00:00Z"}'
+    assert shared_emulator.control("calls", None, method="DELETE")[0] == 200
+    created = time.monotonic()
+    scheduler.create_schedule(
+        Name="mlops--past",
+        GroupName="default",
+        ScheduleExpression="at(2020-01-01T00:00:00)",
+        Target=target(arn, Input=body),
+        FlexibleTimeWindow=OFF,
+        ActionAfterCompletion="NONE",
+    )
+    [entry] = wait_fired(shared_emulator, "mlops--past", 1)
+    assert time.monotonic() - created < 1.0  # the next look, every 0.2 s
+    assert entry["scheduled_for"] == "2020-01-01T00:00:00Z"
+    [message] = messages(sqs, url)
+    assert message["Body"] == body  # the Input, exactly
+    # Delivered in-process: the queue's SendMessage is not an HTTP call.
+    logged = shared_emulator.control("calls", None, method="GET")[1]["calls"]
+    assert ("sqs", "SendMessage") not in {(call["service"], call["operation"]) for call in logged}
+    assert ("scheduler", "CreateSchedule") in {(call["service"], call["operation"]) for call in logged}
+
+    time.sleep(0.6)  # ActionAfterCompletion NONE: it stays, and does not fire again
+    assert len(fired(shared_emulator, "mlops--past")) == 1
+    assert messages(sqs, url) == []
+    schedule = scheduler.get_schedule(Name="mlops--past")
+    assert (schedule["ActionAfterCompletion"], schedule["State"]) == ("NONE", "ENABLED")
+
+
+def test_hundreds_of_schedules_due_at_once_are_all_delivered(shared_emulator, scheduler, sqs):
+    url, arn = queue(sqs, "sched-many")
+    scheduler.create_schedule_group(Name="mlops-many")
+    count = 300
+    for i in range(count):
+        scheduler.create_schedule(
+            Name=f"window--{i:03d}",
+            GroupName="mlops-many",
+            ScheduleExpression="at(2030-01-01T00:00:00)",
+            Target=target(arn, Input=json.dumps({"window": i})),
+            FlexibleTimeWindow=OFF,
+            ActionAfterCompletion="NONE",
+        )
+    set_clock(shared_emulator, {"now": "2029-12-31T23:59:59.5Z"})
+    received: list[str] = []
+    deadline = time.monotonic() + 10
+    while len(received) < count and time.monotonic() < deadline:
+        received += [m["Body"] for m in messages(sqs, url)]
+    assert sorted(received) == sorted(json.dumps({"window": i}) for i in range(count))
+    time.sleep(0.5)
+    assert messages(sqs, url) == []  # each once
+    status, answer = shared_emulator.control("scheduler/fired", None, method="GET")
+    assert len([e for e in answer["fired"] if e["group"] == "mlops-many"]) == count

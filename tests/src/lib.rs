@@ -326,6 +326,16 @@ impl Fault {
         Fault { body }
     }
 
+    /// Calls to `service` (signing name) beyond `per_second` fail with its
+    /// throttling error, as an account's request-rate quota does; calls
+    /// within the rate go through.
+    pub fn rate_limit(service: &str, per_second: u32) -> Fault {
+        let mut body = serde_json::Map::new();
+        body.insert("service".into(), service.into());
+        body.insert("rate".into(), per_second.into());
+        Fault { body }
+    }
+
     /// Only calls to this service (signing name: `sagemaker`, `s3`, ...).
     pub fn service(mut self, service: &str) -> Fault {
         self.body.insert("service".into(), service.into());

@@ -42,7 +42,7 @@ impl Function {
     fn of(sample: &str) -> Function {
         match sample.split('-').next() {
             Some("ecr") => Function::Trigger,
-            Some("s3") => Function::Retrain,
+            Some("s3" | "sqs" | "retraining") => Function::Retrain,
             Some("training") => Function::Evaluate,
             Some("evaluation") => Function::Register,
             Some("model" | "endpoint" | "scheduled") => Function::Deploy,
@@ -57,6 +57,7 @@ struct Handlers {
     evaluate_clients: evaluate_model_function::Clients,
     deploy_clients: deploy_sagemaker_model::Clients,
     trigger: trigger_model_training::TriggerConfig,
+    retrain_clients: retrain_model_on_new_data::Clients,
     retrain: retrain_model_on_new_data::RetrainConfig,
     evaluate: evaluate_model_function::EvaluateConfig,
     register: register_model_in_registry::RegisterConfig,
@@ -87,12 +88,19 @@ impl Handlers {
         };
         Handlers {
             sagemaker: aws_sdk_sagemaker::Client::new(&sdk),
+            retrain_clients: retrain_model_on_new_data::Clients {
+                sagemaker: aws_sdk_sagemaker::Client::new(&sdk),
+                scheduler: aws_sdk_scheduler::Client::new(&sdk),
+            },
             evaluate_clients: evaluate_model_function::Clients::new(&sdk),
             deploy_clients: deploy_sagemaker_model::Clients::new(&sdk),
             trigger: trigger_model_training::TriggerConfig::from_reader(env(&[])).unwrap(),
             retrain: retrain_model_on_new_data::RetrainConfig::from_reader(env(&[
                 ("RETRAIN_DATA_S3_URI", "s3://mlops-data-123456789012-us-east-1/data/train/"),
                 ("RETRAIN_FALLBACK_IMAGE", "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-training@sha256:9f3ada942312fb3afdeab834233daeebd2e9753f943b623b9197f378176470a6"),
+                ("RETRAIN_SCHEDULE_GROUP", "mlops-retraining"),
+                ("RETRAIN_SCHEDULE_TARGET_ARN", "arn:aws:sqs:us-east-1:123456789012:mlops-retrain"),
+                ("RETRAIN_SCHEDULE_ROLE_ARN", "arn:aws:iam::123456789012:role/mlops-retrain-scheduler"),
             ]))
             .unwrap(),
             evaluate: evaluate_model_function::EvaluateConfig::from_reader(env(&[(
@@ -117,7 +125,10 @@ impl Handlers {
                 json(trigger_model_training::handle(&self.sagemaker, &self.trigger, event).await)
             }),
             Function::Retrain => Box::pin(async move {
-                json(retrain_model_on_new_data::handle(&self.sagemaker, &self.retrain, event).await)
+                json(
+                    retrain_model_on_new_data::handle(&self.retrain_clients, &self.retrain, event)
+                        .await,
+                )
             }),
             Function::Evaluate => Box::pin(async move {
                 json(
@@ -381,13 +392,28 @@ const S3_NOTIFICATION: &[Required] = &[
     field("/Records/*/s3/object/key", Str),
 ];
 /// `S3ObjectCreated`'s, and the envelope's `time`, which retrain checks
-/// itself (the debounce window is taken from it).
+/// itself (a burst's quiet period is measured on it).
 const S3_OBJECT_CREATED: &[Required] = &[
     field("/detail/bucket", Struct),
     field("/detail/bucket/name", Str),
     field("/detail/object", Struct),
     field("/detail/object/key", Str),
     field("/time", Str),
+];
+
+/// An SQS batch: `Records` (each message's body is read on its own).
+const SQS_BATCH: &[Required] = &[field("/Records", Seq)];
+/// What a burst's schedule sends to retrain when it falls due.
+const RETRAINING_DUE: Required = field("/retraining_due", Struct);
+const RETRAINING_DUE_FIELDS: &[Required] = &[
+    RETRAINING_DUE,
+    field("/retraining_due/schedule", Str),
+    field("/retraining_due/data", Str),
+    field("/retraining_due/due", Str),
+    field("/retraining_due/first_object", Struct),
+    field("/retraining_due/first_object/bucket", Str),
+    field("/retraining_due/first_object/key", Str),
+    field("/retraining_due/first_object/time", Str),
 ];
 
 /// The fields of `sample` its handler needs. A sample of events/ without an
@@ -411,6 +437,10 @@ fn required(sample: &str) -> Vec<Required> {
         "s3-object-created.json" | "s3-object-created-success-marker.json" => {
             &[EVENTBRIDGE, S3_OBJECT_CREATED]
         }
+        // A batch from retrain's queue: a bad message body is that message's
+        // failure (`batchItemFailures`), not the invocation's error.
+        "sqs-s3-object-created.json" => &[SQS_BATCH],
+        "retraining-due.json" => &[RETRAINING_DUE_FIELDS],
         // Known by its `Event`; without it, it is no event retrain takes, and
         // the error names the two forms it does take, not `Event`.
         "s3-test-event.json" => &[],

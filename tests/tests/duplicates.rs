@@ -12,6 +12,8 @@ mod common;
 
 use std::sync::Arc;
 
+use chrono::Duration;
+
 use common::*;
 use integration::Emulator;
 use serde_json::{json, Value};
@@ -39,54 +41,81 @@ where
 
 // --- retrain_model_on_new_data ---------------------------------------------
 
+/// A batch delivered twice, then eight times at once, asks for one burst
+/// schedule; that schedule falling due twice, then eight times at once,
+/// starts one training job.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn retrain_one_event_twice_and_eight_at_once_starts_one_job_each() {
+async fn retrain_one_batch_twice_and_eight_at_once_schedules_one_burst_and_starts_one_job() {
     use retrain_model_on_new_data::{handle, Action};
     let emulator = Emulator::start().await;
-    let sagemaker = Arc::new(aws_sdk_sagemaker::Client::new(&emulator.sdk_config().await));
+    retrain_setup(&emulator).await;
+    let clients = Arc::new(retrain_clients(&emulator).await);
     let config = Arc::new(retrain_config());
 
-    // One after the other: the second delivery asks for its window's job,
-    // finds it, and makes no other call.
-    let event = s3_notification(&[("data/train/a.csv", "2026-11-23T09:10:00Z")]);
-    let first = handle(&sagemaker, &config, invocation(&event))
+    // An hour ahead: a due time in the past would be moved to now.
+    let base = minute_from_now(60);
+    let batch = sqs_batch(&[
+        object_created("data/train/a.csv", &instant(base)),
+        object_created("data/train/b.csv", &instant(base + Duration::seconds(20))),
+    ]);
+    let first = handle(&clients, &config, invocation(&batch))
         .await
-        .expect("started");
-    assert_eq!(first.action, Action::Started);
+        .expect("scheduled");
+    assert_eq!(first.action, Action::Scheduled);
+    assert!(first.schedules[0].created);
     emulator.reset_calls();
-    let second = handle(&sagemaker, &config, invocation(&event))
+    let second = handle(&clients, &config, invocation(&batch))
         .await
-        .expect("skipped");
-    assert_eq!(second.action, Action::Skipped);
-    assert_eq!(second.reason.as_deref(), Some("already started"));
+        .expect("scheduled");
+    assert_eq!(second.action, Action::Scheduled);
+    assert!(!second.schedules[0].created, "{second:?}");
     assert_eq!(
         emulator.calls(),
-        [("sagemaker".to_string(), "DescribeTrainingJob".to_string())]
+        [("scheduler".to_string(), "CreateSchedule".to_string())]
     );
-    assert_eq!(training_jobs(&sagemaker).await.len(), 1);
-
-    // At once: another event, in the 11:00 window.
-    let event = s3_notification(&[("data/train/b.csv", "2026-11-23T11:10:00Z")]);
     let outcomes = at_once(|_| {
-        let (sagemaker, config, event) = (sagemaker.clone(), config.clone(), event.clone());
-        async move { handle(&sagemaker, &config, invocation(&event)).await }
+        let (clients, config, batch) = (clients.clone(), config.clone(), batch.clone());
+        async move { handle(&clients, &config, invocation(&batch)).await }
     })
     .await;
-    let mut started = 0;
     for outcome in outcomes {
         let outcome = outcome.expect("no delivery fails");
-        match outcome.action {
-            Action::Started => started += 1,
-            Action::Skipped => assert_eq!(outcome.reason.as_deref(), Some("already started")),
-        }
+        assert_eq!(outcome.batch_item_failures, Some(Vec::new()));
+        assert_eq!(outcome.schedules[0].schedule, first.schedules[0].schedule);
     }
-    assert_eq!(started, 1);
-    let jobs = training_jobs(&sagemaker).await;
-    assert_eq!(jobs.len(), 2, "{jobs:?}");
+    let schedules = retrain_schedules(&emulator).await;
+    assert_eq!(schedules, [first.schedules[0].schedule.clone()]);
+
+    // The schedule falls due: twice, then eight deliveries at once.
+    let due = sqs_batch(&[due_message(&emulator, &schedules[0]).await]);
+    let started = handle(&clients, &config, invocation(&due))
+        .await
+        .expect("started");
+    assert_eq!(started.action, Action::Started);
+    let again = handle(&clients, &config, invocation(&due))
+        .await
+        .expect("skipped");
+    assert_eq!(
+        again.training_jobs[0].reason.as_deref(),
+        Some("the schedule is gone: a later one started the burst's job")
+    );
+    let outcomes = at_once(|_| {
+        let (clients, config, due) = (clients.clone(), config.clone(), due.clone());
+        async move { handle(&clients, &config, invocation(&due)).await }
+    })
+    .await;
+    for outcome in outcomes {
+        assert_eq!(outcome.expect("no delivery fails").action, Action::Skipped);
+    }
+    let jobs = training_jobs(&clients.sagemaker).await;
+    assert_eq!(jobs, [started.training_jobs[0].training_job_name.clone()]);
+    // Due on the minute after the newest object's quiet period (5 minutes).
+    let due_minute = (base + Duration::minutes(6)).format("%Y%m%d-%H%M");
     assert!(
-        jobs[1].starts_with("mlops--s3-20261123-110000-"),
+        jobs[0].starts_with(&format!("mlops--s3-{due_minute}-")),
         "{jobs:?}"
     );
+    assert!(retrain_schedules(&emulator).await.is_empty());
 }
 
 // --- evaluate_model_function → register_model_in_registry -----------------

@@ -190,79 +190,61 @@ async fn trigger_whose_create_answer_is_lost_still_makes_one_job() {
 
 // --- retrain_model_on_new_data ---------------------------------------------
 
-/// Each call fails in turn: the window's DescribeTrainingJob, the image
-/// lookup, and the second of two CreateTrainingJob (objects in two windows),
-/// after the first job started. Every failure is retryable and none is
-/// reported as done; the redelivered event starts only the missing job.
+/// Each call fails in turn: CreateSchedule for a new object; then, as its
+/// burst falls due, ListSchedules, the image lookup and CreateTrainingJob
+/// (nothing started, the schedule kept), and DeleteSchedule after the job
+/// started. Every failure is retryable and none is reported as done; the
+/// redelivered message finds the job started and clears the schedule.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn retrain_fails_retryably_and_the_redelivery_starts_each_windows_job_once() {
-    use retrain_model_on_new_data::{handle, Action};
+async fn retrain_fails_retryably_and_the_redelivery_starts_the_bursts_job_once() {
+    use retrain_model_on_new_data::{handle, Action, Clients};
     let emulator = Emulator::start().await;
-    let sagemaker = aws_sdk_sagemaker::Client::new(&emulator.sdk_config_fast_retries().await);
+    retrain_setup(&emulator).await;
+    let sdk = emulator.sdk_config_fast_retries().await;
+    let clients = Clients {
+        sagemaker: aws_sdk_sagemaker::Client::new(&sdk),
+        scheduler: aws_sdk_scheduler::Client::new(&sdk),
+    };
     let config = retrain_config();
-    let event = s3_notification(&[
-        ("data/train/a.csv", "2026-11-23T09:10:00Z"),
-        ("data/train/b.csv", "2026-11-23T10:10:00Z"),
-    ]);
+    let event = object_created("data/train/a.csv", &instant(minute_from_now(60)));
 
-    for operation in ["DescribeTrainingJob", "ListModelPackages"] {
+    for fault in faults("CreateSchedule") {
+        let run = handle(&clients, &config, invocation(&event));
+        fails_retryably(&emulator, "CreateSchedule", fault, run).await;
+        assert!(retrain_schedules(&emulator).await.is_empty());
+    }
+    let scheduled = handle(&clients, &config, invocation(&event))
+        .await
+        .expect("scheduled");
+    assert_eq!(scheduled.action, Action::Scheduled);
+    let schedules = retrain_schedules(&emulator).await;
+    assert_eq!(schedules.len(), 1);
+    let due = due_message(&emulator, &schedules[0]).await;
+
+    for operation in ["ListSchedules", "ListModelPackages", "CreateTrainingJob"] {
         for fault in faults(operation) {
-            let run = handle(&sagemaker, &config, invocation(&event));
+            let run = handle(&clients, &config, invocation(&due));
             fails_retryably(&emulator, operation, fault, run).await;
-            assert_eq!(emulator.count_calls("CreateTrainingJob"), 0);
-            assert!(training_jobs(&sagemaker).await.is_empty());
+            assert!(training_jobs(&clients.sagemaker).await.is_empty());
+            assert_eq!(retrain_schedules(&emulator).await, schedules);
         }
     }
-
-    // The 09:00 job starts, the 10:00 one fails: an error, not a success.
-    emulator.reset_calls();
-    emulator.inject_fault(
-        Fault::throttling("CreateTrainingJob")
-            .skip(1)
-            .count(MAX_ATTEMPTS),
-    );
-    let err = handle(&sagemaker, &config, invocation(&event))
-        .await
-        .expect_err("half the work is not a success");
-    assert_retryable(err);
-    assert_eq!(
-        emulator.count_calls("CreateTrainingJob"),
-        1 + MAX_ATTEMPTS as usize
-    );
-    let jobs = training_jobs(&sagemaker).await;
-    assert_eq!(jobs.len(), 1, "{jobs:?}");
-    assert!(
-        jobs[0].starts_with("mlops--s3-20261123-090000-"),
-        "{jobs:?}"
-    );
-    // Redelivered: the 09:00 job is found, the 10:00 one fails again.
-    for fault in faults("CreateTrainingJob").into_iter().skip(1) {
-        let run = handle(&sagemaker, &config, invocation(&event));
-        fails_retryably(&emulator, "CreateTrainingJob", fault, run).await;
-        assert_eq!(training_jobs(&sagemaker).await, jobs);
+    for fault in faults("DeleteSchedule") {
+        let run = handle(&clients, &config, invocation(&due));
+        fails_retryably(&emulator, "DeleteSchedule", fault, run).await;
+        assert_eq!(training_jobs(&clients.sagemaker).await.len(), 1);
+        assert_eq!(retrain_schedules(&emulator).await, schedules);
     }
-
-    let outcome = handle(&sagemaker, &config, invocation(&event))
+    let outcome = handle(&clients, &config, invocation(&due))
         .await
         .expect("the redelivery completes");
-    assert_eq!(outcome.action, Action::Started);
-    let actions: Vec<(Action, Option<&str>)> = outcome
-        .training_jobs
-        .iter()
-        .map(|job| (job.action, job.reason.as_deref()))
-        .collect();
+    assert_eq!(outcome.action, Action::Skipped);
     assert_eq!(
-        actions,
-        [
-            (Action::Skipped, Some("already started")),
-            (Action::Started, None)
-        ]
+        outcome.training_jobs[0].reason.as_deref(),
+        Some("already started")
     );
-    let again = handle(&sagemaker, &config, invocation(&event))
-        .await
-        .expect("skipped");
-    assert_eq!(again.action, Action::Skipped);
-    assert_eq!(training_jobs(&sagemaker).await.len(), 2);
+    assert!(retrain_schedules(&emulator).await.is_empty());
+    assert_eq!(training_jobs(&clients.sagemaker).await.len(), 1);
 }
 
 // --- evaluate_model_function -----------------------------------------------

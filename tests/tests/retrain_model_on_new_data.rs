@@ -1,240 +1,435 @@
-//! retrain_model_on_new_data end to end: the real handler and the real
-//! SageMaker SDK against the emulator, which refuses a second training job of
-//! the same name as SageMaker does. A burst of 1,000 new objects in one
-//! window, delivered to 25 invocations, many of them at once, starts exactly
-//! one job; objects in two windows start two.
+//! retrain_model_on_new_data end to end, as deployed: S3's "Object Created"
+//! events in the function's SQS queue, delivered in batches to the real
+//! handler by the emulator's event source mapping (batch size, batching
+//! window, maximum concurrency and partial batch failures from template.yaml),
+//! the handler's burst schedules fired by the emulator's EventBridge Scheduler
+//! into the same queue, SageMaker's and the Scheduler's calls throttled at 10
+//! per second. A burst of objects over a simulated ten minutes, some messages
+//! delivered twice, starts exactly one training job once it has gone quiet;
+//! a later burst starts a second.
+//!
+//! `make test` runs 10,000 objects; `make bench` runs the same test for
+//! 1,000, 10,000 and 100,000 (`RETRAIN_BURST_OBJECTS`), and reads the line
+//! `BURST {...}` it prints.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::{Duration as StdDuration, Instant};
 
 mod common;
-use common::training_jobs;
+use common::*;
 
-use aws_sdk_sagemaker::types::{
-    InferenceSpecification, ModelApprovalStatus, ModelPackageContainerDefinition,
-};
-use integration::{repo_root, Emulator};
+use chrono::{DateTime, Duration, Utc};
+use integration::{repo_root, Emulator, Fault, ACCOUNT_ID, REGION};
 use lambda_runtime::{Context, LambdaEvent};
-use retrain_model_on_new_data::{handle, Action, RetrainConfig, RetrainOutcome};
+use retrain_model_on_new_data::{handle, Clients, RetrainConfig};
 use serde_json::{json, Value};
-use shared::config::EnvReader;
-use tokio::task::JoinSet;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
 
-const BUCKET: &str = "mlops-data-123456789012-us-east-1";
-const FALLBACK_IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-training@sha256:1111111111111111111111111111111111111111111111111111111111111111";
-const APPROVED_IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-training@sha256:9f3ada942312fb3afdeab834233daeebd2e9753f943b623b9197f378176470a6";
+const DEAD_LETTERS: &str = "mlops-retrain-dead-letters";
+/// The per-account rate SageMaker's and the Scheduler's control planes are
+/// throttled at here.
+const CALLS_PER_SECOND: u32 = 10;
+/// The simulated time the burst's objects arrive over.
+const BURST_MINUTES: i64 = 10;
 
-fn config(extra: &[(&'static str, &'static str)]) -> RetrainConfig {
-    let mut vars = vec![
-        ("PIPELINE_NAME", "mlops"),
-        (
-            "SAGEMAKER_ROLE_ARN",
-            "arn:aws:iam::123456789012:role/mlops-sagemaker-execution",
-        ),
-        (
-            "TRAINING_CHANNELS",
-            r#"[{"name":"train","s3_uri":"s3://mlops-data-123456789012-us-east-1/data/train/","content_type":"text/csv"},
-               {"name":"validation","s3_uri":"s3://mlops-data-123456789012-us-east-1/data/validation/"}]"#,
-        ),
-        ("TRAINING_OUTPUT_S3_URI", "s3://mlops-artifacts/models/"),
-        (
-            "RETRAIN_DATA_S3_URI",
-            "s3://mlops-data-123456789012-us-east-1/data/train/",
-        ),
-    ];
-    vars.extend_from_slice(extra);
-    RetrainConfig::from_reader(EnvReader::from_vars(vars)).expect("valid configuration")
+/// The retrain function behind a stand-in for Lambda's Invoke API
+/// (`POST /2015-03-31/functions/<name>/invocations`), counting invocations
+/// and how many run at once.
+struct Function {
+    address: String,
+    invocations: Arc<AtomicUsize>,
+    running: Arc<AtomicUsize>,
+    most_at_once: Arc<AtomicUsize>,
 }
 
-/// One S3 notification with a record per `(key, event time)`, each record
-/// shaped like the sample in events/.
-fn notification(objects: &[(String, String)]) -> LambdaEvent<Value> {
-    let path = repo_root().join("events/s3-notification-put.json");
-    let sample: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let records: Vec<Value> = objects
-        .iter()
-        .map(|(key, time)| {
-            let mut record = sample["Records"][0].clone();
-            record["eventTime"] = json!(time);
-            record["s3"]["object"]["key"] = json!(key);
-            record
-        })
-        .collect();
-    LambdaEvent::new(json!({ "Records": records }), Context::default())
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_burst_of_a_thousand_objects_in_one_window_starts_exactly_one_job() {
-    let emulator = Emulator::start().await;
-    let sagemaker = Arc::new(aws_sdk_sagemaker::Client::new(&emulator.sdk_config().await));
-    let config = Arc::new(config(&[("RETRAIN_FALLBACK_IMAGE", FALLBACK_IMAGE)]));
-
-    // 1,000 objects over the 09:00 hour (URL-encoded keys, as S3 sends
-    // them), as 25 notifications of 40 records.
-    let objects: Vec<(String, String)> = (0..1000)
-        .map(|i| {
-            (
-                format!("data/train/batch+{:02}/part-{i:04}.csv", i / 40),
-                format!(
-                    "2026-11-23T09:{:02}:{:02}.{:03}Z",
-                    i * 3599 / 1000 / 60,
-                    i * 3599 / 1000 % 60,
-                    i % 1000
-                ),
-            )
-        })
-        .collect();
-    let events: Vec<LambdaEvent<Value>> = objects.chunks(40).map(notification).collect();
-    assert_eq!(events.len(), 25);
-
-    // The first five one after another, the other twenty all at once.
-    let mut outcomes: Vec<RetrainOutcome> = Vec::new();
-    let mut events = events.into_iter();
-    for event in events.by_ref().take(5) {
-        outcomes.push(handle(&sagemaker, &config, event).await.expect("handled"));
-    }
-    let mut concurrent = JoinSet::new();
-    for event in events {
-        let (sagemaker, config) = (Arc::clone(&sagemaker), Arc::clone(&config));
-        concurrent.spawn(async move { handle(&sagemaker, &config, event).await });
-    }
-    while let Some(joined) = concurrent.join_next().await {
-        outcomes.push(joined.expect("invocation task").expect("handled"));
-    }
-    assert_eq!(outcomes.len(), 25);
-
-    let jobs = training_jobs(&sagemaker).await;
-    assert_eq!(jobs.len(), 1, "{jobs:?}");
-    let name = &jobs[0];
-    assert!(name.starts_with("mlops--s3-20261123-090000-"), "{name}");
-
-    let started: Vec<&RetrainOutcome> = outcomes
-        .iter()
-        .filter(|o| o.action == Action::Started)
-        .collect();
-    assert_eq!(started.len(), 1, "exactly one invocation starts the job");
-    assert_eq!(
-        started[0].training_jobs[0].image.as_deref(),
-        Some(FALLBACK_IMAGE)
-    );
-    let records: Vec<_> = outcomes.iter().flat_map(|o| &o.records).collect();
-    assert_eq!(records.len(), 1000);
-    for record in &records {
-        assert_eq!(record.training_job_name.as_ref(), Some(name), "{record:?}");
-        assert!(
-            record.action == Action::Started || record.reason.as_deref() == Some("already started"),
-            "{record:?}"
+impl Function {
+    async fn start(clients: Arc<Clients>, config: Arc<RetrainConfig>) -> Function {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = format!("http://{}", listener.local_addr().expect("address"));
+        let function = Function {
+            address,
+            invocations: Arc::default(),
+            running: Arc::default(),
+            most_at_once: Arc::default(),
+        };
+        let (invocations, running, most) = (
+            function.invocations.clone(),
+            function.running.clone(),
+            function.most_at_once.clone(),
         );
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let (clients, config) = (clients.clone(), config.clone());
+                let (invocations, running, most) =
+                    (invocations.clone(), running.clone(), most.clone());
+                tokio::spawn(async move {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    invocations.fetch_add(1, Ordering::SeqCst);
+                    serve(stream, &clients, &config).await;
+                    running.fetch_sub(1, Ordering::SeqCst);
+                });
+            }
+        });
+        function
     }
-    assert!(records
-        .iter()
-        .any(|r| r.key == "data/train/batch 00/part-0000.csv"));
 
-    // The job reads the whole dataset prefix, with the configured channels.
-    let job = sagemaker
-        .describe_training_job()
-        .training_job_name(name)
-        .send()
-        .await
-        .expect("DescribeTrainingJob");
-    let channels = job.input_data_config();
-    assert_eq!(channels.len(), 2);
-    assert_eq!(
-        channels[0]
-            .data_source()
-            .and_then(|d| d.s3_data_source())
-            .and_then(|s| s.s3_uri()),
-        Some(&*format!("s3://{BUCKET}/data/train/"))
-    );
-    let tags = shared::sagemaker::endpoint::list_tags(&sagemaker, job.training_job_arn().unwrap())
-        .await
-        .expect("ListTags");
-    let tag = |key: &str| tags.get(key).cloned();
-    assert_eq!(tag("mlops:trigger").as_deref(), Some("s3"));
-    assert_eq!(tag("mlops:s3-bucket").as_deref(), Some(BUCKET));
-    assert_eq!(
-        tag("mlops:window").as_deref(),
-        Some("2026-11-23T09:00:00Z/PT3600S")
-    );
-    assert!(tag("mlops:s3-key").is_some_and(|key| key.starts_with("data/train/batch 00/")));
+    fn invocations(&self) -> usize {
+        self.invocations.load(Ordering::SeqCst)
+    }
+
+    fn most_at_once(&self) -> usize {
+        self.most_at_once.load(Ordering::SeqCst)
+    }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn objects_in_two_windows_start_two_jobs_on_the_approved_image() {
-    let emulator = Emulator::start().await;
-    let sagemaker = aws_sdk_sagemaker::Client::new(&emulator.sdk_config().await);
-    // No fallback: the image must come from the registry.
-    let config = config(&[]);
-
-    // Before anything is approved there is nothing to retrain: data uploaded
-    // first (as the first training needs) is skipped with the reason, no error.
-    let early = notification(&[("data/train/a.csv".into(), "2026-11-23T08:30:00Z".into())]);
-    let outcome = handle(&sagemaker, &config, early.clone())
+/// One invocation: the request's JSON event to the handler, its answer back
+/// (a handler error as Lambda reports one: `X-Amz-Function-Error`).
+async fn serve(stream: TcpStream, clients: &Clients, config: &RetrainConfig) {
+    let mut reader = BufReader::new(stream);
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
+            return;
+        }
+        if line == "\r\n" {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().unwrap_or(0);
+            }
+        }
+    }
+    let mut body = vec![0; length];
+    reader
+        .read_exact(&mut body)
         .await
-        .expect("skipped");
-    assert_eq!(outcome.action, Action::Skipped);
-    let reason = outcome.reason.clone().unwrap_or_default();
-    assert!(reason.contains("no approved version"), "{reason}");
-    assert!(training_jobs(&sagemaker).await.is_empty());
+        .expect("the invocation's body");
+    let event: Value = serde_json::from_slice(&body).expect("the event is JSON");
+    let answer = handle(clients, config, LambdaEvent::new(event, Context::default())).await;
+    let (header, payload) = match answer {
+        Ok(outcome) => ("", serde_json::to_vec(&outcome).expect("the outcome")),
+        Err(err) => (
+            "X-Amz-Function-Error: Unhandled\r\n",
+            json!({"errorType": err.error_type(), "errorMessage": err.to_string()})
+                .to_string()
+                .into_bytes(),
+        ),
+    };
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{header}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        payload.len()
+    );
+    let mut stream = reader.into_inner();
+    let _ = stream.write_all(head.as_bytes()).await;
+    let _ = stream.write_all(&payload).await;
+}
 
-    // An approved version, registered as register_model_in_registry does.
-    sagemaker
-        .create_model_package_group()
-        .model_package_group_name("mlops--models")
+/// The emulator's queues as the template declares them: retrain's queue,
+/// with its dead-letter queue after 5 receives.
+async fn queues(sqs: &aws_sdk_sqs::Client, emulator: &Emulator) -> (String, String) {
+    let dead_letters = sqs
+        .create_queue()
+        .queue_name(DEAD_LETTERS)
         .send()
         .await
-        .expect("CreateModelPackageGroup");
-    sagemaker
-        .create_model_package()
-        .model_package_group_name("mlops--models")
-        .model_approval_status(ModelApprovalStatus::Approved)
-        .customer_metadata_properties("training_image", APPROVED_IMAGE)
-        .inference_specification(
-            InferenceSpecification::builder()
-                .containers(
-                    ModelPackageContainerDefinition::builder()
-                        .image("123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-inference:1")
-                        .build(),
-                )
-                .supported_content_types("text/csv")
-                .supported_response_mime_types("text/csv")
-                .build(),
+        .expect("CreateQueue")
+        .queue_url
+        .expect("a URL");
+    let queue = retrain_setup(emulator).await;
+    let redrive = json!({
+        "deadLetterTargetArn": format!("arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{DEAD_LETTERS}"),
+        "maxReceiveCount": "5",
+    });
+    sqs.set_queue_attributes()
+        .queue_url(&queue)
+        .attributes(
+            aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy,
+            redrive.to_string(),
+        )
+        .attributes(
+            aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout,
+            "60",
         )
         .send()
         .await
-        .expect("CreateModelPackage");
+        .expect("SetQueueAttributes");
+    (queue, dead_letters)
+}
 
-    let event = notification(&[
-        ("data/train/a.csv".into(), "2026-11-23T09:59:59.999Z".into()),
-        ("data/train/b.csv".into(), "2026-11-23T10:00:00.000Z".into()),
-    ]);
-    let outcome = handle(&sagemaker, &config, event).await.expect("handled");
-    assert_eq!(outcome.action, Action::Started);
-    assert_eq!(outcome.training_jobs.len(), 2);
-    for job in &outcome.training_jobs {
-        assert_eq!(job.action, Action::Started);
-        assert_eq!(job.image.as_deref(), Some(APPROVED_IMAGE));
+/// Messages in a queue, visible or in flight.
+async fn messages_in(sqs: &aws_sdk_sqs::Client, queue: &str) -> usize {
+    use aws_sdk_sqs::types::QueueAttributeName::{
+        ApproximateNumberOfMessages, ApproximateNumberOfMessagesNotVisible,
+    };
+    let attributes = sqs
+        .get_queue_attributes()
+        .queue_url(queue)
+        .attribute_names(ApproximateNumberOfMessages)
+        .attribute_names(ApproximateNumberOfMessagesNotVisible)
+        .send()
+        .await
+        .expect("GetQueueAttributes");
+    attributes
+        .attributes()
+        .map(|a| a.values().map(|v| v.parse::<usize>().unwrap_or(0)).sum())
+        .unwrap_or(0)
+}
+
+/// Sends the "Object Created" events of `count` objects under `folder`, in
+/// order, spread evenly over `BURST_MINUTES` from `start`, ten per
+/// `SendMessageBatch`; every 50th batch is sent twice. Returns the newest
+/// event time.
+async fn send_burst(
+    sqs: &aws_sdk_sqs::Client,
+    queue: &str,
+    folder: &str,
+    start: DateTime<Utc>,
+    count: usize,
+) -> DateTime<Utc> {
+    use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+    let span = Duration::minutes(BURST_MINUTES).num_milliseconds();
+    let time = |i: usize| start + Duration::milliseconds(span * i as i64 / count as i64);
+    let indexes: Vec<usize> = (0..count).collect();
+    for (n, chunk) in indexes.chunks(10).enumerate() {
+        let entries = chunk
+            .iter()
+            .map(|&i| {
+                let key = format!("data/train/{folder}/part-{i:06}.csv");
+                SendMessageBatchRequestEntry::builder()
+                    .id(format!("o{i}"))
+                    .message_body(object_created(&key, &instant(time(i))).to_string())
+                    .build()
+                    .expect("an entry")
+            })
+            .collect::<Vec<_>>();
+        let repeats = if n % 50 == 7 { 2 } else { 1 };
+        for _ in 0..repeats {
+            let sent = sqs
+                .send_message_batch()
+                .queue_url(queue)
+                .set_entries(Some(entries.clone()))
+                .send()
+                .await
+                .expect("SendMessageBatch");
+            assert!(sent.failed().is_empty(), "{:?}", sent.failed());
+        }
     }
-    let jobs = training_jobs(&sagemaker).await;
-    assert_eq!(jobs.len(), 2, "{jobs:?}");
-    assert!(
-        jobs[0].starts_with("mlops--s3-20261123-090000-"),
-        "{jobs:?}"
+    time(count - 1)
+}
+
+/// Waits until `condition` holds, checking every 200 ms, for at most `limit`.
+async fn wait_for<F, Fut>(what: &str, limit: StdDuration, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    while !condition().await {
+        assert!(started.elapsed() < limit, "waited {limit:?} for {what}");
+        tokio::time::sleep(StdDuration::from_millis(200)).await;
+    }
+}
+
+/// Sets the emulator's scheduler clock to `time`.
+fn scheduler_clock(emulator: &Emulator, time: DateTime<Utc>) {
+    emulator.control(
+        "POST",
+        "/_emulator/clock",
+        Some(&json!({"now": instant(time)})),
     );
+}
+
+/// Calls to the throttled control planes: the function's own, as long as the
+/// test itself only reads SQS and the emulator's control API.
+fn control_plane_calls(emulator: &Emulator) -> usize {
+    emulator
+        .call_log()
+        .iter()
+        .filter(|call| call.service == "sagemaker" || call.service == "scheduler")
+        .count()
+}
+
+/// Whether the emulator answered a `CreateTrainingJob` with success `n`
+/// times (read from its call log: no SageMaker call of the test's own).
+fn jobs_started(emulator: &Emulator) -> usize {
+    emulator
+        .call_log()
+        .iter()
+        .filter(|call| call.operation == "CreateTrainingJob" && call.status == Some(200))
+        .count()
+}
+
+/// The objects of one burst, from the first event to the job started.
+async fn burst(objects: usize) {
+    let emulator = Emulator::start().await;
+    let sdk = emulator.sdk_config().await;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let (queue, dead_letters) = queues(&sqs, &emulator).await;
+    let clients = Arc::new(retrain_clients(&emulator).await);
+    let config = Arc::new(retrain_config());
+    let function = Function::start(clients.clone(), config.clone()).await;
+    emulator.inject_fault(Fault::rate_limit("sagemaker", CALLS_PER_SECOND));
+    emulator.inject_fault(Fault::rate_limit("scheduler", CALLS_PER_SECOND));
+    emulator.reset_calls();
+
+    // An hour ahead of the machine's clock: the function moves a due time
+    // in the past to now, and the burst is all in the scheduler's future.
+    let start = minute_from_now(60);
+    scheduler_clock(&emulator, start);
+    let sending = Instant::now();
+    let newest = send_burst(&sqs, &queue, "burst-1", start, objects).await;
+    let sent_in = sending.elapsed();
+    // Then the template's event source mapping: a backlog, read by as many
+    // invocations at once as it allows. The batching window is short so that
+    // the test does not wait a minute per batch.
+    let mapping = emulator.control(
+        "POST",
+        "/_emulator/lambda/event-source-mappings",
+        Some(&json!({
+            "Template": repo_root().join("template.yaml"),
+            "FunctionLogicalId": "RetrainModelOnNewDataFunction",
+            "Parameters": {
+                "EcrRepositoryName": "mlops-training",
+                "RetrainBatchingWindowSeconds": "1",
+            },
+            "EventSourceArn": RETRAIN_QUEUE_ARN,
+            "FunctionName": "retrain_model_on_new_data",
+            "Endpoint": function.address,
+        })),
+    );
+    let maximum_concurrency = mapping["ScalingConfig"]["MaximumConcurrency"]
+        .as_u64()
+        .expect("the template sets a maximum concurrency") as usize;
+    assert_eq!(
+        mapping["FunctionResponseTypes"],
+        json!(["ReportBatchItemFailures"])
+    );
+    let long = StdDuration::from_secs(900);
+    let (sqs_ref, queue_ref, emulator_ref) = (&sqs, queue.as_str(), &emulator);
+    let drained = move || async move { messages_in(sqs_ref, queue_ref).await == 0 };
+    wait_for("the burst to be read", long, drained).await;
+
+    // A minute after the last object, the schedules of the burst's earlier
+    // batches fall due: more data came after each, so none starts a job.
+    scheduler_clock(&emulator, newest + Duration::minutes(1));
+    tokio::time::sleep(StdDuration::from_secs(3)).await;
+    wait_for("the early schedules to be read", long, drained).await;
+    assert_eq!(jobs_started(&emulator), 0);
+
+    // The quiet period after the last object: the job.
+    let quiet = newest + config.quiet + Duration::minutes(1);
+    scheduler_clock(&emulator, quiet);
+    let firing = Instant::now();
+    wait_for("the burst's job", long, move || async move {
+        jobs_started(emulator_ref) > 0
+    })
+    .await;
+    let to_job = firing.elapsed();
+    tokio::time::sleep(StdDuration::from_secs(3)).await;
+    wait_for("the firings to be read", long, drained).await;
+    let calls = control_plane_calls(&emulator);
+    let throttled = emulator.call_log().iter().filter(|c| c.fault).count();
+    let fired = emulator.control("GET", "/_emulator/scheduler/fired", None)["fired"]
+        .as_array()
+        .map_or(0, Vec::len);
+
+    assert!(retrain_schedules(&emulator).await.is_empty());
+    let jobs = training_jobs(&clients.sagemaker).await;
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    let job = clients
+        .sagemaker
+        .describe_training_job()
+        .training_job_name(&jobs[0])
+        .send()
+        .await
+        .expect("DescribeTrainingJob");
+    // Its data is the whole dataset prefix, read after the burst's last object.
+    let source = job.input_data_config()[0]
+        .data_source()
+        .and_then(|d| d.s3_data_source())
+        .expect("an S3 channel");
+    assert_eq!(source.s3_uri(), Some("s3://mlops-data/data/train/"));
+    let tags = clients
+        .sagemaker
+        .list_tags()
+        .resource_arn(job.training_job_arn().expect("an ARN"))
+        .send()
+        .await
+        .expect("ListTags");
+    let burst_tag = tags
+        .tags()
+        .iter()
+        .find(|t| t.key() == Some("mlops:burst"))
+        .and_then(|t| t.value())
+        .expect("the burst tag");
+    let (first, due) = burst_tag.split_once('/').expect("<first>/<due>");
+    assert_eq!(first, instant(start));
+    let due: DateTime<Utc> = due.parse().expect("a due time");
+    assert!(due >= newest + config.quiet, "{burst_tag}");
+
+    assert_eq!(messages_in(&sqs, &dead_letters).await, 0);
+    assert!(calls <= 1000, "{calls} control-plane calls");
     assert!(
-        jobs[1].starts_with("mlops--s3-20261123-100000-"),
-        "{jobs:?}"
+        function.most_at_once() <= maximum_concurrency,
+        "{} invocations at once, the maximum is {maximum_concurrency}",
+        function.most_at_once()
+    );
+    let mappings = emulator.control("GET", "/_emulator/lambda/event-source-mappings", None);
+    let stats = &mappings["EventSourceMappings"][0]["Stats"];
+    assert!(stats["MaxConcurrencySeen"].as_u64().unwrap_or(0) as usize <= maximum_concurrency);
+    println!(
+        "BURST {}",
+        json!({
+            "objects": objects,
+            "messages_sent_seconds": sent_in.as_secs_f64(),
+            "invocations": function.invocations(),
+            "largest_batch": stats["LargestBatch"],
+            "most_at_once": function.most_at_once(),
+            "maximum_concurrency": maximum_concurrency,
+            "control_plane_calls": calls,
+            "throttled_calls": throttled,
+            "schedules_fired": fired,
+            "simulated_seconds_last_object_to_due": (due - newest).num_seconds(),
+            "seconds_due_to_job": to_job.as_secs_f64(),
+        })
     );
 
-    // The early window's data retrains once a version is approved (its job
-    // was never created), e.g. when S3 delivers the event again.
-    let outcome = handle(&sagemaker, &config, early).await.expect("handled");
-    assert_eq!(outcome.action, Action::Started);
-    assert_eq!(training_jobs(&sagemaker).await.len(), 3);
+    // A second burst after the quiet period: a second job.
+    let start = quiet + Duration::minutes(30);
+    scheduler_clock(&emulator, start);
+    let newest = send_burst(&sqs, &queue, "burst-2", start, 200).await;
+    wait_for("the second burst to be read", long, drained).await;
+    scheduler_clock(&emulator, newest + config.quiet + Duration::minutes(1));
+    wait_for("the second burst's job", long, move || async move {
+        jobs_started(emulator_ref) == 2
+    })
+    .await;
+    tokio::time::sleep(StdDuration::from_secs(3)).await;
+    wait_for("the queue to be empty", long, drained).await;
+    assert_eq!(training_jobs(&clients.sagemaker).await.len(), 2);
+    assert_eq!(messages_in(&sqs, &dead_letters).await, 0);
+}
 
-    // A later object in the 10:00 window joins the job already started.
-    let late = notification(&[("data/train/c.csv".into(), "2026-11-23T10:59:00Z".into())]);
-    let outcome = handle(&sagemaker, &config, late).await.expect("handled");
-    assert_eq!(outcome.action, Action::Skipped);
-    assert_eq!(outcome.reason.as_deref(), Some("already started"));
-    assert_eq!(training_jobs(&sagemaker).await.len(), 3);
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_ten_thousand_objects_starts_one_job_once_quiet_and_the_next_burst_another() {
+    burst(10_000).await;
+}
+
+/// `make bench`: the same with `RETRAIN_BURST_OBJECTS` objects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "make bench runs it, with RETRAIN_BURST_OBJECTS"]
+async fn bench_burst() {
+    let objects = std::env::var("RETRAIN_BURST_OBJECTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(100_000);
+    burst(objects).await;
 }

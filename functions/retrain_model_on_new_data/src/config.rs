@@ -1,5 +1,6 @@
 //! The function's configuration, read once at cold start.
 
+use chrono::Duration;
 use shared::config::EnvReader;
 use shared::s3::S3Uri;
 use shared::sagemaker::training::{is_valid_channel_name, TrainingJobSettings, CHANNEL_NAME_RULE};
@@ -27,6 +28,15 @@ impl DataChannel {
     }
 }
 
+/// The EventBridge Scheduler side: one-time schedules in `group`, sending
+/// their input to `target_arn` (the function's queue) as `role_arn`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduleSettings {
+    pub group: String,
+    pub target_arn: String,
+    pub role_arn: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct RetrainConfig {
     pub pipeline: PipelineName,
@@ -38,9 +48,13 @@ pub struct RetrainConfig {
     /// The training channel the new data fills (replacing the one of that
     /// name in `TRAINING_CHANNELS`, or added to them).
     pub channel_name: String,
-    /// Every object whose event time falls in the same window of this many
-    /// seconds belongs to one training job.
-    pub window_seconds: i64,
+    /// A burst's job starts once no new object has arrived for this long (by
+    /// S3's event times)...
+    pub quiet: Duration,
+    /// ...or at the latest this long after the burst's first object.
+    pub max_delay: Duration,
+    /// Where the burst schedules live and what they invoke when due.
+    pub schedules: ScheduleSettings,
     /// Where the image in production comes from.
     pub model_package_group: String,
     /// The image when the group has no approved version yet.
@@ -55,7 +69,11 @@ pub mod vars {
     pub const KEY_SUFFIX: &str = "RETRAIN_KEY_SUFFIX";
     pub const DATA_CHANNEL: &str = "RETRAIN_DATA_CHANNEL";
     pub const CHANNEL_NAME: &str = "RETRAIN_CHANNEL_NAME";
-    pub const WINDOW_SECONDS: &str = "RETRAIN_WINDOW_SECONDS";
+    pub const QUIET_MINUTES: &str = "RETRAIN_QUIET_MINUTES";
+    pub const MAX_DELAY_MINUTES: &str = "RETRAIN_MAX_DELAY_MINUTES";
+    pub const SCHEDULE_GROUP: &str = "RETRAIN_SCHEDULE_GROUP";
+    pub const SCHEDULE_TARGET_ARN: &str = "RETRAIN_SCHEDULE_TARGET_ARN";
+    pub const SCHEDULE_ROLE_ARN: &str = "RETRAIN_SCHEDULE_ROLE_ARN";
     pub const FALLBACK_IMAGE: &str = "RETRAIN_FALLBACK_IMAGE";
     pub const SKIP_IF_TRAINING: &str = "RETRAIN_SKIP_IF_TRAINING";
 }
@@ -76,7 +94,18 @@ impl RetrainConfig {
         let key_suffix = env.optional(KEY_SUFFIX);
         let data_channel = data_channel(&mut env, key_suffix.as_deref());
         let channel_name = channel_name(&mut env);
-        let window_seconds = env.number_or(WINDOW_SECONDS, 3600, 60..=86_400);
+        let quiet_minutes = env.number_or(QUIET_MINUTES, 5, 1..=1440);
+        let max_delay_minutes = env.number_or(MAX_DELAY_MINUTES, 60, 1..=10_080);
+        if max_delay_minutes < quiet_minutes {
+            env.problem(
+                MAX_DELAY_MINUTES,
+                format!(
+                    "is {max_delay_minutes}, below {QUIET_MINUTES} ({quiet_minutes}): \
+                     a burst could never go quiet before its deadline"
+                ),
+            );
+        }
+        let schedules = schedule_settings(&mut env);
         let fallback_image = fallback_image(&mut env);
         let skip_if_training = env.flag_or(SKIP_IF_TRAINING, false);
         let training = TrainingJobSettings::from_env(&mut env);
@@ -88,7 +117,9 @@ impl RetrainConfig {
                 key_suffix,
                 data_channel: data_channel?,
                 channel_name,
-                window_seconds: i64::from(window_seconds),
+                quiet: Duration::minutes(i64::from(quiet_minutes)),
+                max_delay: Duration::minutes(i64::from(max_delay_minutes)),
+                schedules: schedules?,
                 model_package_group: model_package_group?,
                 fallback_image,
                 skip_if_training,
@@ -137,6 +168,39 @@ fn channel_name(env: &mut EnvReader) -> String {
     name
 }
 
+/// `RETRAIN_SCHEDULE_*`: all three are required.
+fn schedule_settings(env: &mut EnvReader) -> Option<ScheduleSettings> {
+    use vars::{SCHEDULE_GROUP, SCHEDULE_ROLE_ARN, SCHEDULE_TARGET_ARN};
+    let group = env.required(SCHEDULE_GROUP);
+    if let Some(group) = &group {
+        // EventBridge Scheduler's rule for group names.
+        let valid = group.len() <= 64
+            && group
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+        if !valid {
+            env.problem(
+                SCHEDULE_GROUP,
+                format!("{group:?} is not a schedule group name (1-64 of [0-9a-zA-Z-_.])"),
+            );
+        }
+    }
+    let mut arn = |variable: &str| {
+        let value = env.required(variable)?;
+        if !value.starts_with("arn:") {
+            env.problem(variable, format!("must be an ARN, got {value:?}"));
+        }
+        Some(value)
+    };
+    let target_arn = arn(SCHEDULE_TARGET_ARN);
+    let role_arn = arn(SCHEDULE_ROLE_ARN);
+    Some(ScheduleSettings {
+        group: group?,
+        target_arn: target_arn?,
+        role_arn: role_arn?,
+    })
+}
+
 /// `RETRAIN_FALLBACK_IMAGE`, which must be pinned by digest.
 fn fallback_image(env: &mut EnvReader) -> Option<String> {
     let image = env.optional(vars::FALLBACK_IMAGE)?;
@@ -174,6 +238,15 @@ pub(crate) fn test_vars() -> Vec<(&'static str, &'static str)> {
             "RETRAIN_DATA_S3_URI",
             "s3://mlops-data-123456789012-us-east-1/data/train/",
         ),
+        ("RETRAIN_SCHEDULE_GROUP", "mlops-retraining"),
+        (
+            "RETRAIN_SCHEDULE_TARGET_ARN",
+            "arn:aws:sqs:us-east-1:123456789012:mlops-retrain",
+        ),
+        (
+            "RETRAIN_SCHEDULE_ROLE_ARN",
+            "arn:aws:iam::123456789012:role/mlops-retrain-scheduler",
+        ),
     ]
 }
 
@@ -188,7 +261,9 @@ mod tests {
         assert_eq!(config.data.key, "data/train/");
         assert_eq!(config.data_channel, DataChannel::Dataset);
         assert_eq!(config.channel_name, "train");
-        assert_eq!(config.window_seconds, 3600);
+        assert_eq!(config.quiet, Duration::minutes(5));
+        assert_eq!(config.max_delay, Duration::minutes(60));
+        assert_eq!(config.schedules.group, "mlops-retraining");
         assert_eq!(config.model_package_group, "mlops--models");
         assert_eq!(config.key_suffix, None);
         assert!(!config.skip_if_training);
@@ -201,7 +276,8 @@ mod tests {
             ("RETRAIN_KEY_SUFFIX", "manifest.json"),
             ("RETRAIN_DATA_CHANNEL", "manifest"),
             ("RETRAIN_CHANNEL_NAME", "training"),
-            ("RETRAIN_WINDOW_SECONDS", "900"),
+            ("RETRAIN_QUIET_MINUTES", "15"),
+            ("RETRAIN_MAX_DELAY_MINUTES", "120"),
             ("RETRAIN_SKIP_IF_TRAINING", "true"),
             ("MODEL_PACKAGE_GROUP_NAME", "churn-models"),
             (
@@ -213,7 +289,8 @@ mod tests {
         assert_eq!(config.key_suffix.as_deref(), Some("manifest.json"));
         assert_eq!(config.data_channel, DataChannel::Manifest);
         assert_eq!(config.channel_name, "training");
-        assert_eq!(config.window_seconds, 900);
+        assert_eq!(config.quiet, Duration::minutes(15));
+        assert_eq!(config.max_delay, Duration::minutes(120));
         assert!(config.skip_if_training);
         assert_eq!(config.model_package_group, "churn-models");
         assert!(config.fallback_image.is_some());
@@ -225,7 +302,9 @@ mod tests {
             ("PIPELINE_NAME", "mlops"),
             ("RETRAIN_DATA_S3_URI", "mlops-data/data/"),
             ("RETRAIN_DATA_CHANNEL", "everything"),
-            ("RETRAIN_WINDOW_SECONDS", "5"),
+            ("RETRAIN_QUIET_MINUTES", "0"),
+            ("RETRAIN_SCHEDULE_GROUP", "my group"),
+            ("RETRAIN_SCHEDULE_TARGET_ARN", "mlops-retrain"),
             ("RETRAIN_FALLBACK_IMAGE", "mlops-training:latest"),
             ("RETRAIN_CHANNEL_NAME", "train data"),
             ("RETRAIN_SKIP_IF_TRAINING", "maybe"),
@@ -236,7 +315,10 @@ mod tests {
         for expected in [
             "RETRAIN_DATA_S3_URI: must be an s3:// URI",
             "RETRAIN_DATA_CHANNEL: must be dataset, object-prefix or manifest",
-            "RETRAIN_WINDOW_SECONDS: must be between 60 and 86400, got 5",
+            "RETRAIN_QUIET_MINUTES: must be between 1 and 1440, got 0",
+            "RETRAIN_SCHEDULE_GROUP: \"my group\" is not a schedule group name",
+            "RETRAIN_SCHEDULE_TARGET_ARN: must be an ARN",
+            "RETRAIN_SCHEDULE_ROLE_ARN: is required",
             "RETRAIN_FALLBACK_IMAGE: must be an image pinned by digest",
             "RETRAIN_CHANNEL_NAME: \"train data\"",
             "RETRAIN_SKIP_IF_TRAINING:",
@@ -247,6 +329,22 @@ mod tests {
                 "missing {expected:?} in {message}"
             );
         }
+    }
+
+    #[test]
+    fn the_deadline_is_not_before_the_quiet_period() {
+        let mut vars = test_vars();
+        vars.extend([
+            ("RETRAIN_QUIET_MINUTES", "30"),
+            ("RETRAIN_MAX_DELAY_MINUTES", "10"),
+        ]);
+        let message = RetrainConfig::from_reader(EnvReader::from_vars(vars))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("RETRAIN_MAX_DELAY_MINUTES: is 10, below RETRAIN_QUIET_MINUTES (30)"),
+            "{message}"
+        );
     }
 
     #[test]

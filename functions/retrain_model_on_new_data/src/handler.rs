@@ -1,50 +1,97 @@
-//! S3 new-object events in; at most one `CreateTrainingJob` per data channel
-//! and debounce window out, however many objects and invocations there are.
+//! New objects in, one training job per burst out: a batch of new objects
+//! asks for its channel's burst schedule (`burst`, `schedules`); a schedule
+//! falling due starts the burst's job once the burst is quiet.
 //!
-//! The debounce needs no state store: the job name is derived from the data
-//! channel and the window the object's event time falls in, so every
-//! invocation for that window asks SageMaker for the same name, and SageMaker
-//! lets only the first one create it (`ResourceInUse` for the rest).
+//! The queue delivers batches; every message stands or fails on its own
+//! (`batchItemFailures`), so one bad record does not retry the batch.
+
+use std::collections::BTreeMap;
 
 use aws_sdk_sagemaker::types::TrainingJobStatus;
+use chrono::{DateTime, Utc};
 use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 use serde_json::Value;
 use shared::events::Skipped;
 use shared::sagemaker::training::{
-    create_training_job_request, start_training_job, training_job_exists, ChannelDataType,
-    InputChannel, JobStart, TrainingJobSpec,
+    create_training_job_request, start_training_job, ChannelDataType, InputChannel, JobStart,
+    TrainingJobSpec,
 };
 use shared::tags::keys as tag_keys;
 use shared::{PipelineError, ResourceName};
-use tracing::{info, instrument};
+use tracing::{error, info, instrument};
 
-use crate::objects::{objects_in, Delivery, NewObject};
-use crate::{DataChannel, RetrainConfig, Window};
+use crate::burst::{
+    decide, due_after, earliest, instant_text, schedule_name, schedule_prefix, Due, Fire,
+    FirstObject, Listed,
+};
+use crate::messages::{invocation, Content, Invocation, Message};
+use crate::objects::NewObject;
+use crate::schedules::{self, Created};
+use crate::{DataChannel, RetrainConfig};
+
+/// The AWS clients the function uses.
+pub struct Clients {
+    pub sagemaker: aws_sdk_sagemaker::Client,
+    pub scheduler: aws_sdk_scheduler::Client,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
+    /// A burst's job started.
     Started,
+    /// New objects are in a burst whose job is due later.
+    Scheduled,
     Skipped,
+    /// The message could not be handled; the queue delivers it again.
+    Failed,
 }
 
 /// What one invocation did; Lambda returns it as JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RetrainOutcome {
-    /// `started` when this invocation started a training job.
+    /// `started` when a job started, else `scheduled` when new objects were
+    /// put in a burst, else `skipped`.
     pub action: Action,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    /// One per data channel and window the event's objects fell in.
+    /// One per data channel of the batch's new objects: its burst schedule.
+    pub schedules: Vec<ScheduleOutcome>,
+    /// One per schedule that fell due.
     pub training_jobs: Vec<JobOutcome>,
-    /// What happened to each object, in the event's order.
+    /// What happened to each object, in the batch's order.
     pub records: Vec<RecordOutcome>,
+    /// The messages that failed, and why.
+    pub failures: Vec<MessageFailure>,
+    /// For the queue's event source mapping (`ReportBatchItemFailures`):
+    /// the messages to deliver again. Absent when invoked directly.
+    #[serde(rename = "batchItemFailures", skip_serializing_if = "Option::is_none")]
+    pub batch_item_failures: Option<Vec<BatchItemFailure>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScheduleOutcome {
+    /// `scheduled`, or `failed` (the reason says why).
+    pub action: Action,
+    pub schedule: String,
+    /// `false` when a batch had asked for the same minute first.
+    pub created: bool,
+    /// The data channel: the S3 prefix or manifest the job will read.
+    pub data: String,
+    /// When the burst's job is due, unless newer objects push it later.
+    pub due: String,
+    /// How many of the batch's objects are in this channel.
+    pub objects: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct JobOutcome {
     pub action: Action,
+    /// The schedule that fell due.
+    pub schedule: String,
     pub training_job_name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub training_job_arn: Option<String>,
@@ -52,11 +99,10 @@ pub struct JobOutcome {
     pub reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
-    /// The new data's channel: the S3 prefix or manifest the job reads.
     pub data: String,
-    pub window_start: String,
-    /// How many of the event's objects fell in this job's window.
-    pub objects: usize,
+    pub due: String,
+    /// The burst's first object, as far as its schedules know.
+    pub burst_start: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -67,154 +113,321 @@ pub struct RecordOutcome {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub training_job_name: Option<String>,
+    pub schedule: Option<String>,
+    /// When the object's burst is due.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due: Option<String>,
 }
 
-/// The Lambda entry point: reads the objects from either S3 form, then
-/// [`retrain`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MessageFailure {
+    pub message_id: String,
+    pub error_type: String,
+    pub error: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BatchItemFailure {
+    #[serde(rename = "itemIdentifier")]
+    pub item_identifier: String,
+}
+
+/// The Lambda entry point. A batch from the queue reports its failed
+/// messages; an event invoked directly fails as a whole.
 pub async fn handle(
-    sagemaker: &aws_sdk_sagemaker::Client,
+    clients: &Clients,
     config: &RetrainConfig,
     event: LambdaEvent<Value>,
 ) -> Result<RetrainOutcome, PipelineError> {
-    match objects_in(event.payload)? {
-        Delivery::Objects(objects) => retrain(sagemaker, config, &objects).await,
-        Delivery::TestEvent => {
-            let Skipped(reason) =
-                Skipped::because("s3:TestEvent (S3 checking the notification configuration)");
-            Ok(RetrainOutcome {
-                action: Action::Skipped,
-                reason: Some(reason),
-                training_jobs: Vec::new(),
-                records: Vec::new(),
-            })
+    let now = Utc::now();
+    match invocation(event.payload)? {
+        Invocation::Batch(messages) => {
+            let (mut outcome, errors) = retrain(clients, config, messages, now).await;
+            outcome.batch_item_failures = Some(
+                errors
+                    .into_iter()
+                    .map(|(id, _)| BatchItemFailure {
+                        item_identifier: id,
+                    })
+                    .collect(),
+            );
+            Ok(outcome)
+        }
+        Invocation::Direct(content) => {
+            let message = Message {
+                id: "event".to_string(),
+                content: Ok(content),
+            };
+            let (outcome, mut errors) = retrain(clients, config, vec![message], now).await;
+            match errors.pop() {
+                Some((_, err)) => Err(err),
+                None => Ok(outcome),
+            }
         }
     }
 }
 
-/// The objects that count, grouped by what they would train on.
-struct Batch<'a> {
-    channel: InputChannel,
-    window: Window,
-    /// The object that opened the batch in this event: named in the tags.
+/// The new objects of one data channel in a batch.
+struct Group<'a> {
+    data: String,
     first: &'a NewObject,
+    newest: DateTime<Utc>,
     objects: usize,
+    /// The messages holding them, by index.
+    messages: Vec<usize>,
 }
 
-#[instrument(skip_all, fields(objects = objects.len()))]
+/// Handles a batch: the new objects' schedules, then the schedules due.
+/// Returns the outcome and each failed message's id with its error.
+#[instrument(skip_all, fields(messages = messages.len()))]
 pub async fn retrain(
-    sagemaker: &aws_sdk_sagemaker::Client,
+    clients: &Clients,
     config: &RetrainConfig,
-    objects: &[NewObject],
-) -> Result<RetrainOutcome, PipelineError> {
-    let (batches, decisions) = batches(config, objects);
-
-    let mut lookups = Lookups::default();
-    let mut jobs = Vec::with_capacity(batches.len());
-    // An error part-way leaves the jobs already started in place: the
-    // re-delivered event finds them by name and starts only the rest.
-    for batch in &batches {
-        // Boxed: the SDK calls nested inside make a future too deep for the
-        // compiler's layout limit, and too big to keep on the stack.
-        jobs.push(Box::pin(start(sagemaker, config, batch, &mut lookups)).await?);
+    messages: Vec<Message>,
+    now: DateTime<Utc>,
+) -> (RetrainOutcome, Vec<(String, PipelineError)>) {
+    let mut errors: BTreeMap<usize, PipelineError> = BTreeMap::new();
+    let mut objects: Vec<(usize, &NewObject)> = Vec::new();
+    let mut dues: Vec<(usize, &Due)> = Vec::new();
+    let mut test_events = 0;
+    for (index, message) in messages.iter().enumerate() {
+        match &message.content {
+            Ok(Content::Objects(list)) => objects.extend(list.iter().map(|o| (index, o))),
+            Ok(Content::Due(due)) => dues.push((index, due)),
+            Ok(Content::TestEvent) => test_events += 1,
+            Err(_) => {}
+        }
     }
 
-    let records = record_outcomes(objects, decisions, &jobs);
+    let (groups, decisions) = groups(config, &objects);
+    let mut schedules = Vec::with_capacity(groups.len());
+    for group in &groups {
+        match Box::pin(schedule(clients, config, group, now)).await {
+            Ok(outcome) => schedules.push(outcome),
+            Err(err) => {
+                schedules.push(failed_schedule(group, &err));
+                for &index in &group.messages {
+                    errors.entry(index).or_insert_with(|| err.clone());
+                }
+            }
+        }
+    }
 
-    let started = jobs.iter().filter(|j| j.action == Action::Started).count();
-    info!(
-        started,
-        skipped_jobs = jobs.len() - started,
-        skipped_objects = records
+    let mut lookups = Lookups::default();
+    let mut training_jobs = Vec::with_capacity(dues.len());
+    for (index, due) in dues {
+        // The same schedule twice in a batch (a repeated delivery) is one firing.
+        if let Some(done) = training_jobs
             .iter()
-            .filter(|r| r.training_job_name.is_none())
-            .count(),
+            .find(|j: &&JobOutcome| j.schedule == due.schedule)
+        {
+            let done = done.clone();
+            training_jobs.push(done);
+            continue;
+        }
+        match Box::pin(fire(clients, config, due, &mut lookups, now)).await {
+            Ok(job) => training_jobs.push(job),
+            Err(err) => {
+                training_jobs.push(failed_job(due, &err));
+                errors.insert(index, err);
+            }
+        }
+    }
+
+    let records = record_outcomes(&objects, &decisions, &schedules, &errors);
+    let mut failed = Vec::new();
+    let mut failures = Vec::new();
+    for (index, message) in messages.into_iter().enumerate() {
+        let err = match (message.content, errors.remove(&index)) {
+            (Err(err), _) | (Ok(_), Some(err)) => err,
+            (Ok(_), None) => continue,
+        };
+        error!(message_id = %message.id, error_type = err.error_type(), error = %err, "message failed");
+        failures.push(MessageFailure {
+            message_id: message.id.clone(),
+            error_type: err.error_type().to_string(),
+            error: err.to_string(),
+        });
+        failed.push((message.id, err));
+    }
+
+    let (action, reason) = summary(&schedules, &training_jobs, &records, test_events);
+    info!(
+        ?action,
+        schedules = schedules.len(),
+        fired = training_jobs.len(),
+        failed = failed.len(),
         "done"
     );
-    let (action, reason) = if started > 0 {
-        (Action::Started, None)
-    } else {
-        (Action::Skipped, Some(summary_reason(&records)))
-    };
-    Ok(RetrainOutcome {
+    let outcome = RetrainOutcome {
         action,
         reason,
-        training_jobs: jobs,
+        schedules,
+        training_jobs,
         records,
-    })
+        failures,
+        batch_item_failures: None,
+    };
+    (outcome, failed)
 }
 
-/// The objects that count, grouped by data channel and window (the pure
-/// decision), and per object the index of its batch or why it does not count.
-fn batches<'a>(
+/// The batch's new objects grouped by data channel (in order of first
+/// appearance), and per object the index of its group or why it does not
+/// count.
+fn groups<'a>(
     config: &RetrainConfig,
-    objects: &'a [NewObject],
-) -> (Vec<Batch<'a>>, Vec<Result<usize, String>>) {
-    let mut batches: Vec<Batch> = Vec::new();
+    objects: &[(usize, &'a NewObject)],
+) -> (Vec<Group<'a>>, Vec<Result<usize, String>>) {
+    let mut groups: Vec<Group> = Vec::new();
+    let mut positions: BTreeMap<String, usize> = BTreeMap::new();
     let mut decisions = Vec::with_capacity(objects.len());
-    for object in objects {
+    for &(message, object) in objects {
         if let Some(reason) = skip_reason(config, object) {
             decisions.push(Err(reason));
             continue;
         }
-        let channel = data_channel(config, object);
-        let window = Window::containing(object.time, config.window_seconds);
-        let index = match batches
-            .iter()
-            .position(|b| b.window == window && b.channel == channel)
-        {
-            Some(index) => index,
-            None => {
-                batches.push(Batch {
-                    channel,
-                    window,
-                    first: object,
-                    objects: 0,
-                });
-                batches.len() - 1
-            }
-        };
-        batches[index].objects += 1;
+        let data = data_of(config, object);
+        let index = *positions.entry(data.clone()).or_insert_with(|| {
+            groups.push(Group {
+                data,
+                first: object,
+                newest: object.time,
+                objects: 0,
+                messages: Vec::new(),
+            });
+            groups.len() - 1
+        });
+        let group = &mut groups[index];
+        group.objects += 1;
+        group.newest = group.newest.max(object.time);
+        if object.time < group.first.time {
+            group.first = object;
+        }
+        if group.messages.last() != Some(&message) {
+            group.messages.push(message);
+        }
         decisions.push(Ok(index));
     }
-    (batches, decisions)
+    (groups, decisions)
 }
 
-/// What happened to each object: its batch's job, or why it was skipped.
+/// Puts a channel's new objects in a burst: the schedule due a quiet period
+/// after the newest of them.
+#[instrument(skip_all, fields(data = %group.data, objects = group.objects))]
+async fn schedule(
+    clients: &Clients,
+    config: &RetrainConfig,
+    group: &Group<'_>,
+    now: DateTime<Utc>,
+) -> Result<ScheduleOutcome, PipelineError> {
+    let due_at = due_after(group.newest, config.quiet, now);
+    let due = Due {
+        schedule: schedule_name(&group.data, due_at),
+        data: group.data.clone(),
+        due: due_at,
+        first_object: FirstObject {
+            bucket: group.first.bucket.clone(),
+            key: group.first.key.clone(),
+            time: group.first.time,
+        },
+    };
+    let created = schedules::create(&clients.scheduler, &config.schedules, &due).await?;
+    info!(schedule = %due.schedule, due = %instant_text(due_at), ?created, "scheduled");
+    Ok(ScheduleOutcome {
+        action: Action::Scheduled,
+        schedule: due.schedule,
+        created: created == Created::Created,
+        data: due.data,
+        due: instant_text(due_at),
+        objects: group.objects,
+        reason: None,
+    })
+}
+
+fn failed_schedule(group: &Group<'_>, err: &PipelineError) -> ScheduleOutcome {
+    ScheduleOutcome {
+        action: Action::Failed,
+        schedule: String::new(),
+        created: false,
+        data: group.data.clone(),
+        due: String::new(),
+        objects: group.objects,
+        reason: Some(err.to_string()),
+    }
+}
+
 fn record_outcomes(
-    objects: &[NewObject],
-    decisions: Vec<Result<usize, String>>,
-    jobs: &[JobOutcome],
+    objects: &[(usize, &NewObject)],
+    decisions: &[Result<usize, String>],
+    schedules: &[ScheduleOutcome],
+    errors: &BTreeMap<usize, PipelineError>,
 ) -> Vec<RecordOutcome> {
     objects
         .iter()
         .zip(decisions)
-        .map(|(object, decision)| match decision {
-            Ok(index) => RecordOutcome {
-                bucket: object.bucket.clone(),
-                key: object.key.clone(),
-                action: jobs[index].action,
-                reason: jobs[index].reason.clone(),
-                training_job_name: Some(jobs[index].training_job_name.clone()),
-            },
-            Err(reason) => RecordOutcome {
+        .map(|((message, object), decision)| {
+            let mut record = RecordOutcome {
                 bucket: object.bucket.clone(),
                 key: object.key.clone(),
                 action: Action::Skipped,
-                reason: Some(reason),
-                training_job_name: None,
-            },
+                reason: None,
+                schedule: None,
+                due: None,
+            };
+            match decision {
+                Err(reason) => record.reason = Some(reason.clone()),
+                Ok(group) if schedules[*group].action == Action::Failed => {
+                    record.action = Action::Failed;
+                    record.reason = schedules[*group].reason.clone();
+                }
+                Ok(group) => {
+                    record.action = Action::Scheduled;
+                    record.schedule = Some(schedules[*group].schedule.clone());
+                    record.due = Some(schedules[*group].due.clone());
+                }
+            }
+            // Another part of the same message failed: it is delivered again.
+            if record.action == Action::Scheduled && errors.contains_key(message) {
+                record.reason = Some("scheduled; the message failed elsewhere".to_string());
+            }
+            record
         })
         .collect()
 }
 
-/// The one reason every record shares, or a pointer to the records.
-fn summary_reason(records: &[RecordOutcome]) -> String {
-    let mut reasons = records.iter().filter_map(|r| r.reason.as_deref());
-    match reasons.next() {
-        Some(first) if reasons.all(|r| r == first) => first.to_string(),
-        _ => "nothing to start; each record says why".to_string(),
+fn summary(
+    schedules: &[ScheduleOutcome],
+    jobs: &[JobOutcome],
+    records: &[RecordOutcome],
+    test_events: usize,
+) -> (Action, Option<String>) {
+    if jobs.iter().any(|j| j.action == Action::Started) {
+        return (Action::Started, None);
     }
+    if schedules.iter().any(|s| s.action == Action::Scheduled) {
+        return (Action::Scheduled, None);
+    }
+    let mut reasons = jobs
+        .iter()
+        .filter_map(|j| j.reason.as_deref())
+        .chain(records.iter().filter_map(|r| r.reason.as_deref()))
+        .map(str::to_string)
+        .chain(
+            (test_events > 0)
+                .then(|| "s3:TestEvent (S3 checking the notification configuration)".to_string()),
+        );
+    let reason = match reasons.next() {
+        Some(first) if reasons.all(|r| r == first) => first,
+        Some(_) => "nothing to schedule or start; each record and job says why".to_string(),
+        None => "no new objects and no schedule due".to_string(),
+    };
+    let failed = jobs.iter().any(|j| j.action == Action::Failed)
+        || schedules.iter().any(|s| s.action == Action::Failed);
+    if failed {
+        return (Action::Failed, Some(reason));
+    }
+    let Skipped(reason) = Skipped::because(reason);
+    (Action::Skipped, Some(reason))
 }
 
 fn skip_reason(config: &RetrainConfig, object: &NewObject) -> Option<String> {
@@ -241,20 +454,26 @@ fn skip_reason(config: &RetrainConfig, object: &NewObject) -> Option<String> {
     None
 }
 
-/// The channel the new data goes into, keeping the content type, input mode
-/// and distribution `TRAINING_CHANNELS` gives a channel of that name.
-fn data_channel(config: &RetrainConfig, object: &NewObject) -> InputChannel {
+/// The S3 location the new object's job reads: the dataset prefix, the
+/// object's folder, or the object itself as a manifest.
+fn data_of(config: &RetrainConfig, object: &NewObject) -> String {
     let bucket = &config.data.bucket;
-    let (s3_uri, s3_data_type) = match config.data_channel {
-        DataChannel::Dataset => (config.data.to_string(), ChannelDataType::S3Prefix),
+    match config.data_channel {
+        DataChannel::Dataset => config.data.to_string(),
         DataChannel::ObjectPrefix => {
             let folder = object.key.rfind('/').map_or("", |end| &object.key[..=end]);
-            (format!("s3://{bucket}/{folder}"), ChannelDataType::S3Prefix)
+            format!("s3://{bucket}/{folder}")
         }
-        DataChannel::Manifest => (
-            format!("s3://{bucket}/{}", object.key),
-            ChannelDataType::ManifestFile,
-        ),
+        DataChannel::Manifest => format!("s3://{bucket}/{}", object.key),
+    }
+}
+
+/// The channel the new data goes into, keeping the content type, input mode
+/// and distribution `TRAINING_CHANNELS` gives a channel of that name.
+fn channel_for(config: &RetrainConfig, data: &str) -> InputChannel {
+    let s3_data_type = match config.data_channel {
+        DataChannel::Manifest => ChannelDataType::ManifestFile,
+        DataChannel::Dataset | DataChannel::ObjectPrefix => ChannelDataType::S3Prefix,
     };
     let configured = config
         .training
@@ -263,7 +482,7 @@ fn data_channel(config: &RetrainConfig, object: &NewObject) -> InputChannel {
         .find(|c| c.name == config.channel_name);
     InputChannel {
         name: config.channel_name.clone(),
-        s3_uri,
+        s3_uri: data.to_string(),
         s3_data_type,
         content_type: configured.and_then(|c| c.content_type.clone()),
         input_mode: configured.map(|c| c.input_mode).unwrap_or_default(),
@@ -284,11 +503,12 @@ fn channels_with(config: &RetrainConfig, data: &InputChannel) -> Vec<InputChanne
     channels
 }
 
-fn job_name(config: &RetrainConfig, channel: &InputChannel, window: &Window) -> ResourceName {
+/// The burst's job: named from its channel and the minute it fell due.
+fn job_name(config: &RetrainConfig, due: &Due) -> ResourceName {
     config.pipeline.derive_name(
         "s3",
-        &window.label(),
-        &["retrain", &channel.s3_uri, &window.start_text()],
+        &due.due.format("%Y%m%d-%H%M").to_string(),
+        &["retrain", &due.data, &instant_text(due.due)],
     )
 }
 
@@ -346,31 +566,90 @@ impl Lookups {
     }
 }
 
-#[instrument(skip_all, fields(data = %batch.channel.s3_uri, window = %batch.window.start_text(), training_job = tracing::field::Empty))]
-async fn start(
-    sagemaker: &aws_sdk_sagemaker::Client,
+/// A schedule fell due: settle the burst from the channel's schedules now,
+/// and start its job when it is quiet.
+#[instrument(skip_all, fields(schedule = %due.schedule, data = %due.data, training_job = tracing::field::Empty))]
+async fn fire(
+    clients: &Clients,
     config: &RetrainConfig,
-    batch: &Batch<'_>,
+    due: &Due,
     lookups: &mut Lookups,
+    now: DateTime<Utc>,
 ) -> Result<JobOutcome, PipelineError> {
-    let name = job_name(config, &batch.channel, &batch.window);
+    check_due(config, due)?;
+    let name = job_name(config, due);
     tracing::Span::current().record("training_job", name.as_str());
-    let skipped = |Skipped(reason), image: Option<String>| JobOutcome {
+    let listed = schedules::list(
+        &clients.scheduler,
+        &config.schedules,
+        &schedule_prefix(&due.data),
+    )
+    .await?;
+    let burst = burst_start(clients, config, due, &listed).await?;
+    let mut outcome = JobOutcome {
         action: Action::Skipped,
+        schedule: due.schedule.clone(),
         training_job_name: name.to_string(),
         training_job_arn: None,
-        reason: Some(reason),
-        image,
-        data: batch.channel.s3_uri.clone(),
-        window_start: batch.window.start_text(),
-        objects: batch.objects,
+        reason: None,
+        image: None,
+        data: due.data.clone(),
+        due: instant_text(due.due),
+        burst_start: instant_text(burst.time),
     };
-    let image = match image_to_start(sagemaker, config, &name, lookups).await? {
-        Ok(image) => image,
-        Err(why) => return Ok(skipped(why, None)),
+    let skipped = |mut outcome: JobOutcome, Skipped(reason)| {
+        outcome.reason = Some(reason);
+        outcome
     };
-    let channels = channels_with(config, &batch.channel);
-    let tags = job_tags(config, batch);
+    match decide(due, &listed, burst.time, config.max_delay) {
+        Fire::Handled => {
+            return Ok(skipped(
+                outcome,
+                Skipped::because("the schedule is gone: a later one started the burst's job"),
+            ))
+        }
+        Fire::Wait { until } => {
+            return Ok(skipped(
+                outcome,
+                Skipped::because(format!(
+                    "newer objects came: the burst is due at {}",
+                    instant_text(until)
+                )),
+            ))
+        }
+        Fire::Start => {}
+    }
+
+    // The schedules this firing settles: it and the burst's earlier ones.
+    let covered: Vec<&Listed> = listed.iter().filter(|l| l.due <= due.due).collect();
+    if config.skip_if_training {
+        if let Some(running) = lookups.running_job(&clients.sagemaker, config).await? {
+            let later_due = due_after(due.due, config.quiet, now);
+            let later = Due {
+                schedule: schedule_name(&due.data, later_due),
+                data: due.data.clone(),
+                due: later_due,
+                first_object: burst.clone(),
+            };
+            schedules::create(&clients.scheduler, &config.schedules, &later).await?;
+            delete(clients, config, &covered).await?;
+            return Ok(skipped(
+                outcome,
+                Skipped::because(format!(
+                    "training job {running} of this pipeline is in progress: the burst is due again at {}",
+                    instant_text(later.due)
+                )),
+            ));
+        }
+    }
+    let Some(image) = lookups.image(&clients.sagemaker, config).await? else {
+        delete(clients, config, &covered).await?;
+        return Ok(skipped(outcome, Skipped::because(no_version_yet(config))));
+    };
+    outcome.image = Some(image.clone());
+    let channel = channel_for(config, &due.data);
+    let channels = channels_with(config, &channel);
+    let tags = job_tags(config, due, &burst);
     let request = create_training_job_request(
         &config.training,
         &TrainingJobSpec {
@@ -380,66 +659,106 @@ async fn start(
             tags: &tags,
         },
     );
-    match start_training_job(sagemaker, request).await? {
+    let started = start_training_job(&clients.sagemaker, request).await?;
+    // Only once the job is there: a failure before leaves the schedules, and
+    // the message's next delivery finds the job started.
+    delete(clients, config, &covered).await?;
+    Ok(match started {
         JobStart::Started { training_job_arn } => {
             info!(%training_job_arn, %image, "training job started");
-            Ok(JobOutcome {
-                action: Action::Started,
-                training_job_arn: Some(training_job_arn),
-                reason: None,
-                image: Some(image),
-                ..skipped(Skipped(String::new()), None)
-            })
+            outcome.action = Action::Started;
+            outcome.training_job_arn = Some(training_job_arn);
+            outcome
         }
-        // Another invocation for the same window got there first.
-        JobStart::AlreadyStarted => Ok(skipped(Skipped::because("already started"), Some(image))),
-    }
+        JobStart::AlreadyStarted => skipped(outcome, Skipped::because("already started")),
+    })
 }
 
-/// The image the batch's job would train with, or why it is not started:
-/// started already, another job of the pipeline in progress, or nothing in
-/// production yet.
-async fn image_to_start(
-    sagemaker: &aws_sdk_sagemaker::Client,
+/// A schedule's input names its schedule and a channel of the data prefix;
+/// anything else did not come from this function.
+fn check_due(config: &RetrainConfig, due: &Due) -> Result<(), PipelineError> {
+    let ours = format!("s3://{}/{}", config.data.bucket, config.data.key);
+    if !due.data.starts_with(&ours) {
+        return Err(PipelineError::invalid_event(format!(
+            "retraining_due.data {} is not under RETRAIN_DATA_S3_URI {ours}",
+            due.data
+        )));
+    }
+    let expected = schedule_name(&due.data, due.due);
+    if due.schedule != expected {
+        return Err(PipelineError::invalid_event(format!(
+            "retraining_due.schedule {:?} is not the name of its data and due time ({expected})",
+            due.schedule
+        )));
+    }
+    Ok(())
+}
+
+/// The burst's first object: that of its earliest schedule still there.
+async fn burst_start(
+    clients: &Clients,
     config: &RetrainConfig,
-    name: &ResourceName,
-    lookups: &mut Lookups,
-) -> Result<Result<String, Skipped>, PipelineError> {
-    // In a burst nearly every invocation finds the window's job started:
-    // one Describe tells it, before any lookup for a job we would not start.
-    if training_job_exists(sagemaker, name).await? {
-        return Ok(Err(Skipped::because("already started")));
-    }
-    if config.skip_if_training {
-        if let Some(running) = lookups.running_job(sagemaker, config).await? {
-            return Ok(Err(Skipped::because(format!(
-                "training job {running} of this pipeline is in progress"
-            ))));
+    due: &Due,
+    listed: &[Listed],
+) -> Result<FirstObject, PipelineError> {
+    // Read only when the schedule is still there (else nothing starts) and
+    // an earlier one is too: for the maximum delay, and the job's tags.
+    let listed_itself = listed.iter().any(|l| l.name == due.schedule);
+    match earliest(listed) {
+        Some(first) if listed_itself && first.name != due.schedule => {
+            let first = schedules::get(&clients.scheduler, &config.schedules, &first.name).await?;
+            Ok(first
+                .map(|d| d.first_object)
+                .filter(|o| o.time < due.first_object.time)
+                .unwrap_or_else(|| due.first_object.clone()))
         }
-    }
-    match lookups.image(sagemaker, config).await? {
-        Some(image) => Ok(Ok(image)),
-        None => Ok(Err(Skipped::because(no_version_yet(config)))),
+        _ => Ok(due.first_object.clone()),
     }
 }
 
-/// What the batch's job is tagged with: the pipeline, the object that opened
-/// the batch, and the window.
-fn job_tags(config: &RetrainConfig, batch: &Batch<'_>) -> Vec<(String, String)> {
-    let window = format!("{}/PT{}S", batch.window.start_text(), batch.window.seconds);
+async fn delete(
+    clients: &Clients,
+    config: &RetrainConfig,
+    covered: &[&Listed],
+) -> Result<(), PipelineError> {
+    for schedule in covered {
+        schedules::delete(&clients.scheduler, &config.schedules, &schedule.name).await?;
+    }
+    Ok(())
+}
+
+fn failed_job(due: &Due, err: &PipelineError) -> JobOutcome {
+    JobOutcome {
+        action: Action::Failed,
+        schedule: due.schedule.clone(),
+        training_job_name: String::new(),
+        training_job_arn: None,
+        reason: Some(err.to_string()),
+        image: None,
+        data: due.data.clone(),
+        due: instant_text(due.due),
+        burst_start: instant_text(due.first_object.time),
+    }
+}
+
+/// What the burst's job is tagged with: the pipeline, the burst's first
+/// object, and the burst (`<first object's time>/<due>`).
+fn job_tags(config: &RetrainConfig, due: &Due, burst: &FirstObject) -> Vec<(String, String)> {
     vec![
         (tag_keys::PIPELINE.to_string(), config.pipeline.to_string()),
         (tag_keys::TRIGGER.to_string(), "s3".to_string()),
-        (tag_keys::S3_BUCKET.to_string(), batch.first.bucket.clone()),
-        (tag_keys::S3_KEY.to_string(), batch.first.key.clone()),
-        (tag_keys::WINDOW.to_string(), window),
+        (tag_keys::S3_BUCKET.to_string(), burst.bucket.clone()),
+        (tag_keys::S3_KEY.to_string(), burst.key.clone()),
+        (
+            tag_keys::BURST.to_string(),
+            format!("{}/{}", instant_text(burst.time), instant_text(due.due)),
+        ),
     ]
 }
 
 /// Why new data that arrives before the first approval trains nothing: the
 /// retraining image is the approved one, and the first version comes from an
-/// image push. The window's job is not created, so new data after the
-/// approval retrains.
+/// image push. New data after the approval retrains.
 fn no_version_yet(config: &RetrainConfig) -> String {
     format!(
         "no approved version in model package group {} to retrain yet, and no {}; \

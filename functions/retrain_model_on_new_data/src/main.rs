@@ -1,5 +1,5 @@
 use lambda_runtime::{run, service_fn, Error};
-use retrain_model_on_new_data::{handle, RetrainConfig};
+use retrain_model_on_new_data::{handle, Clients, RetrainConfig};
 
 // One event at a time per Lambda sandbox: a single-threaded runtime is all
 // the handler needs and starts faster.
@@ -9,6 +9,10 @@ async fn main() -> Result<(), Error> {
     // A bad configuration fails the cold start, not every invocation: it is
     // reported to Lambda as the init error (its errorType), then main returns it.
     let config = shared::runtime::init(RetrainConfig::from_env()).await?;
-    let sagemaker = aws_sdk_sagemaker::Client::new(&shared::aws::sdk_config().await);
-    run(service_fn(|event| handle(&sagemaker, &config, event))).await
+    let sdk_config = shared::aws::sdk_config().await;
+    let clients = Clients {
+        sagemaker: aws_sdk_sagemaker::Client::new(&sdk_config),
+        scheduler: aws_sdk_scheduler::Client::new(&sdk_config),
+    };
+    run(service_fn(|event| handle(&clients, &config, event))).await
 }

@@ -22,6 +22,15 @@ const GOOD: &[(&str, &str)] = &[
     ),
     ("TRAINING_OUTPUT_S3_URI", "s3://mlops-artifacts/output/"),
     ("RETRAIN_DATA_S3_URI", "s3://mlops-data/train/"),
+    ("RETRAIN_SCHEDULE_GROUP", "mlops-retraining"),
+    (
+        "RETRAIN_SCHEDULE_TARGET_ARN",
+        "arn:aws:sqs:us-east-1:123456789012:mlops-retrain",
+    ),
+    (
+        "RETRAIN_SCHEDULE_ROLE_ARN",
+        "arn:aws:iam::123456789012:role/mlops-retrain-scheduler",
+    ),
 ];
 
 /// Bad environments: a variable of `GOOD` unset (`None`) or set to a bad
@@ -33,9 +42,14 @@ const BAD: &[(&str, Option<&str>, &str)] = &[
         "RETRAIN_DATA_S3_URI: is required",
     ),
     (
-        "RETRAIN_WINDOW_SECONDS",
-        Some("5"),
-        "RETRAIN_WINDOW_SECONDS: must be between 60 and 86400, got 5",
+        "RETRAIN_QUIET_MINUTES",
+        Some("0"),
+        "RETRAIN_QUIET_MINUTES: must be between 1 and 1440, got 0",
+    ),
+    (
+        "RETRAIN_SCHEDULE_GROUP",
+        None,
+        "RETRAIN_SCHEDULE_GROUP: is required",
     ),
 ];
 

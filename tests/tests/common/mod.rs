@@ -4,6 +4,8 @@
 
 use std::io::Write;
 
+use chrono::{DateTime, DurationRound, Utc};
+
 use aws_sdk_sagemaker::types::{
     InferenceSpecification, ModelApprovalStatus, ModelPackageContainerDefinition,
 };
@@ -79,6 +81,11 @@ pub async fn training_jobs(sagemaker: &aws_sdk_sagemaker::Client) -> Vec<String>
 
 pub const FALLBACK_IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-training@sha256:1111111111111111111111111111111111111111111111111111111111111111";
 
+/// retrain's schedule group and queue (the schedules' target) in the emulator.
+pub const RETRAIN_SCHEDULE_GROUP: &str = "mlops-retraining";
+pub const RETRAIN_QUEUE: &str = "mlops-retrain";
+pub const RETRAIN_QUEUE_ARN: &str = "arn:aws:sqs:us-east-1:123456789012:mlops-retrain";
+
 pub fn retrain_config() -> RetrainConfig {
     RetrainConfig::from_reader(EnvReader::from_vars([
         ("PIPELINE_NAME", "mlops"),
@@ -90,25 +97,120 @@ pub fn retrain_config() -> RetrainConfig {
         ("TRAINING_OUTPUT_S3_URI", "s3://mlops-data/models/"),
         ("RETRAIN_DATA_S3_URI", "s3://mlops-data/data/train/"),
         ("RETRAIN_FALLBACK_IMAGE", FALLBACK_IMAGE),
+        ("RETRAIN_SCHEDULE_GROUP", RETRAIN_SCHEDULE_GROUP),
+        ("RETRAIN_SCHEDULE_TARGET_ARN", RETRAIN_QUEUE_ARN),
+        (
+            "RETRAIN_SCHEDULE_ROLE_ARN",
+            "arn:aws:iam::123456789012:role/mlops-retrain-scheduler",
+        ),
     ]))
     .expect("valid retrain configuration")
 }
 
-/// An S3 notification (the sample's shape) with a record per `(key, event time)`.
-pub fn s3_notification(objects: &[(&str, &str)]) -> Value {
-    let sample = sample("s3-notification-put.json");
-    let records: Vec<Value> = objects
+/// What the template creates for retrain: its schedule group and its queue.
+/// Returns the queue's URL.
+pub async fn retrain_setup(emulator: &Emulator) -> String {
+    let sdk = emulator.sdk_config().await;
+    aws_sdk_scheduler::Client::new(&sdk)
+        .create_schedule_group()
+        .name(RETRAIN_SCHEDULE_GROUP)
+        .send()
+        .await
+        .expect("CreateScheduleGroup");
+    aws_sdk_sqs::Client::new(&sdk)
+        .create_queue()
+        .queue_name(RETRAIN_QUEUE)
+        .send()
+        .await
+        .expect("CreateQueue")
+        .queue_url
+        .expect("a queue URL")
+}
+
+pub async fn retrain_clients(emulator: &Emulator) -> retrain_model_on_new_data::Clients {
+    let sdk = emulator.sdk_config().await;
+    retrain_model_on_new_data::Clients {
+        sagemaker: aws_sdk_sagemaker::Client::new(&sdk),
+        scheduler: aws_sdk_scheduler::Client::new(&sdk),
+    }
+}
+
+/// The whole minute `minutes` from now (UTC).
+pub fn minute_from_now(minutes: i64) -> DateTime<Utc> {
+    let now = Utc::now() + chrono::Duration::minutes(minutes);
+    now.duration_trunc(chrono::Duration::minutes(1))
+        .expect("a time chrono can round")
+}
+
+/// `2026-11-23T09:15:00Z`, as S3's events write times.
+pub fn instant(time: DateTime<Utc>) -> String {
+    time.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// S3's EventBridge "Object Created" (the sample's shape) for `key` in the
+/// data bucket at event time `time`.
+pub fn object_created(key: &str, time: &str) -> Value {
+    let mut event = sample("s3-object-created.json");
+    event["time"] = json!(time);
+    event["resources"] = json!([format!("arn:aws:s3:::{BUCKET}")]);
+    event["detail"]["bucket"]["name"] = json!(BUCKET);
+    event["detail"]["object"]["key"] = json!(key);
+    event
+}
+
+/// A batch from retrain's queue, as the event source mapping delivers it:
+/// one message per body, with ids `m0`, `m1`, ...
+pub fn sqs_batch(bodies: &[Value]) -> Value {
+    let sample = sample("sqs-s3-object-created.json");
+    let records: Vec<Value> = bodies
         .iter()
-        .map(|(key, time)| {
+        .enumerate()
+        .map(|(i, body)| {
             let mut record = sample["Records"][0].clone();
-            record["eventTime"] = json!(time);
-            record["s3"]["bucket"]["name"] = json!(BUCKET);
-            record["s3"]["bucket"]["arn"] = json!(format!("arn:aws:s3:::{BUCKET}"));
-            record["s3"]["object"]["key"] = json!(key);
+            record["messageId"] = json!(format!("m{i}"));
+            record["body"] = json!(body.to_string());
+            record["eventSourceARN"] = json!(RETRAIN_QUEUE_ARN);
             record
         })
         .collect();
     json!({ "Records": records })
+}
+
+/// The names of retrain's schedules in the emulator.
+pub async fn retrain_schedules(emulator: &Emulator) -> Vec<String> {
+    let sdk = emulator.sdk_config().await;
+    let mut names: Vec<String> = aws_sdk_scheduler::Client::new(&sdk)
+        .list_schedules()
+        .group_name(RETRAIN_SCHEDULE_GROUP)
+        .send()
+        .await
+        .expect("ListSchedules")
+        .schedules()
+        .iter()
+        .filter_map(|s| s.name().map(str::to_string))
+        .collect();
+    names.sort();
+    names
+}
+
+/// The message a retrain schedule sends when due, read from the schedule.
+pub async fn due_message(emulator: &Emulator, name: &str) -> Value {
+    let sdk = emulator.sdk_config().await;
+    let schedule = aws_sdk_scheduler::Client::new(&sdk)
+        .get_schedule()
+        .group_name(RETRAIN_SCHEDULE_GROUP)
+        .name(name)
+        .send()
+        .await
+        .expect("GetSchedule");
+    serde_json::from_str(
+        schedule
+            .target()
+            .expect("a target")
+            .input()
+            .expect("an input"),
+    )
+    .expect("the input is JSON")
 }
 
 // --- evaluate_model_function -----------------------------------------------

@@ -1,5 +1,7 @@
-//! Handler tests against a mocked SageMaker (aws-smithy-mocks): which image
-//! retrains, the debounce name, every skip, and each way a call can fail.
+//! Handler tests against a mocked SageMaker and EventBridge Scheduler
+//! (aws-smithy-mocks): the burst schedule a batch asks for, what a schedule
+//! falling due does (wait, start, already handled), every skip, and each way a
+//! call can fail, per message.
 
 use std::collections::HashMap;
 
@@ -8,26 +10,35 @@ use aws_sdk_sagemaker::operation::create_training_job::{
     CreateTrainingJobError, CreateTrainingJobOutput,
 };
 use aws_sdk_sagemaker::operation::describe_model_package::DescribeModelPackageOutput;
-use aws_sdk_sagemaker::operation::describe_training_job::DescribeTrainingJobOutput;
 use aws_sdk_sagemaker::operation::list_model_packages::ListModelPackagesOutput;
 use aws_sdk_sagemaker::operation::list_training_jobs::ListTrainingJobsOutput;
 use aws_sdk_sagemaker::types::error::ResourceInUse;
-use aws_sdk_sagemaker::types::{
-    ModelPackageSummary, TrainingInputMode, TrainingJobStatus, TrainingJobSummary,
-};
-use aws_sdk_sagemaker::Client;
+use aws_sdk_sagemaker::types::{ModelPackageSummary, TrainingJobStatus, TrainingJobSummary};
+use aws_sdk_scheduler::operation::create_schedule::{CreateScheduleError, CreateScheduleOutput};
+use aws_sdk_scheduler::operation::delete_schedule::DeleteScheduleOutput;
+use aws_sdk_scheduler::operation::get_schedule::GetScheduleOutput;
+use aws_sdk_scheduler::operation::list_schedules::ListSchedulesOutput;
+use aws_sdk_scheduler::types::error::ConflictException;
+use aws_sdk_scheduler::types::{ScheduleSummary, Target};
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
-use chrono::DateTime;
+use serde_json::json;
 use shared::config::EnvReader;
 use shared::test_support::{aws_error, invocation, sample};
 
 use super::*;
+use crate::burst::DueMessage;
+
+type SageMaker = aws_sdk_sagemaker::Client;
+type Scheduler = aws_sdk_scheduler::Client;
 
 const BUCKET: &str = "mlops-data-123456789012-us-east-1";
+const DATA: &str = "s3://mlops-data-123456789012-us-east-1/data/train/";
+const GROUP: &str = "mlops-retraining";
+const QUEUE_ARN: &str = "arn:aws:sqs:us-east-1:123456789012:mlops-retrain";
+const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/mlops-retrain-scheduler";
 const JOB_ARN: &str = "arn:aws:sagemaker:us-east-1:123456789012:training-job/x";
 const PACKAGE_ARN: &str = "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops--models/3";
 const APPROVED_IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-training@sha256:9f3ada942312fb3afdeab834233daeebd2e9753f943b623b9197f378176470a6";
-const FALLBACK_IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-training@sha256:1111111111111111111111111111111111111111111111111111111111111111";
 
 fn config(extra: &[(&'static str, &'static str)]) -> RetrainConfig {
     let mut vars = crate::config::test_vars();
@@ -35,55 +46,159 @@ fn config(extra: &[(&'static str, &'static str)]) -> RetrainConfig {
     RetrainConfig::from_reader(EnvReader::from_vars(vars)).unwrap()
 }
 
-fn client(rules: &[&Rule]) -> Client {
-    // Standard retries as in production, without real back-off sleeps.
-    mock_client!(aws_sdk_sagemaker, RuleMode::MatchAny, rules, |c| c
-        .retry_config(RetryConfig::standard().with_max_attempts(3)))
+/// Standard retries as in production, without real back-off sleeps.
+fn clients(sagemaker: &[&Rule], scheduler: &[&Rule]) -> Clients {
+    Clients {
+        sagemaker: mock_client!(aws_sdk_sagemaker, RuleMode::MatchAny, sagemaker, |c| c
+            .retry_config(RetryConfig::standard().with_max_attempts(3))),
+        scheduler: mock_client!(aws_sdk_scheduler, RuleMode::MatchAny, scheduler, |c| c
+            .retry_config(
+                aws_sdk_scheduler::config::retry::RetryConfig::standard().with_max_attempts(3)
+            )),
+    }
 }
 
-/// DescribeTrainingJob as SageMaker answers it for a name not yet used.
-fn no_job_yet() -> Rule {
-    mock!(Client::describe_training_job)
-        .sequence()
-        .http_response(|| aws_error(400, "ValidationException", "Requested resource not found."))
-        .repeatedly()
-        .build()
+fn at(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text).unwrap().to_utc()
 }
 
-fn job_exists() -> Rule {
-    mock!(Client::describe_training_job).then_output(|| {
-        DescribeTrainingJobOutput::builder()
-            .training_job_status(TrainingJobStatus::InProgress)
-            .build()
+/// Long before the samples' event times: no due time is floored to it.
+fn long_ago() -> DateTime<Utc> {
+    at("2020-01-01T00:00:00Z")
+}
+
+/// An SQS batch from the queue, one message per body.
+fn batch(bodies: &[Value]) -> Vec<Message> {
+    let records: Vec<Value> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, body)| {
+            let mut record = sample("sqs-s3-object-created.json")["Records"][0].clone();
+            record["messageId"] = json!(format!("m{i}"));
+            record["body"] = json!(body.to_string());
+            record
+        })
+        .collect();
+    match invocation_of(json!({ "Records": records })) {
+        Invocation::Batch(messages) => messages,
+        other => panic!("not a batch: {other:?}"),
+    }
+}
+
+fn invocation_of(payload: Value) -> Invocation {
+    crate::messages::invocation(payload).unwrap()
+}
+
+/// S3's EventBridge "Object Created" for `key` at `time`.
+fn created_event(key: &str, time: &str) -> Value {
+    let mut event = sample("s3-object-created.json");
+    event["detail"]["object"]["key"] = json!(key);
+    event["time"] = json!(time);
+    event
+}
+
+/// A schedule's message as it falls due.
+fn due_message(data: &str, due: &str, first: &str) -> Value {
+    json!(DueMessage {
+        retraining_due: due_of(data, due, first),
     })
 }
 
-fn approved_package() -> Rule {
-    mock!(Client::list_model_packages)
+fn due_of(data: &str, due: &str, first: &str) -> Due {
+    Due {
+        schedule: schedule_name(data, at(due)),
+        data: data.to_string(),
+        due: at(due),
+        first_object: FirstObject {
+            bucket: BUCKET.to_string(),
+            key: "data/train/part-00000.csv".to_string(),
+            time: at(first),
+        },
+    }
+}
+
+fn scheduled() -> Rule {
+    mock!(Scheduler::create_schedule).then_output(|| {
+        CreateScheduleOutput::builder()
+            .schedule_arn("arn")
+            .build()
+            .unwrap()
+    })
+}
+
+fn conflict() -> Rule {
+    mock!(Scheduler::create_schedule).then_error(|| {
+        CreateScheduleError::ConflictException(
+            ConflictException::builder()
+                .message("Schedule already exists.")
+                .build()
+                .unwrap(),
+        )
+    })
+}
+
+/// ListSchedules answering these due times of `DATA`'s channel.
+fn listing(dues: &'static [&'static str]) -> Rule {
+    mock!(Scheduler::list_schedules)
         .match_requests(|req| {
-            req.model_package_group_name() == Some("mlops--models")
-                && req.model_approval_status().map(|s| s.as_str()) == Some("Approved")
-                && req.sort_by().map(|s| s.as_str()) == Some("CreationTime")
-                && req.sort_order().map(|s| s.as_str()) == Some("Descending")
-                && req.max_results() == Some(10)
+            req.group_name() == Some(GROUP) && req.name_prefix() == Some(&*schedule_prefix(DATA))
         })
-        .then_output(|| {
-            ListModelPackagesOutput::builder()
-                .model_package_summary_list(
-                    ModelPackageSummary::builder()
-                        .model_package_arn(PACKAGE_ARN)
+        .then_output(move || {
+            let mut output = ListSchedulesOutput::builder();
+            for due in dues {
+                output = output.schedules(
+                    ScheduleSummary::builder()
+                        .name(schedule_name(DATA, at(due)))
+                        .group_name(GROUP)
                         .build(),
+                );
+            }
+            output.build().unwrap()
+        })
+}
+
+/// GetSchedule of the schedule due `due`, whose batch's oldest object is
+/// from `first`.
+fn stored(due: &'static str, first: &'static str) -> Rule {
+    mock!(Scheduler::get_schedule)
+        .match_requests(move |req| {
+            req.group_name() == Some(GROUP) && req.name() == Some(&*schedule_name(DATA, at(due)))
+        })
+        .then_output(move || {
+            let input = due_message(DATA, due, first);
+            GetScheduleOutput::builder()
+                .target(
+                    Target::builder()
+                        .arn(QUEUE_ARN)
+                        .role_arn(ROLE_ARN)
+                        .input(input.to_string())
+                        .build()
+                        .unwrap(),
                 )
                 .build()
         })
 }
 
-fn no_approved_package() -> Rule {
-    mock!(Client::list_model_packages).then_output(|| ListModelPackagesOutput::builder().build())
+fn deleted() -> Rule {
+    mock!(Scheduler::delete_schedule)
+        .match_requests(|req| req.group_name() == Some(GROUP))
+        .then_output(|| DeleteScheduleOutput::builder().build())
+}
+
+fn approved_package() -> Rule {
+    mock!(SageMaker::list_model_packages).then_output(|| {
+        ListModelPackagesOutput::builder()
+            .model_package_summary_list(
+                ModelPackageSummary::builder()
+                    .model_package_arn(PACKAGE_ARN)
+                    .build(),
+            )
+            .build()
+    })
 }
 
 fn package_description() -> Rule {
-    mock!(Client::describe_model_package)
+    mock!(SageMaker::describe_model_package)
         .match_requests(|req| req.model_package_name() == Some(PACKAGE_ARN))
         .then_output(|| {
             DescribeModelPackageOutput::builder()
@@ -92,16 +207,12 @@ fn package_description() -> Rule {
         })
 }
 
-fn created() -> Rule {
-    mock!(Client::create_training_job)
-        .sequence()
-        .output(|| {
-            CreateTrainingJobOutput::builder()
-                .training_job_arn(JOB_ARN)
-                .build()
-        })
-        .repeatedly()
-        .build()
+fn job_created() -> Rule {
+    mock!(SageMaker::create_training_job).then_output(|| {
+        CreateTrainingJobOutput::builder()
+            .training_job_arn(JOB_ARN)
+            .build()
+    })
 }
 
 fn tags_of(
@@ -113,699 +224,545 @@ fn tags_of(
         .collect()
 }
 
+async fn run(clients: &Clients, config: &RetrainConfig, messages: Vec<Message>) -> RetrainOutcome {
+    let (outcome, _) = retrain(clients, config, messages, long_ago()).await;
+    outcome
+}
+
+// --- new objects: a batch asks for its burst's schedule ---
+
 #[tokio::test]
-async fn new_data_starts_one_job_on_the_approved_image() {
-    let create = mock!(Client::create_training_job)
+async fn a_batch_asks_for_one_schedule_due_a_quiet_period_after_its_newest_object() {
+    let create = mock!(Scheduler::create_schedule)
         .match_requests(|req| {
-            let channels = req.input_data_config();
-            let train = &channels[0];
-            let source = train.data_source().and_then(|d| d.s3_data_source()).unwrap();
-            let tags = tags_of(req);
-            req.training_job_name().is_some_and(|n| n.starts_with("mlops--s3-20261123-090000-"))
-                && req.algorithm_specification().and_then(|a| a.training_image()) == Some(APPROVED_IMAGE)
-                && train.channel_name() == Some("train")
-                && source.s3_uri() == Some(&*format!("s3://{BUCKET}/data/train/"))
-                && source.s3_data_type().map(|t| t.as_str()) == Some("S3Prefix")
-                // The configured channel's settings are kept; the others stay.
-                && train.content_type() == Some("text/csv")
-                && channels.len() == 2
-                && channels[1].channel_name() == Some("validation")
-                && tags["mlops:pipeline"] == "mlops"
-                && tags["mlops:trigger"] == "s3"
-                && tags["mlops:s3-bucket"] == BUCKET
-                && tags["mlops:s3-key"] == "data/train/part-00000.csv"
-                && tags["mlops:window"] == "2026-11-23T09:00:00Z/PT3600S"
+            let target = req.target().unwrap();
+            let input: DueMessage = serde_json::from_str(target.input().unwrap()).unwrap();
+            let due = &input.retraining_due;
+            req.group_name() == Some(GROUP)
+                && req.name() == Some(&*schedule_name(DATA, at("2026-11-23T09:23:00Z")))
+                && req.schedule_expression() == Some("at(2026-11-23T09:23:00)")
+                && req.schedule_expression_timezone() == Some("UTC")
+                && req.flexible_time_window().unwrap().mode().as_str() == "OFF"
+                && req.action_after_completion().unwrap().as_str() == "NONE"
+                && target.arn() == QUEUE_ARN
+                && target.role_arn() == ROLE_ARN
+                && due.data == DATA
+                && due.due == at("2026-11-23T09:23:00Z")
+                && due.schedule == req.name().unwrap()
+                // The oldest object of the batch, whatever the order.
+                && due.first_object.key == "data/train/b.csv"
+                && due.first_object.time == at("2026-11-23T09:15:00Z")
         })
-        .then_output(|| CreateTrainingJobOutput::builder().training_job_arn(JOB_ARN).build());
-    let (describe, list, package) = (no_job_yet(), approved_package(), package_description());
-    let sagemaker = client(&[&describe, &list, &package, &create]);
+        .then_output(|| {
+            CreateScheduleOutput::builder()
+                .schedule_arn("arn")
+                .build()
+                .unwrap()
+        });
+    let clients = clients(&[], &[&create]);
+    let messages = batch(&[
+        created_event("data/train/a.csv", "2026-11-23T09:16:10Z"),
+        created_event("data/train/b.csv", "2026-11-23T09:15:00Z"),
+        created_event("data/train/c.csv", "2026-11-23T09:17:01Z"),
+    ]);
 
-    let outcome = handle(
-        &sagemaker,
-        &config(&[]),
-        invocation(sample("s3-notification-put.json")),
-    )
-    .await
-    .unwrap();
+    let (outcome, failed) = retrain(&clients, &config(&[]), messages, long_ago()).await;
 
-    assert_eq!(outcome.action, Action::Started);
-    assert_eq!(outcome.training_jobs.len(), 1);
-    let job = &outcome.training_jobs[0];
-    assert_eq!(job.action, Action::Started);
-    assert_eq!(job.training_job_arn.as_deref(), Some(JOB_ARN));
-    assert_eq!(job.image.as_deref(), Some(APPROVED_IMAGE));
-    assert_eq!(job.window_start, "2026-11-23T09:00:00Z");
-    assert_eq!(job.objects, 1);
-    assert_eq!(outcome.records[0].action, Action::Started);
-    assert_eq!(
-        outcome.records[0].training_job_name.as_deref(),
-        Some(&*job.training_job_name)
-    );
-    // One call each: nothing looked up twice, nothing extra.
-    for rule in [&describe, &list, &package, &create] {
-        assert_eq!(rule.num_calls(), 1);
-    }
+    assert!(failed.is_empty());
+    assert_eq!(create.num_calls(), 1);
+    assert_eq!(outcome.action, Action::Scheduled);
+    let schedule = &outcome.schedules[0];
+    assert_eq!(schedule.due, "2026-11-23T09:23:00Z");
+    assert_eq!(schedule.objects, 3);
+    assert!(schedule.created);
+    assert!(outcome.records.iter().all(|r| r.action == Action::Scheduled
+        && r.due.as_deref() == Some("2026-11-23T09:23:00Z")
+        && r.schedule.as_deref() == Some(&*schedule.schedule)));
     let json = serde_json::to_value(&outcome).unwrap();
-    assert_eq!(json["action"], "started");
-    assert_eq!(json["training_jobs"][0]["action"], "started");
+    assert_eq!(json["action"], "scheduled");
+    assert!(json.get("batchItemFailures").is_none());
 }
 
-/// A newer approved version whose deployment failed (stopped by the smoke
-/// test, or rolled back) is not the one in production: the one before it
-/// retrains.
 #[tokio::test]
-async fn a_version_whose_deployment_failed_is_not_retrained() {
-    let list = mock!(Client::list_model_packages).then_output(|| {
-        ListModelPackagesOutput::builder()
-            .model_package_summary_list(
-                ModelPackageSummary::builder()
-                    .model_package_arn(
-                        "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops--models/9",
-                    )
-                    .model_life_cycle(
-                        aws_sdk_sagemaker::types::ModelLifeCycle::builder()
-                            .stage("Staging")
-                            .stage_status("Failed")
-                            .build(),
-                    )
-                    .build(),
-            )
-            .model_package_summary_list(
-                ModelPackageSummary::builder()
-                    .model_package_arn(PACKAGE_ARN)
-                    .build(),
-            )
-            .build()
-    });
-    let (describe, package, create) = (no_job_yet(), package_description(), created());
-    let sagemaker = client(&[&describe, &list, &package, &create]);
+async fn a_schedule_another_batch_created_first_is_the_same_burst() {
+    let create = conflict();
+    let clients = clients(&[], &[&create]);
     let outcome = handle(
-        &sagemaker,
+        &clients,
+        &config(&[]),
+        invocation(sample("sqs-s3-object-created.json")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome.action, Action::Scheduled);
+    assert!(!outcome.schedules[0].created);
+    assert_eq!(outcome.batch_item_failures, Some(Vec::new()));
+    let json = serde_json::to_value(&outcome).unwrap();
+    assert_eq!(json["batchItemFailures"], json!([]));
+}
+
+#[tokio::test]
+async fn each_data_channel_has_its_own_burst_and_fails_alone() {
+    // object-prefix: two folders, two channels; the first one's schedule
+    // cannot be created (throttled through the SDK's retries).
+    let first_prefix = schedule_prefix(&format!("s3://{BUCKET}/data/train/day-1/"));
+    let throttled = mock!(Scheduler::create_schedule)
+        .match_requests(move |req| req.name().unwrap().starts_with(&first_prefix))
+        .sequence()
+        .http_response(|| aws_error(429, "ThrottlingException", "Rate exceeded"))
+        .times(3)
+        .build();
+    let created = scheduled();
+    let clients = clients(&[], &[&throttled, &created]);
+    let messages = batch(&[
+        created_event("data/train/day-1/a.csv", "2026-11-23T09:15:00Z"),
+        created_event("data/train/day-2/a.csv", "2026-11-23T09:15:00Z"),
+        created_event("data/train/day-1/b.csv", "2026-11-23T09:15:30Z"),
+        json!({"not": "an event"}),
+    ]);
+
+    let (outcome, failed) = retrain(
+        &clients,
+        &config(&[("RETRAIN_DATA_CHANNEL", "object-prefix")]),
+        messages,
+        long_ago(),
+    )
+    .await;
+
+    let failed_ids: Vec<&str> = failed.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(failed_ids, ["m0", "m2", "m3"]);
+    assert!(failed[0].1.is_retryable());
+    assert_eq!(failed[2].1.error_type(), "NonRetryable.InvalidEvent");
+    assert_eq!(created.num_calls(), 1);
+    assert_eq!(throttled.num_calls(), 3);
+    assert_eq!(outcome.action, Action::Scheduled);
+    assert_eq!(outcome.schedules[0].action, Action::Failed);
+    assert_eq!(
+        outcome.schedules[1].data,
+        format!("s3://{BUCKET}/data/train/day-2/")
+    );
+    assert_eq!(outcome.records[0].action, Action::Failed);
+    assert_eq!(outcome.records[1].action, Action::Scheduled);
+    assert_eq!(outcome.failures.len(), 3);
+    assert_eq!(outcome.failures[2].message_id, "m3");
+}
+
+#[tokio::test]
+async fn invoked_directly_a_failure_is_the_invocations_error() {
+    let throttled = mock!(Scheduler::create_schedule)
+        .sequence()
+        .http_response(|| aws_error(429, "ThrottlingException", "Rate exceeded"))
+        .times(3)
+        .build();
+    let clients = clients(&[], &[&throttled]);
+    let err = handle(
+        &clients,
         &config(&[]),
         invocation(sample("s3-notification-put.json")),
     )
     .await
-    .unwrap();
-    assert_eq!(
-        outcome.training_jobs[0].image.as_deref(),
-        Some(APPROVED_IMAGE)
-    );
-    assert_eq!(package.num_calls(), 1);
+    .unwrap_err();
+    assert!(err.is_retryable(), "{err}");
+    assert_eq!(err.aws_code(), Some("ThrottlingException"));
+    assert_eq!(throttled.num_calls(), 3);
 }
 
-/// Golden: the job name events/s3-object-created.json asks for (its channel
-/// and window). A redelivery after an upgrade must ask for the same name
-/// (one job per window), so a change is breaking.
 #[tokio::test]
-async fn golden_training_job_name_of_a_window() {
-    let (describe, list, create) = (no_job_yet(), no_approved_package(), created());
-    let sagemaker = client(&[&describe, &list, &create]);
-
+async fn objects_that_are_not_new_data_are_skipped_without_calls() {
+    let clients = clients(&[], &[]);
+    let cases = [
+        (
+            "s3-notification-delete.json",
+            "ObjectRemoved:Delete is not an object creation",
+        ),
+        (
+            "s3-notification-other-prefix.json",
+            "key is not under the data prefix",
+        ),
+        ("s3-notification-folder-marker.json", "folder marker"),
+    ];
+    for (file, reason) in cases {
+        let outcome = handle(&clients, &config(&[]), invocation(sample(file)))
+            .await
+            .unwrap();
+        assert_eq!(outcome.action, Action::Skipped, "{file}");
+        assert!(
+            outcome.reason.as_deref().unwrap().contains(reason),
+            "{file}: {:?}",
+            outcome.reason
+        );
+    }
     let outcome = handle(
-        &sagemaker,
-        &config(&[("RETRAIN_FALLBACK_IMAGE", FALLBACK_IMAGE)]),
+        &clients,
+        &config(&[("RETRAIN_KEY_SUFFIX", "_SUCCESS")]),
         invocation(sample("s3-object-created.json")),
     )
     .await
     .unwrap();
-
-    assert_eq!(
-        outcome.training_jobs[0].training_job_name,
-        "mlops--s3-20261123-090000-a8cb22ab6cd8342b"
-    );
+    assert!(outcome.records[0]
+        .reason
+        .as_deref()
+        .unwrap()
+        .contains("RETRAIN_KEY_SUFFIX _SUCCESS"));
+    let test_event = handle(
+        &clients,
+        &config(&[]),
+        invocation(sample("s3-test-event.json")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(test_event.action, Action::Skipped);
+    assert!(test_event.reason.unwrap().contains("s3:TestEvent"));
 }
 
 #[tokio::test]
-async fn without_an_approved_package_the_fallback_image_trains() {
-    let create = mock!(Client::create_training_job)
+async fn a_manifest_is_its_own_channel() {
+    let create = mock!(Scheduler::create_schedule)
         .match_requests(|req| {
-            req.algorithm_specification()
-                .and_then(|a| a.training_image())
-                == Some(FALLBACK_IMAGE)
+            let input: DueMessage =
+                serde_json::from_str(req.target().unwrap().input().unwrap()).unwrap();
+            input.retraining_due.data == format!("s3://{BUCKET}/data/train/day-1/manifest.json")
+        })
+        .then_output(|| {
+            CreateScheduleOutput::builder()
+                .schedule_arn("arn")
+                .build()
+                .unwrap()
+        });
+    let clients = clients(&[], &[&create]);
+    let outcome = run(
+        &clients,
+        &config(&[
+            ("RETRAIN_DATA_CHANNEL", "manifest"),
+            ("RETRAIN_KEY_SUFFIX", "manifest.json"),
+        ]),
+        batch(&[
+            created_event("data/train/day-1/part-0.csv", "2026-11-23T09:15:00Z"),
+            created_event("data/train/day-1/manifest.json", "2026-11-23T09:15:10Z"),
+        ]),
+    )
+    .await;
+    assert_eq!(create.num_calls(), 1);
+    assert_eq!(outcome.records[0].action, Action::Skipped);
+    assert_eq!(outcome.records[1].action, Action::Scheduled);
+}
+
+// --- a schedule falls due ---
+
+#[tokio::test]
+async fn a_quiet_burst_starts_one_job_and_deletes_its_schedules() {
+    let list = listing(&["2026-11-23T09:18:00Z", "2026-11-23T09:21:00Z"]);
+    let delete = deleted();
+    let create = mock!(SageMaker::create_training_job)
+        .match_requests(|req| {
+            let channels = req.input_data_config();
+            let train = &channels[0];
+            let source = train
+                .data_source()
+                .and_then(|d| d.s3_data_source())
+                .unwrap();
+            let tags = tags_of(req);
+            let expected = job_name(
+                &config(&[]),
+                &due_of(DATA, "2026-11-23T09:21:00Z", "2026-11-23T09:15:00Z"),
+            );
+            req.training_job_name() == Some(expected.as_str())
+                && req
+                    .algorithm_specification()
+                    .and_then(|a| a.training_image())
+                    == Some(APPROVED_IMAGE)
+                && train.channel_name() == Some("train")
+                && source.s3_uri() == Some(DATA)
+                && source.s3_data_type().map(|t| t.as_str()) == Some("S3Prefix")
+                && train.content_type() == Some("text/csv")
+                && channels.len() == 2
+                && tags["mlops:pipeline"] == "mlops"
+                && tags["mlops:trigger"] == "s3"
+                && tags["mlops:s3-key"] == "data/train/part-00000.csv"
+                && tags["mlops:burst"] == "2026-11-23T09:12:00Z/2026-11-23T09:21:00Z"
         })
         .then_output(|| {
             CreateTrainingJobOutput::builder()
                 .training_job_arn(JOB_ARN)
                 .build()
         });
-    let (describe, list, package) = (no_job_yet(), no_approved_package(), package_description());
-    let sagemaker = client(&[&describe, &list, &package, &create]);
+    // The burst began with the 09:18 schedule, whose batch's oldest object is
+    // from 09:12: the job is tagged with it.
+    let get = stored("2026-11-23T09:18:00Z", "2026-11-23T09:12:00Z");
+    let (packages, package) = (approved_package(), package_description());
+    let clients = clients(&[&packages, &package, &create], &[&list, &get, &delete]);
 
     let outcome = handle(
-        &sagemaker,
-        &config(&[("RETRAIN_FALLBACK_IMAGE", FALLBACK_IMAGE)]),
-        invocation(sample("s3-object-created.json")),
+        &clients,
+        &config(&[]),
+        invocation(sample("retraining-due.json")),
     )
     .await
     .unwrap();
 
     assert_eq!(outcome.action, Action::Started);
-    assert_eq!(
-        outcome.training_jobs[0].image.as_deref(),
-        Some(FALLBACK_IMAGE)
-    );
-    assert_eq!(package.num_calls(), 0);
-    assert_eq!(create.num_calls(), 1);
-}
-
-#[tokio::test]
-async fn without_an_approved_package_or_a_fallback_new_data_is_skipped_not_failed() {
-    let (describe, list, create) = (no_job_yet(), no_approved_package(), created());
-    let sagemaker = client(&[&describe, &list, &create]);
-
-    let outcome = handle(
-        &sagemaker,
-        &config(&[]),
-        invocation(sample("s3-notification-put.json")),
-    )
-    .await
-    .unwrap();
-
-    // Data uploaded before the first approval is no error: no on-failure
-    // queue, no alarm; the reason says what will make it retrain.
-    assert_eq!(outcome.action, Action::Skipped);
-    let reason = outcome.reason.unwrap();
-    assert!(
-        reason.contains("no approved version in model package group mlops--models"),
-        "{reason}"
-    );
-    assert!(reason.contains("RETRAIN_FALLBACK_IMAGE"), "{reason}");
-    assert_eq!(outcome.training_jobs[0].action, Action::Skipped);
-    assert!(outcome.records.iter().all(|r| r.action == Action::Skipped));
+    let job = &outcome.training_jobs[0];
+    assert_eq!(job.action, Action::Started);
+    assert_eq!(job.training_job_arn.as_deref(), Some(JOB_ARN));
+    assert_eq!(job.image.as_deref(), Some(APPROVED_IMAGE));
+    assert_eq!(job.due, "2026-11-23T09:21:00Z");
+    assert_eq!(job.burst_start, "2026-11-23T09:12:00Z");
+    assert!(job
+        .training_job_name
+        .starts_with("mlops--s3-20261123-0921-"));
+    // List, the burst's first schedule, the image (2), the job, and one
+    // delete per schedule of the burst.
     assert_eq!(list.num_calls(), 1);
-    assert_eq!(create.num_calls(), 0);
+    assert_eq!(get.num_calls(), 1);
+    assert_eq!(create.num_calls(), 1);
+    assert_eq!(delete.num_calls(), 2);
 }
 
-#[tokio::test]
-async fn a_package_without_a_training_image_uses_its_inference_image() {
-    use aws_sdk_sagemaker::types::{InferenceSpecification, ModelPackageContainerDefinition};
-    let package = mock!(Client::describe_model_package).then_output(|| {
-        DescribeModelPackageOutput::builder()
-            .inference_specification(
-                InferenceSpecification::builder()
-                    .containers(
-                        ModelPackageContainerDefinition::builder()
-                            .image(APPROVED_IMAGE)
-                            .build(),
-                    )
-                    .build(),
-            )
-            .build()
-    });
-    let (describe, list, create) = (no_job_yet(), approved_package(), created());
-    let sagemaker = client(&[&describe, &list, &package, &create]);
-    let outcome = handle(
-        &sagemaker,
-        &config(&[]),
-        invocation(sample("s3-notification-put.json")),
-    )
-    .await
-    .unwrap();
+#[test]
+fn job_names_are_the_channel_and_the_minute_due() {
+    let config = config(&[]);
+    let name =
+        |data: &str, due: &str| job_name(&config, &due_of(data, due, "2026-11-23T09:00:00Z"));
+    let golden = name(DATA, "2026-11-23T09:21:00Z");
+    assert_eq!(golden.as_str(), "mlops--s3-20261123-0921-254e33de4dd71f7b");
+    // The first object does not name the job: only the channel and the due time.
     assert_eq!(
-        outcome.training_jobs[0].image.as_deref(),
-        Some(APPROVED_IMAGE)
+        job_name(
+            &config,
+            &due_of(DATA, "2026-11-23T09:21:00Z", "2026-11-23T08:00:00Z")
+        ),
+        golden
+    );
+    assert_ne!(name(DATA, "2026-11-23T09:22:00Z"), golden);
+    assert_ne!(
+        name(&format!("{DATA}day-1/"), "2026-11-23T09:21:00Z"),
+        golden
     );
 }
 
 #[tokio::test]
-async fn a_window_already_started_costs_one_call() {
-    let (describe, list, package, create) = (
-        job_exists(),
-        approved_package(),
-        package_description(),
-        created(),
-    );
-    let sagemaker = client(&[&describe, &list, &package, &create]);
-
-    let outcome = handle(
-        &sagemaker,
+async fn newer_objects_make_the_burst_wait_for_their_schedule() {
+    let list = listing(&["2026-11-23T09:21:00Z", "2026-11-23T09:24:00Z"]);
+    let clients = clients(&[], &[&list]);
+    let outcome = run(
+        &clients,
         &config(&[]),
-        invocation(sample("s3-notification-encoded-key.json")),
+        batch(&[sample("retraining-due.json")]),
     )
-    .await
-    .unwrap();
-
+    .await;
     assert_eq!(outcome.action, Action::Skipped);
-    assert_eq!(outcome.reason.as_deref(), Some("already started"));
-    assert_eq!(outcome.records[0].key, "data/train/Happy Face(1).csv");
+    let job = &outcome.training_jobs[0];
     assert_eq!(
-        outcome.records[0].reason.as_deref(),
-        Some("already started")
+        job.reason.as_deref(),
+        Some("newer objects came: the burst is due at 2026-11-23T09:24:00Z")
     );
-    assert_eq!(describe.num_calls(), 1);
-    for rule in [&list, &package, &create] {
-        assert_eq!(rule.num_calls(), 0);
-    }
+    // Its own schedule is the earliest: no GetSchedule, no SageMaker call.
+    assert_eq!(list.num_calls(), 1);
 }
 
 #[tokio::test]
-async fn resource_in_use_means_another_invocation_started_the_window() {
-    let create = mock!(Client::create_training_job).then_error(|| {
+async fn at_its_maximum_delay_a_burst_starts_while_data_keeps_coming() {
+    // The burst began with the 09:00 schedule, whose first object is 08:55:
+    // one hour later (RETRAIN_MAX_DELAY_MINUTES 60) its job starts anyway.
+    let list = listing(&[
+        "2026-11-23T09:00:00Z",
+        "2026-11-23T09:55:00Z",
+        "2026-11-23T09:56:00Z",
+    ]);
+    let get = stored("2026-11-23T09:00:00Z", "2026-11-23T08:55:00Z");
+    let delete = deleted();
+    let (packages, package, create) = (approved_package(), package_description(), job_created());
+    let clients = clients(&[&packages, &package, &create], &[&list, &get, &delete]);
+    let due = due_message(DATA, "2026-11-23T09:55:00Z", "2026-11-23T09:49:00Z");
+
+    let outcome = run(&clients, &config(&[]), batch(&[due])).await;
+
+    assert_eq!(outcome.action, Action::Started);
+    assert_eq!(outcome.training_jobs[0].burst_start, "2026-11-23T08:55:00Z");
+    assert_eq!(get.num_calls(), 1);
+    // 09:00 and 09:55 are settled; 09:56 (newer objects) is the next burst's.
+    assert_eq!(delete.num_calls(), 2);
+
+    // With a longer maximum delay the same firing waits.
+    let list = listing(&[
+        "2026-11-23T09:00:00Z",
+        "2026-11-23T09:55:00Z",
+        "2026-11-23T09:56:00Z",
+    ]);
+    let clients = clients_with_get(&list, &get);
+    let outcome = run(
+        &clients,
+        &config(&[("RETRAIN_MAX_DELAY_MINUTES", "120")]),
+        batch(&[due_message(
+            DATA,
+            "2026-11-23T09:55:00Z",
+            "2026-11-23T09:49:00Z",
+        )]),
+    )
+    .await;
+    assert_eq!(outcome.action, Action::Skipped);
+}
+
+fn clients_with_get(list: &Rule, get: &Rule) -> Clients {
+    clients(&[], &[list, get])
+}
+
+#[tokio::test]
+async fn a_schedule_a_later_job_deleted_is_already_handled() {
+    let list = listing(&["2026-11-23T09:30:00Z"]);
+    let clients = clients(&[], &[&list]);
+    let outcome = run(
+        &clients,
+        &config(&[]),
+        batch(&[sample("retraining-due.json"), sample("retraining-due.json")]),
+    )
+    .await;
+    // Two deliveries of one schedule in a batch: one firing.
+    assert_eq!(list.num_calls(), 1);
+    assert_eq!(outcome.training_jobs.len(), 2);
+    assert!(outcome.training_jobs.iter().all(|j| j.reason.as_deref()
+        == Some("the schedule is gone: a later one started the burst's job")));
+}
+
+#[tokio::test]
+async fn a_job_already_started_still_clears_its_schedules() {
+    let list = listing(&["2026-11-23T09:21:00Z"]);
+    let delete = deleted();
+    let in_use = mock!(SageMaker::create_training_job).then_error(|| {
         CreateTrainingJobError::ResourceInUse(
             ResourceInUse::builder()
                 .message("Training job names must be unique within an AWS account and region")
                 .build(),
         )
     });
-    let (describe, list, package) = (no_job_yet(), approved_package(), package_description());
-    let sagemaker = client(&[&describe, &list, &package, &create]);
-
-    let outcome = handle(
-        &sagemaker,
+    let (packages, package) = (approved_package(), package_description());
+    let clients = clients(&[&packages, &package, &in_use], &[&list, &delete]);
+    let outcome = run(
+        &clients,
         &config(&[]),
-        invocation(sample("s3-notification-put.json")),
+        batch(&[sample("retraining-due.json")]),
     )
-    .await
-    .unwrap();
-
+    .await;
     assert_eq!(outcome.action, Action::Skipped);
-    assert_eq!(outcome.reason.as_deref(), Some("already started"));
     assert_eq!(
-        outcome.training_jobs[0].image.as_deref(),
-        Some(APPROVED_IMAGE)
+        outcome.training_jobs[0].reason.as_deref(),
+        Some("already started")
     );
-    assert_eq!(create.num_calls(), 1);
+    assert_eq!(delete.num_calls(), 1);
 }
 
 #[tokio::test]
-async fn throttling_is_retried_then_a_retryable_error() {
-    let create = mock!(Client::create_training_job)
-        .sequence()
-        .http_response(|| aws_error(400, "ThrottlingException", "Rate exceeded"))
-        .times(3)
-        .build();
-    let (describe, list, package) = (no_job_yet(), approved_package(), package_description());
-    let sagemaker = client(&[&describe, &list, &package, &create]);
-
-    let err = handle(
-        &sagemaker,
+async fn without_an_approved_version_the_burst_trains_nothing_and_is_cleared() {
+    let list = listing(&["2026-11-23T09:21:00Z"]);
+    let delete = deleted();
+    let none = mock!(SageMaker::list_model_packages)
+        .then_output(|| ListModelPackagesOutput::builder().build());
+    let create = job_created();
+    let clients = clients(&[&none, &create], &[&list, &delete]);
+    let outcome = run(
+        &clients,
         &config(&[]),
-        invocation(sample("s3-notification-put.json")),
+        batch(&[sample("retraining-due.json")]),
     )
-    .await
-    .unwrap_err();
-
-    assert!(err.is_retryable(), "{err}");
-    assert_eq!(err.aws_code(), Some("ThrottlingException"));
-    assert_eq!(create.num_calls(), 3);
-}
-
-#[tokio::test]
-async fn throttled_lookups_fail_retryably_before_any_job() {
-    let list = mock!(Client::list_model_packages)
-        .sequence()
-        .http_response(|| aws_error(400, "ThrottlingException", "Rate exceeded"))
-        .times(3)
-        .build();
-    let (describe, create) = (no_job_yet(), created());
-    let sagemaker = client(&[&describe, &list, &create]);
-
-    let err = handle(
-        &sagemaker,
-        &config(&[]),
-        invocation(sample("s3-notification-put.json")),
-    )
-    .await
-    .unwrap_err();
-
-    assert!(err.is_retryable(), "{err}");
-    assert_eq!(list.num_calls(), 3);
+    .await;
+    assert_eq!(outcome.action, Action::Skipped);
+    assert!(outcome.reason.unwrap().contains("no approved version"));
     assert_eq!(create.num_calls(), 0);
+    assert_eq!(delete.num_calls(), 1);
 }
 
 #[tokio::test]
-async fn a_throttled_then_recovered_call_starts_the_job() {
-    let create = mock!(Client::create_training_job)
-        .sequence()
-        .http_response(|| aws_error(503, "ServiceUnavailable", "Service unavailable"))
-        .output(|| {
-            CreateTrainingJobOutput::builder()
-                .training_job_arn(JOB_ARN)
-                .build()
-        })
-        .build();
-    let (describe, list, package) = (no_job_yet(), approved_package(), package_description());
-    let sagemaker = client(&[&describe, &list, &package, &create]);
-    let outcome = handle(
-        &sagemaker,
-        &config(&[]),
-        invocation(sample("s3-notification-put.json")),
-    )
-    .await
-    .unwrap();
-    assert_eq!(outcome.action, Action::Started);
-    assert_eq!(create.num_calls(), 2);
-}
-
-#[tokio::test]
-async fn objects_that_are_not_new_data_are_skipped_without_calls() {
-    let cases = [
-        (
-            "s3-notification-other-prefix.json",
-            format!("key is not under the data prefix s3://{BUCKET}/data/train/"),
-        ),
-        (
-            "s3-notification-folder-marker.json",
-            "folder marker (key ends with /)".to_string(),
-        ),
-        (
-            "s3-notification-delete.json",
-            "ObjectRemoved:Delete is not an object creation".to_string(),
-        ),
-    ];
-    for (file, reason) in cases {
-        let (describe, create) = (no_job_yet(), created());
-        let sagemaker = client(&[&describe, &create]);
-        let outcome = handle(&sagemaker, &config(&[]), invocation(sample(file)))
-            .await
-            .unwrap();
-        assert_eq!(outcome.action, Action::Skipped, "{file}");
-        assert_eq!(outcome.reason.as_deref(), Some(&*reason), "{file}");
-        assert_eq!(
-            outcome.records[0].reason.as_deref(),
-            Some(&*reason),
-            "{file}"
-        );
-        assert!(outcome.training_jobs.is_empty(), "{file}");
-        assert_eq!(describe.num_calls() + create.num_calls(), 0, "{file}");
-    }
-
-    let other_bucket = config(&[("RETRAIN_DATA_S3_URI", "s3://another-bucket/data/train/")]);
-    let sagemaker = client(&[]);
-    let outcome = handle(
-        &sagemaker,
-        &other_bucket,
-        invocation(sample("s3-object-created.json")),
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        outcome.reason.as_deref(),
-        Some(&*format!(
-            "bucket {BUCKET} is not the data bucket another-bucket"
-        ))
-    );
-
-    let outcome = handle(
-        &sagemaker,
-        &config(&[]),
-        invocation(sample("s3-test-event.json")),
-    )
-    .await
-    .unwrap();
-    assert_eq!(outcome.action, Action::Skipped);
-    assert!(outcome.reason.unwrap().starts_with("s3:TestEvent"));
-}
-
-#[tokio::test]
-async fn many_records_in_one_window_start_one_job_and_say_what_happened_to_each() {
-    let (describe, list, package, create) = (
-        no_job_yet(),
-        approved_package(),
-        package_description(),
-        created(),
-    );
-    let sagemaker = client(&[&describe, &list, &package, &create]);
-
-    let outcome = handle(
-        &sagemaker,
-        &config(&[]),
-        invocation(sample("s3-notification-many-records.json")),
-    )
-    .await
-    .unwrap();
-
-    assert_eq!(outcome.action, Action::Started);
-    assert_eq!(outcome.training_jobs.len(), 1);
-    assert_eq!(outcome.training_jobs[0].objects, 3);
-    let actions: Vec<(&str, Action)> = outcome
-        .records
-        .iter()
-        .map(|r| (r.key.as_str(), r.action))
-        .collect();
-    assert_eq!(
-        actions,
-        [
-            ("data/train/part-00001.csv", Action::Started),
-            ("data/train/part-00002.csv", Action::Started),
-            ("data/train/Happy Face(1).csv", Action::Started),
-            ("logs/ingest-2026-11-23.log", Action::Skipped),
-        ]
-    );
-    assert_eq!(create.num_calls(), 1);
-    assert_eq!(describe.num_calls(), 1);
-}
-
-fn object(key: &str, time: &str) -> NewObject {
-    NewObject {
-        event_name: "ObjectCreated:Put".into(),
-        created: true,
-        bucket: BUCKET.into(),
-        key: key.into(),
-        size: Some(10),
-        time: DateTime::parse_from_rfc3339(time).unwrap().to_utc(),
-    }
-}
-
-#[tokio::test]
-async fn records_in_two_windows_start_two_jobs() {
-    let (describe, list, package, create) = (
-        no_job_yet(),
-        approved_package(),
-        package_description(),
-        created(),
-    );
-    let sagemaker = client(&[&describe, &list, &package, &create]);
-    let objects = [
-        object("data/train/a.csv", "2026-11-23T09:59:59.900Z"),
-        object("data/train/b.csv", "2026-11-23T10:00:00.000Z"),
-        object("data/train/c.csv", "2026-11-23T10:30:00.000Z"),
-    ];
-
-    let outcome = retrain(&sagemaker, &config(&[]), &objects).await.unwrap();
-
-    let windows: Vec<(&str, usize)> = outcome
-        .training_jobs
-        .iter()
-        .map(|j| (j.window_start.as_str(), j.objects))
-        .collect();
-    assert_eq!(
-        windows,
-        [("2026-11-23T09:00:00Z", 1), ("2026-11-23T10:00:00Z", 2)]
-    );
-    assert_ne!(
-        outcome.training_jobs[0].training_job_name,
-        outcome.training_jobs[1].training_job_name
-    );
-    assert_eq!(create.num_calls(), 2);
-    // The image is looked up once for the whole event.
-    assert_eq!(list.num_calls(), 1);
-    assert_eq!(package.num_calls(), 1);
-}
-
-#[test]
-fn job_names_are_the_window_and_the_data() {
-    let config = config(&[]);
-    let name = |time: &str| {
-        let object = object("data/train/x.csv", time);
-        let channel = data_channel(&config, &object);
-        job_name(&config, &channel, &Window::containing(object.time, 3600)).to_string()
-    };
-    let start = name("2026-11-23T09:00:00Z");
-    assert_eq!(start, name("2026-11-23T09:59:59.999Z"));
-    assert_ne!(start, name("2026-11-23T10:00:00Z"));
-    assert_ne!(start, name("2026-11-23T08:59:59.999Z"));
-    assert!(start.starts_with("mlops--s3-20261123-090000-"), "{start}");
-    assert!(shared::names::is_valid_sagemaker_name(&start), "{start}");
-
-    // Another data channel in the same window is another job.
-    let other = RetrainConfig {
-        data_channel: DataChannel::ObjectPrefix,
-        ..config.clone()
-    };
-    let object = object("data/train/2026-11-23/x.csv", "2026-11-23T09:00:00Z");
-    let channel = data_channel(&other, &object);
-    assert_eq!(
-        channel.s3_uri,
-        format!("s3://{BUCKET}/data/train/2026-11-23/")
-    );
-    assert_ne!(
-        job_name(&other, &channel, &Window::containing(object.time, 3600)).to_string(),
-        start
-    );
-}
-
-#[tokio::test]
-async fn a_marker_suffix_picks_the_objects_and_the_channel_can_be_its_folder() {
-    let create = mock!(Client::create_training_job)
+async fn optionally_a_running_job_of_the_pipeline_defers_the_burst() {
+    let list = listing(&["2026-11-23T09:21:00Z"]);
+    let delete = deleted();
+    let later = mock!(Scheduler::create_schedule)
         .match_requests(|req| {
-            let source = req.input_data_config()[0]
-                .data_source()
-                .and_then(|d| d.s3_data_source())
-                .unwrap();
-            source.s3_uri() == Some(&*format!("s3://{BUCKET}/data/train/2026-11-23/"))
-                && source.s3_data_type().map(|t| t.as_str()) == Some("S3Prefix")
+            let input: DueMessage =
+                serde_json::from_str(req.target().unwrap().input().unwrap()).unwrap();
+            req.name() == Some(&*schedule_name(DATA, at("2026-11-23T09:26:00Z")))
+                && input.retraining_due.first_object.time == at("2026-11-23T09:15:00Z")
         })
         .then_output(|| {
-            CreateTrainingJobOutput::builder()
-                .training_job_arn(JOB_ARN)
+            CreateScheduleOutput::builder()
+                .schedule_arn("arn")
                 .build()
+                .unwrap()
         });
-    let (describe, list, package) = (no_job_yet(), approved_package(), package_description());
-    let sagemaker = client(&[&describe, &list, &package, &create]);
-    let config = config(&[
-        ("RETRAIN_KEY_SUFFIX", "_SUCCESS"),
-        ("RETRAIN_DATA_CHANNEL", "object-prefix"),
-    ]);
-
-    // The zero-byte marker is what counts, not a folder.
-    let outcome = handle(
-        &sagemaker,
-        &config,
-        invocation(sample("s3-object-created-success-marker.json")),
-    )
-    .await
-    .unwrap();
-    assert_eq!(outcome.action, Action::Started);
-
-    let outcome = handle(
-        &sagemaker,
-        &config,
-        invocation(sample("s3-object-created.json")),
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        outcome.reason.as_deref(),
-        Some("key does not end with RETRAIN_KEY_SUFFIX _SUCCESS")
-    );
-    assert_eq!(create.num_calls(), 1);
-}
-
-#[tokio::test]
-async fn a_manifest_channel_points_at_the_manifest() {
-    let create = mock!(Client::create_training_job)
-        .match_requests(|req| {
-            let channel = &req.input_data_config()[0];
-            let source = channel
-                .data_source()
-                .and_then(|d| d.s3_data_source())
-                .unwrap();
-            source.s3_uri() == Some(&*format!("s3://{BUCKET}/data/train/2026-11-23/_SUCCESS"))
-                && source.s3_data_type().map(|t| t.as_str()) == Some("ManifestFile")
-                && channel.input_mode() == Some(&TrainingInputMode::File)
-        })
+    let running = mock!(SageMaker::list_training_jobs)
+        .match_requests(|req| req.status_equals() == Some(&TrainingJobStatus::InProgress))
         .then_output(|| {
-            CreateTrainingJobOutput::builder()
-                .training_job_arn(JOB_ARN)
-                .build()
-        });
-    let (describe, list, package) = (no_job_yet(), approved_package(), package_description());
-    let sagemaker = client(&[&describe, &list, &package, &create]);
-    let config = config(&[
-        ("RETRAIN_KEY_SUFFIX", "_SUCCESS"),
-        ("RETRAIN_DATA_CHANNEL", "manifest"),
-    ]);
-    let outcome = handle(
-        &sagemaker,
-        &config,
-        invocation(sample("s3-object-created-success-marker.json")),
-    )
-    .await
-    .unwrap();
-    assert_eq!(outcome.action, Action::Started);
-    assert_eq!(create.num_calls(), 1);
-}
-
-fn in_progress(names: &'static [&'static str]) -> Rule {
-    mock!(Client::list_training_jobs)
-        .match_requests(|req| {
-            req.status_equals().map(|s| s.as_str()) == Some("InProgress")
-                && req.name_contains() == Some("mlops--")
-        })
-        .then_output(move || {
-            let mut output = ListTrainingJobsOutput::builder();
-            for name in names {
-                output = output.training_job_summaries(
+            ListTrainingJobsOutput::builder()
+                .training_job_summaries(
                     TrainingJobSummary::builder()
-                        .training_job_name(*name)
-                        .training_job_status(TrainingJobStatus::InProgress)
+                        .training_job_name("mlops--ecr-v1-0123456789abcdef")
                         .build(),
-                );
-            }
-            output.build()
-        })
-}
-
-#[tokio::test]
-async fn optionally_a_running_job_of_the_pipeline_defers_retraining() {
-    let config = config(&[("RETRAIN_SKIP_IF_TRAINING", "true")]);
-
-    let (describe, running, list, create) = (
-        no_job_yet(),
-        in_progress(&[
-            "notmlops--ecr-x-0123456789abcdef",
-            "mlops--ecr-v2-0123456789abcdef",
-        ]),
-        approved_package(),
-        created(),
-    );
-    let sagemaker = client(&[&describe, &running, &list, &create]);
-    let outcome = handle(
-        &sagemaker,
-        &config,
-        invocation(sample("s3-notification-put.json")),
+                )
+                .build()
+        });
+    let create = job_created();
+    let clients = clients(&[&running, &create], &[&list, &later, &delete]);
+    let outcome = run(
+        &clients,
+        &config(&[("RETRAIN_SKIP_IF_TRAINING", "true")]),
+        batch(&[sample("retraining-due.json")]),
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(outcome.action, Action::Skipped);
-    assert_eq!(
-        outcome.reason.as_deref(),
-        Some("training job mlops--ecr-v2-0123456789abcdef of this pipeline is in progress")
-    );
-    assert_eq!(create.num_calls() + list.num_calls(), 0);
-
-    // Another pipeline's job that merely contains our prefix does not count.
-    let (describe, running, list, package, create) = (
-        no_job_yet(),
-        in_progress(&["notmlops--ecr-x-0123456789abcdef"]),
-        approved_package(),
-        package_description(),
-        created(),
-    );
-    let sagemaker = client(&[&describe, &running, &list, &package, &create]);
-    let outcome = handle(
-        &sagemaker,
-        &config,
-        invocation(sample("s3-notification-put.json")),
-    )
-    .await
-    .unwrap();
-    assert_eq!(outcome.action, Action::Started);
-    assert_eq!(running.num_calls(), 1);
+    assert!(outcome.training_jobs[0]
+        .reason
+        .as_deref()
+        .unwrap()
+        .contains("mlops--ecr-v1-0123456789abcdef of this pipeline is in progress: the burst is due again at 2026-11-23T09:26:00Z"));
+    assert_eq!(later.num_calls(), 1);
+    assert_eq!(delete.num_calls(), 1);
+    assert_eq!(create.num_calls(), 0);
 }
 
 #[tokio::test]
-async fn other_describe_errors_are_not_mistaken_for_a_new_window() {
-    let describe = mock!(Client::describe_training_job)
+async fn a_failed_delete_fails_the_message_after_the_job_started() {
+    let list = listing(&["2026-11-23T09:21:00Z"]);
+    let delete = mock!(Scheduler::delete_schedule)
         .sequence()
-        .http_response(|| {
-            aws_error(
-                400,
-                "AccessDeniedException",
-                "not authorized to perform sagemaker:DescribeTrainingJob",
-            )
-        })
+        .http_response(|| aws_error(500, "InternalServerException", "oops"))
+        .times(3)
         .build();
-    let create = created();
-    let sagemaker = client(&[&describe, &create]);
-    let err = handle(
-        &sagemaker,
+    let (packages, package, create) = (approved_package(), package_description(), job_created());
+    let clients = clients(&[&packages, &package, &create], &[&list, &delete]);
+    let (outcome, failed) = retrain(
+        &clients,
         &config(&[]),
-        invocation(sample("s3-notification-put.json")),
+        batch(&[sample("retraining-due.json")]),
+        long_ago(),
     )
-    .await
-    .unwrap_err();
-    assert_eq!(err.error_type(), "NonRetryable.AwsRejected");
-    assert_eq!(create.num_calls(), 0);
+    .await;
+    // Delivered again, the job is found started and the schedule deleted then.
+    assert_eq!(create.num_calls(), 1);
+    assert_eq!(failed.len(), 1);
+    assert!(failed[0].1.is_retryable());
+    assert_eq!(outcome.action, Action::Failed);
+}
+
+#[tokio::test]
+async fn a_due_message_that_is_not_ours_is_refused() {
+    let clients = clients(&[], &[]);
+    let mut elsewhere = sample("retraining-due.json");
+    elsewhere["retraining_due"]["data"] = json!("s3://another-bucket/data/");
+    let mut renamed = sample("retraining-due.json");
+    renamed["retraining_due"]["schedule"] = json!("whatever");
+    let (_, failed) = retrain(
+        &clients,
+        &config(&[]),
+        batch(&[elsewhere, renamed]),
+        long_ago(),
+    )
+    .await;
+    assert_eq!(failed.len(), 2);
+    assert!(failed[0]
+        .1
+        .to_string()
+        .contains("is not under RETRAIN_DATA_S3_URI"));
+    assert!(failed[1]
+        .1
+        .to_string()
+        .contains("is not the name of its data and due time"));
 }
