@@ -6,7 +6,7 @@ does both):
 
     .venv/bin/python bench/bench.py [--runs 5] [--warmup 1] [--json target/bench/results.json]
                                     [--only SCENARIO...] [--bin-dir DIR] [--env NAME=VALUE...]
-                                    [--overhead-requests 500]
+                                    [--overhead-requests 500] [--bursts 1000 10000 100000]
 
 (--only: some scenarios, the floor always; --bin-dir: other binaries, e.g. an
 earlier build kept for comparison; --env: an extra variable for every function,
@@ -46,8 +46,18 @@ What it does:
    to the same local endpoint; p50/p99 of each and their difference, beside
    the floor's Runtime API round trip for the same event. Goal: under 2 ms
    added at p50.
-5. Prints one table of medians with a verdict per budget, and writes the same
-   (plus every run) as JSON to --json.
+5. Retraining bursts (--bursts, default 1,000, 10,000 and 100,000 objects):
+   the integration test tests/tests/retrain_model_on_new_data.rs (its ignored
+   `bench_burst`, debug build, RETRAIN_BURST_OBJECTS) sends that many "Object
+   Created" events over a simulated 10 minutes to the function's queue, the
+   emulator's event source mapping (the template's settings, batching window
+   1 s) delivers them to the real handler, SageMaker and the Scheduler
+   throttled at 10 calls/s; its `BURST {...}` line: invocations, the largest
+   batch, invocations at once, AWS calls, schedules fired, the simulated time
+   from the last object to the job's due time, the real time from then to the
+   job.
+6. Prints one table of medians with a verdict per budget, and writes the same
+   (plus every run, and the bursts) as JSON to --json.
 
 Budgets: cold start (ready) within 2x of the floor's; peak RSS under 16 MiB on
 the first invocation; zip under 6 MiB (arm64 release; the host's zip stands in,

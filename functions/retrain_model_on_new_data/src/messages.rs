@@ -92,28 +92,33 @@ fn content(payload: Value) -> Result<Content, PipelineError> {
     })
 }
 
+/// The messages of an SQS batch from the queue with these bodies (the
+/// sample's records, ids `m0`, `m1`, ...), as the handler reads them.
+#[cfg(test)]
+pub(crate) fn batch(bodies: &[String]) -> Vec<Message> {
+    use serde_json::json;
+    let sample = shared::test_support::sample("sqs-s3-object-created.json");
+    let records: Vec<Value> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, body)| {
+            let mut record = sample["Records"][0].clone();
+            record["messageId"] = json!(format!("m{i}"));
+            record["body"] = json!(body);
+            record
+        })
+        .collect();
+    match invocation(json!({ "Records": records })).unwrap() {
+        Invocation::Batch(messages) => messages,
+        other => panic!("not a batch: {other:?}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
     use shared::test_support::sample;
-
-    fn batch(bodies: &[String]) -> Vec<Message> {
-        let records: Vec<Value> = bodies
-            .iter()
-            .enumerate()
-            .map(|(i, body)| {
-                let mut record = sample("sqs-s3-object-created.json")["Records"][0].clone();
-                record["messageId"] = json!(format!("m{i}"));
-                record["body"] = json!(body);
-                record
-            })
-            .collect();
-        match invocation(json!({ "Records": records })).unwrap() {
-            Invocation::Batch(messages) => messages,
-            other => panic!("not a batch: {other:?}"),
-        }
-    }
 
     #[test]
     fn every_form_is_read_inside_sqs_messages() {

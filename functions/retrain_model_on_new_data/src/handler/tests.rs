@@ -67,26 +67,10 @@ fn long_ago() -> DateTime<Utc> {
     at("2020-01-01T00:00:00Z")
 }
 
-/// An SQS batch from the queue, one message per body.
-fn batch(bodies: &[Value]) -> Vec<Message> {
-    let records: Vec<Value> = bodies
-        .iter()
-        .enumerate()
-        .map(|(i, body)| {
-            let mut record = sample("sqs-s3-object-created.json")["Records"][0].clone();
-            record["messageId"] = json!(format!("m{i}"));
-            record["body"] = json!(body.to_string());
-            record
-        })
-        .collect();
-    match invocation_of(json!({ "Records": records })) {
-        Invocation::Batch(messages) => messages,
-        other => panic!("not a batch: {other:?}"),
-    }
-}
-
-fn invocation_of(payload: Value) -> Invocation {
-    crate::messages::invocation(payload).unwrap()
+/// An SQS batch from the queue, one message per event.
+fn batch(events: &[Value]) -> Vec<Message> {
+    let bodies: Vec<String> = events.iter().map(Value::to_string).collect();
+    crate::messages::batch(&bodies)
 }
 
 /// S3's EventBridge "Object Created" for `key` at `time`.
