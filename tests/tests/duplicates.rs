@@ -97,7 +97,7 @@ async fn retrain_one_batch_twice_and_eight_at_once_schedules_one_burst_and_start
         .expect("skipped");
     assert_eq!(
         again.training_jobs[0].reason.as_deref(),
-        Some("the schedule is gone: a later one started the burst's job")
+        Some("the schedule is gone: a later firing settled the burst")
     );
     let outcomes = at_once(|_| {
         let (clients, config, due) = (clients.clone(), config.clone(), due.clone());

@@ -69,10 +69,10 @@ mod instant {
 }
 
 /// When a batch whose newest object is `newest` wants its job: `quiet` later,
-/// on the next whole minute, and never in the past (`now`): a late batch is
-/// due at once.
+/// on the next whole minute, and at least a minute after `now`: a late batch
+/// is due at once, never at a time already past when the schedule is created.
 pub fn due_after(newest: DateTime<Utc>, quiet: Duration, now: DateTime<Utc>) -> DateTime<Utc> {
-    ceil_minute((newest + quiet).max(now))
+    ceil_minute((newest + quiet).max(now + Duration::minutes(1)))
 }
 
 fn ceil_minute(time: DateTime<Utc>) -> DateTime<Utc> {
@@ -190,14 +190,14 @@ mod tests {
             due_after(at("2026-11-29T10:00:00Z"), quiet, long_ago),
             at("2026-11-29T10:05:00Z")
         );
-        // A batch read late is due at once (the next minute), not in the past.
+        // A batch read late is due at once: a minute on, never in the past.
         assert_eq!(
             due_after(
                 at("2026-11-29T10:00:00Z"),
                 quiet,
                 at("2026-11-29T11:30:10Z")
             ),
-            at("2026-11-29T11:31:00Z")
+            at("2026-11-29T11:32:00Z")
         );
     }
 

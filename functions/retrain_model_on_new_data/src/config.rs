@@ -29,12 +29,14 @@ impl DataChannel {
 }
 
 /// The EventBridge Scheduler side: one-time schedules in `group`, sending
-/// their input to `target_arn` (the function's queue) as `role_arn`.
+/// their input to `target_arn` (the function's queue) as `role_arn`, and what
+/// cannot be sent to `dead_letter_arn`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScheduleSettings {
     pub group: String,
     pub target_arn: String,
     pub role_arn: String,
+    pub dead_letter_arn: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -74,6 +76,7 @@ pub mod vars {
     pub const SCHEDULE_GROUP: &str = "RETRAIN_SCHEDULE_GROUP";
     pub const SCHEDULE_TARGET_ARN: &str = "RETRAIN_SCHEDULE_TARGET_ARN";
     pub const SCHEDULE_ROLE_ARN: &str = "RETRAIN_SCHEDULE_ROLE_ARN";
+    pub const SCHEDULE_DEAD_LETTER_ARN: &str = "RETRAIN_SCHEDULE_DEAD_LETTER_ARN";
     pub const FALLBACK_IMAGE: &str = "RETRAIN_FALLBACK_IMAGE";
     pub const SKIP_IF_TRAINING: &str = "RETRAIN_SKIP_IF_TRAINING";
 }
@@ -168,9 +171,10 @@ fn channel_name(env: &mut EnvReader) -> String {
     name
 }
 
-/// `RETRAIN_SCHEDULE_*`: all three are required.
+/// `RETRAIN_SCHEDULE_*`: the group, target and role are required, the
+/// dead-letter queue optional.
 fn schedule_settings(env: &mut EnvReader) -> Option<ScheduleSettings> {
-    use vars::{SCHEDULE_GROUP, SCHEDULE_ROLE_ARN, SCHEDULE_TARGET_ARN};
+    use vars::{SCHEDULE_DEAD_LETTER_ARN, SCHEDULE_GROUP, SCHEDULE_ROLE_ARN, SCHEDULE_TARGET_ARN};
     let group = env.required(SCHEDULE_GROUP);
     if let Some(group) = &group {
         // EventBridge Scheduler's rule for group names.
@@ -185,19 +189,25 @@ fn schedule_settings(env: &mut EnvReader) -> Option<ScheduleSettings> {
             );
         }
     }
-    let mut arn = |variable: &str| {
-        let value = env.required(variable)?;
+    let mut arn = |variable: &str, required: bool| {
+        let value = if required {
+            env.required(variable)?
+        } else {
+            env.optional(variable)?
+        };
         if !value.starts_with("arn:") {
             env.problem(variable, format!("must be an ARN, got {value:?}"));
         }
         Some(value)
     };
-    let target_arn = arn(SCHEDULE_TARGET_ARN);
-    let role_arn = arn(SCHEDULE_ROLE_ARN);
+    let target_arn = arn(SCHEDULE_TARGET_ARN, true);
+    let role_arn = arn(SCHEDULE_ROLE_ARN, true);
+    let dead_letter_arn = arn(SCHEDULE_DEAD_LETTER_ARN, false);
     Some(ScheduleSettings {
         group: group?,
         target_arn: target_arn?,
         role_arn: role_arn?,
+        dead_letter_arn,
     })
 }
 
@@ -246,6 +256,10 @@ pub(crate) fn test_vars() -> Vec<(&'static str, &'static str)> {
         (
             "RETRAIN_SCHEDULE_ROLE_ARN",
             "arn:aws:iam::123456789012:role/mlops-retrain-scheduler",
+        ),
+        (
+            "RETRAIN_SCHEDULE_DEAD_LETTER_ARN",
+            "arn:aws:sqs:us-east-1:123456789012:mlops-retrain-dead-letters",
         ),
     ]
 }

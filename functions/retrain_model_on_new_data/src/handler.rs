@@ -215,6 +215,7 @@ pub async fn retrain(
 
     let mut lookups = Lookups::default();
     let mut training_jobs = Vec::with_capacity(dues.len());
+    let mut failed_schedules: BTreeMap<String, PipelineError> = BTreeMap::new();
     for (index, due) in dues {
         // The same schedule twice in a batch (a repeated delivery) is one firing.
         if let Some(done) = training_jobs
@@ -222,13 +223,17 @@ pub async fn retrain(
             .find(|j: &&JobOutcome| j.schedule == due.schedule)
         {
             let done = done.clone();
+            if let Some(err) = failed_schedules.get(&due.schedule) {
+                errors.insert(index, err.clone());
+            }
             training_jobs.push(done);
             continue;
         }
         match Box::pin(fire(clients, config, due, &mut lookups, now)).await {
             Ok(job) => training_jobs.push(job),
             Err(err) => {
-                training_jobs.push(failed_job(due, &err));
+                training_jobs.push(failed_job(config, due, &err));
+                failed_schedules.insert(due.schedule.clone(), err.clone());
                 errors.insert(index, err);
             }
         }
@@ -516,7 +521,7 @@ fn job_name(config: &RetrainConfig, due: &Due) -> ResourceName {
 #[derive(Default)]
 struct Lookups {
     image: Option<Option<String>>,
-    running: Option<Option<String>>,
+    running: Option<Vec<String>>,
 }
 
 impl Lookups {
@@ -532,37 +537,45 @@ impl Lookups {
         Ok(self.image.clone().flatten())
     }
 
-    /// A training job of this pipeline that is in progress, if any.
-    async fn running_job(
+    /// The training jobs of this pipeline in progress (one page of 100 at
+    /// most: enough to tell whether any other than `own` is).
+    async fn running_other_than(
         &mut self,
         sagemaker: &aws_sdk_sagemaker::Client,
         config: &RetrainConfig,
+        own: &str,
     ) -> Result<Option<String>, PipelineError> {
-        if let Some(running) = &self.running {
-            return Ok(running.clone());
+        if self.running.is_none() {
+            let page = sagemaker
+                .list_training_jobs()
+                .status_equals(TrainingJobStatus::InProgress)
+                .name_contains(config.pipeline.resource_prefix())
+                .max_results(100)
+                .send()
+                .await
+                .map_err(|err| PipelineError::from_sdk("ListTrainingJobs", err))?;
+            self.running = Some(
+                page.training_job_summaries()
+                    .iter()
+                    .filter_map(|job| job.training_job_name())
+                    .filter(|name| config.pipeline.owns(name))
+                    .map(str::to_string)
+                    .collect(),
+            );
         }
-        let mut pages = sagemaker
-            .list_training_jobs()
-            .status_equals(TrainingJobStatus::InProgress)
-            .name_contains(config.pipeline.resource_prefix())
-            .max_results(100)
-            .into_paginator()
-            .send();
-        let mut running = None;
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|err| PipelineError::from_sdk("ListTrainingJobs", err))?;
-            running = page
-                .training_job_summaries()
-                .iter()
-                .map(|job| job.training_job_name().unwrap_or_default())
-                .find(|name| config.pipeline.owns(name))
-                .map(str::to_string);
-            if running.is_some() {
-                break;
-            }
+        Ok(self
+            .running
+            .iter()
+            .flatten()
+            .find(|name| *name != own)
+            .cloned())
+    }
+
+    /// A job this invocation started is in progress for the next burst due.
+    fn started(&mut self, name: &str) {
+        if let Some(running) = &mut self.running {
+            running.push(name.to_string());
         }
-        self.running = Some(running.clone());
-        Ok(running)
     }
 }
 
@@ -605,17 +618,22 @@ async fn fire(
         Fire::Handled => {
             return Ok(skipped(
                 outcome,
-                Skipped::because("the schedule is gone: a later one started the burst's job"),
+                Skipped::because("the schedule is gone: a later firing settled the burst"),
             ))
         }
         Fire::Wait { until } => {
+            // The later schedule covers this one's objects; only the burst's
+            // earliest is kept, for its first object (the maximum delay).
+            if earliest(&listed).is_some_and(|first| first.name != due.schedule) {
+                schedules::delete(&clients.scheduler, &config.schedules, &due.schedule).await?;
+            }
             return Ok(skipped(
                 outcome,
                 Skipped::because(format!(
                     "newer objects came: the burst is due at {}",
                     instant_text(until)
                 )),
-            ))
+            ));
         }
         Fire::Start => {}
     }
@@ -623,7 +641,12 @@ async fn fire(
     // The schedules this firing settles: it and the burst's earlier ones.
     let covered: Vec<&Listed> = listed.iter().filter(|l| l.due <= due.due).collect();
     if config.skip_if_training {
-        if let Some(running) = lookups.running_job(&clients.sagemaker, config).await? {
+        // The burst's own job (started by an earlier delivery of this
+        // schedule) is not another one: it is found started below.
+        if let Some(running) = lookups
+            .running_other_than(&clients.sagemaker, config, name.as_str())
+            .await?
+        {
             let later_due = due_after(due.due, config.quiet, now);
             let later = Due {
                 schedule: schedule_name(&due.data, later_due),
@@ -666,6 +689,7 @@ async fn fire(
     Ok(match started {
         JobStart::Started { training_job_arn } => {
             info!(%training_job_arn, %image, "training job started");
+            lookups.started(name.as_str());
             outcome.action = Action::Started;
             outcome.training_job_arn = Some(training_job_arn);
             outcome
@@ -727,11 +751,12 @@ async fn delete(
     Ok(())
 }
 
-fn failed_job(due: &Due, err: &PipelineError) -> JobOutcome {
+/// A firing that failed: delivered again, it finds the job if it started.
+fn failed_job(config: &RetrainConfig, due: &Due, err: &PipelineError) -> JobOutcome {
     JobOutcome {
         action: Action::Failed,
         schedule: due.schedule.clone(),
-        training_job_name: String::new(),
+        training_job_name: job_name(config, due).to_string(),
         training_job_arn: None,
         reason: Some(err.to_string()),
         image: None,

@@ -6,7 +6,8 @@ use aws_sdk_scheduler::operation::create_schedule::CreateScheduleError;
 use aws_sdk_scheduler::operation::delete_schedule::DeleteScheduleError;
 use aws_sdk_scheduler::operation::get_schedule::GetScheduleError;
 use aws_sdk_scheduler::types::{
-    ActionAfterCompletion, FlexibleTimeWindow, FlexibleTimeWindowMode, ScheduleState, Target,
+    ActionAfterCompletion, DeadLetterConfig, FlexibleTimeWindow, FlexibleTimeWindowMode,
+    ScheduleState, Target,
 };
 use aws_sdk_scheduler::Client;
 use shared::PipelineError;
@@ -34,10 +35,17 @@ pub async fn create(
     let built = |what: &str, err: aws_sdk_scheduler::error::BuildError| {
         PipelineError::Defect(format!("CreateSchedule's {what}: {err}"))
     };
+    // What the scheduler cannot deliver (after its retries, 24 hours) goes
+    // to the dead-letter queue, whose alarm tells someone.
+    let dead_letters = settings
+        .dead_letter_arn
+        .as_ref()
+        .map(|arn| DeadLetterConfig::builder().arn(arn).build());
     let target = Target::builder()
         .arn(&settings.target_arn)
         .role_arn(&settings.role_arn)
         .input(input)
+        .set_dead_letter_config(dead_letters)
         .build()
         .map_err(|err| built("target", err))?;
     let window = FlexibleTimeWindow::builder()
@@ -48,7 +56,7 @@ pub async fn create(
         .create_schedule()
         .group_name(&settings.group)
         .name(&due.schedule)
-        .description(format!("Retrain on {} once quiet", due.data))
+        .description(description(&due.data))
         .schedule_expression(format!("at({})", due.due.format("%Y-%m-%dT%H:%M:%S")))
         .schedule_expression_timezone("UTC")
         .flexible_time_window(window)
@@ -68,6 +76,16 @@ pub async fn create(
         }
         Err(err) => Err(PipelineError::from_sdk("CreateSchedule", err)),
     }
+}
+
+/// "Retraining burst of <channel>", within the scheduler's 512 characters.
+fn description(data: &str) -> String {
+    let mut text = format!("Retraining burst of {data}");
+    if let Some((cut, _)) = text.char_indices().nth(500) {
+        text.truncate(cut);
+        text.push('…');
+    }
+    text
 }
 
 /// The channel's schedules (names starting with `prefix`), with the minute

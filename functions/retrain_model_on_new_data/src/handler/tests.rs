@@ -230,6 +230,8 @@ async fn a_batch_asks_for_one_schedule_due_a_quiet_period_after_its_newest_objec
                 && req.action_after_completion().unwrap().as_str() == "NONE"
                 && target.arn() == QUEUE_ARN
                 && target.role_arn() == ROLE_ARN
+                && target.dead_letter_config().and_then(|d| d.arn())
+                    == Some("arn:aws:sqs:us-east-1:123456789012:mlops-retrain-dead-letters")
                 && due.data == DATA
                 && due.due == at("2026-11-23T09:23:00Z")
                 && due.schedule == req.name().unwrap()
@@ -567,15 +569,17 @@ async fn at_its_maximum_delay_a_burst_starts_while_data_keeps_coming() {
     // 09:00 and 09:55 are settled; 09:56 (newer objects) is the next burst's.
     assert_eq!(delete.num_calls(), 2);
 
-    // With a longer maximum delay the same firing waits.
+    // With a longer maximum delay the same firing waits, and its schedule
+    // goes: 09:56 covers its objects, 09:00 keeps the burst's first object.
     let list = listing(&[
         "2026-11-23T09:00:00Z",
         "2026-11-23T09:55:00Z",
         "2026-11-23T09:56:00Z",
     ]);
-    let clients = clients_with_get(&list, &get);
+    let delete = deleted();
+    let waiting = self::clients(&[], &[&list, &get, &delete]);
     let outcome = run(
-        &clients,
+        &waiting,
         &config(&[("RETRAIN_MAX_DELAY_MINUTES", "120")]),
         batch(&[due_message(
             DATA,
@@ -585,10 +589,32 @@ async fn at_its_maximum_delay_a_burst_starts_while_data_keeps_coming() {
     )
     .await;
     assert_eq!(outcome.action, Action::Skipped);
+    assert_eq!(delete.num_calls(), 1);
 }
 
-fn clients_with_get(list: &Rule, get: &Rule) -> Clients {
-    clients(&[], &[list, get])
+#[tokio::test]
+async fn a_waiting_schedule_that_is_not_the_bursts_first_is_deleted() {
+    // 09:18 began the burst, 09:24 is newer: 09:21 waits, and goes, since
+    // 09:24 covers its objects and 09:18 keeps the burst's first object.
+    let list = listing(&[
+        "2026-11-23T09:18:00Z",
+        "2026-11-23T09:21:00Z",
+        "2026-11-23T09:24:00Z",
+    ]);
+    let get = stored("2026-11-23T09:18:00Z", "2026-11-23T09:12:00Z");
+    let delete = mock!(Scheduler::delete_schedule)
+        .match_requests(|req| req.name() == Some(&*schedule_name(DATA, at("2026-11-23T09:21:00Z"))))
+        .then_output(|| DeleteScheduleOutput::builder().build());
+    let clients = clients(&[], &[&list, &get, &delete]);
+    let outcome = run(
+        &clients,
+        &config(&[]),
+        batch(&[sample("retraining-due.json")]),
+    )
+    .await;
+    assert_eq!(outcome.action, Action::Skipped);
+    assert_eq!(delete.num_calls(), 1);
+    assert_eq!(outcome.training_jobs[0].burst_start, "2026-11-23T09:12:00Z");
 }
 
 #[tokio::test]
@@ -604,8 +630,11 @@ async fn a_schedule_a_later_job_deleted_is_already_handled() {
     // Two deliveries of one schedule in a batch: one firing.
     assert_eq!(list.num_calls(), 1);
     assert_eq!(outcome.training_jobs.len(), 2);
-    assert!(outcome.training_jobs.iter().all(|j| j.reason.as_deref()
-        == Some("the schedule is gone: a later one started the burst's job")));
+    assert!(outcome
+        .training_jobs
+        .iter()
+        .all(|j| j.reason.as_deref()
+            == Some("the schedule is gone: a later firing settled the burst")));
 }
 
 #[tokio::test]
@@ -700,6 +729,49 @@ async fn optionally_a_running_job_of_the_pipeline_defers_the_burst() {
     assert_eq!(later.num_calls(), 1);
     assert_eq!(delete.num_calls(), 1);
     assert_eq!(create.num_calls(), 0);
+}
+
+/// The job in progress is the burst's own (an earlier delivery started it,
+/// then failed to delete the schedule): not a reason to defer a second one.
+#[tokio::test]
+async fn the_bursts_own_job_in_progress_does_not_defer_it() {
+    let list = listing(&["2026-11-23T09:21:00Z"]);
+    let delete = deleted();
+    let own = job_name(
+        &config(&[]),
+        &due_of(DATA, "2026-11-23T09:21:00Z", "2026-11-23T09:15:00Z"),
+    )
+    .to_string();
+    let running = mock!(SageMaker::list_training_jobs).then_output(move || {
+        ListTrainingJobsOutput::builder()
+            .training_job_summaries(
+                TrainingJobSummary::builder()
+                    .training_job_name(own.clone())
+                    .build(),
+            )
+            .build()
+    });
+    let in_use = mock!(SageMaker::create_training_job).then_error(|| {
+        CreateTrainingJobError::ResourceInUse(ResourceInUse::builder().message("in use").build())
+    });
+    let later = scheduled();
+    let (packages, package) = (approved_package(), package_description());
+    let clients = clients(
+        &[&running, &packages, &package, &in_use],
+        &[&list, &later, &delete],
+    );
+    let outcome = run(
+        &clients,
+        &config(&[("RETRAIN_SKIP_IF_TRAINING", "true")]),
+        batch(&[sample("retraining-due.json")]),
+    )
+    .await;
+    assert_eq!(
+        outcome.training_jobs[0].reason.as_deref(),
+        Some("already started")
+    );
+    assert_eq!(later.num_calls(), 0);
+    assert_eq!(delete.num_calls(), 1);
 }
 
 #[tokio::test]
