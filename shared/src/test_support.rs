@@ -14,6 +14,24 @@ pub fn sample(name: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
+/// A batch from an SQS queue, as Lambda's event source mapping delivers it:
+/// the record of `events/sqs-s3-object-created.json` once per body, with
+/// message ids `m0`, `m1`, ...
+pub fn sqs_batch(bodies: &[String]) -> Value {
+    let record = &sample("sqs-s3-object-created.json")["Records"][0];
+    let records: Vec<Value> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, body)| {
+            let mut record = record.clone();
+            record["messageId"] = format!("m{i}").into();
+            record["body"] = body.clone().into();
+            record
+        })
+        .collect();
+    serde_json::json!({ "Records": records })
+}
+
 /// An invocation of the handler with `payload`, as the runtime makes it.
 pub fn invocation(payload: Value) -> LambdaEvent<Value> {
     LambdaEvent::new(payload, Context::default())

@@ -10,10 +10,7 @@ mod messages;
 mod objects;
 mod schedules;
 
-pub use burst::{schedule_name, schedule_prefix, Due, DueMessage, FirstObject};
 pub use config::{DataChannel, RetrainConfig, ScheduleSettings};
 pub use handler::{
-    handle, retrain, Action, Clients, JobOutcome, RecordOutcome, RetrainOutcome, ScheduleOutcome,
+    handle, Action, Clients, JobOutcome, RecordOutcome, RetrainOutcome, ScheduleOutcome,
 };
-pub use messages::{invocation, Content, Invocation, Message};
-pub use objects::NewObject;

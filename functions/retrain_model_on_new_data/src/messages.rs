@@ -92,23 +92,11 @@ fn content(payload: Value) -> Result<Content, PipelineError> {
     })
 }
 
-/// The messages of an SQS batch from the queue with these bodies (the
-/// sample's records, ids `m0`, `m1`, ...), as the handler reads them.
+/// The messages of an SQS batch from the queue with these bodies, as the
+/// handler reads them.
 #[cfg(test)]
 pub(crate) fn batch(bodies: &[String]) -> Vec<Message> {
-    use serde_json::json;
-    let sample = shared::test_support::sample("sqs-s3-object-created.json");
-    let records: Vec<Value> = bodies
-        .iter()
-        .enumerate()
-        .map(|(i, body)| {
-            let mut record = sample["Records"][0].clone();
-            record["messageId"] = json!(format!("m{i}"));
-            record["body"] = json!(body);
-            record
-        })
-        .collect();
-    match invocation(json!({ "Records": records })).unwrap() {
+    match invocation(shared::test_support::sqs_batch(bodies)).unwrap() {
         Invocation::Batch(messages) => messages,
         other => panic!("not a batch: {other:?}"),
     }

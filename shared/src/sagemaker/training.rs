@@ -437,34 +437,6 @@ pub async fn start_training_job(
     }
 }
 
-/// Whether a training job of this name exists. SageMaker answers a missing
-/// job with ValidationException "Requested resource not found."
-/// (aws/aws-sdk#165); the model declares ResourceNotFound, should it ever
-/// answer that.
-pub async fn training_job_exists(
-    sagemaker: &aws_sdk_sagemaker::Client,
-    name: &ResourceName,
-) -> Result<bool, crate::PipelineError> {
-    use aws_sdk_sagemaker::operation::describe_training_job::DescribeTrainingJobError;
-    match sagemaker
-        .describe_training_job()
-        .training_job_name(name.as_str())
-        .send()
-        .await
-    {
-        Ok(_) => Ok(true),
-        Err(err)
-            if matches!(
-                err.as_service_error(),
-                Some(DescribeTrainingJobError::ResourceNotFound(_))
-            ) || super::is_validation_error(&err, "Requested resource not found") =>
-        {
-            Ok(false)
-        }
-        Err(err) => Err(crate::PipelineError::from_sdk("DescribeTrainingJob", err)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -158,22 +158,11 @@ pub fn object_created(key: &str, time: &str) -> Value {
     event
 }
 
-/// A batch from retrain's queue, as the event source mapping delivers it:
-/// one message per body, with ids `m0`, `m1`, ...
-pub fn sqs_batch(bodies: &[Value]) -> Value {
-    let sample = sample("sqs-s3-object-created.json");
-    let records: Vec<Value> = bodies
-        .iter()
-        .enumerate()
-        .map(|(i, body)| {
-            let mut record = sample["Records"][0].clone();
-            record["messageId"] = json!(format!("m{i}"));
-            record["body"] = json!(body.to_string());
-            record["eventSourceARN"] = json!(RETRAIN_QUEUE_ARN);
-            record
-        })
-        .collect();
-    json!({ "Records": records })
+/// A batch from retrain's queue (the sample's, `RETRAIN_QUEUE_ARN`), as the
+/// event source mapping delivers it: one message per event, ids `m0`, ...
+pub fn sqs_batch(events: &[Value]) -> Value {
+    let bodies: Vec<String> = events.iter().map(Value::to_string).collect();
+    shared::test_support::sqs_batch(&bodies)
 }
 
 /// The names of retrain's schedules in the emulator.
