@@ -28,7 +28,7 @@ FUNCTIONS := $(notdir $(patsubst %/Cargo.toml,%,$(wildcard functions/*/Cargo.tom
 # ziglang. Only for the recipes that build, not for the tests.
 WITH_VENV_PATH := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 
-.PHONY: test demo venv fmt-check clippy rust-tests emulator-tests example-tests lint cfn-lint checkov checkov-venv workflow-lint dockerfile-lint lint-venv fmt build deploy bench
+.PHONY: test demo venv fmt-check clippy rust-tests emulator-tests example-tests lint cfn-lint checkov checkov-venv workflow-lint dockerfile-lint lint-venv fmt build deploy destroy bench
 
 ## test: everything CI runs: formatting, clippy, lint (template, workflow, Dockerfile), emulator tests, the example model's tests, unit + integration tests
 test: fmt-check clippy lint emulator-tests example-tests rust-tests
@@ -134,3 +134,8 @@ deploy: venv
 	else \
 		echo "sam deploy --guided (no samconfig.toml yet: answers are saved to it)"; $(WITH_VENV_PATH) sam deploy --guided; \
 	fi
+
+## destroy: after `sam delete`, removes what one pipeline's functions created at runtime and the stack does not own (endpoints, their autoscaling, endpoint configurations, models, model package versions and group, retraining schedules; in-progress training jobs stopped with ARGS=--stop-training-jobs): lists them, asks for the pipeline's name, deletes. Only resources with the pipeline's name prefix and its mlops:pipeline tag. make destroy PIPELINE=<PipelineName> [ARGS="--region eu-west-1 --dry-run"]; scripts/destroy.py --help lists the options. Needs AWS credentials
+destroy: venv
+	@test -n "$(PIPELINE)" || { echo "make destroy: set PIPELINE=<the stack's PipelineName>, e.g. make destroy PIPELINE=mlops" >&2; exit 1; }
+	$(PY) scripts/destroy.py --pipeline "$(PIPELINE)" $(ARGS)

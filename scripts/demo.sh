@@ -244,7 +244,8 @@ function_env=(
     DEPLOYMENT_TRAFFIC_ROUTING=CANARY
     DEPLOYMENT_CANARY_PERCENT=10
     DEPLOYMENT_WAIT_SECONDS=300
-    DEPLOYMENT_ROLLBACK_ALARMS=mlops-endpoint-5xx
+    # the template's default rollback alarms (DeploymentRollbackAlarms empty)
+    DEPLOYMENT_ROLLBACK_ALARMS="$pipeline-mlops-endpoint-5xx-rate,$pipeline-mlops-endpoint-model-latency"
     AUTOSCALING_MIN_INSTANCES=1
     AUTOSCALING_MAX_INSTANCES=4
     AUTOSCALING_TARGET_INVOCATIONS=100
@@ -540,6 +541,12 @@ retrain() { # a multi-file data set -> RetrainQueue -> one schedule; the quiet p
     done_stage "late data" "diabetes-0002.csv after the job started: the next burst's schedule $late_schedule, due $late_due (not fired); notes.txt: filtered by the rule"
 }
 retrain
+
+stage="metrics"
+step "[metrics] What each function wrote to its log as CloudWatch metrics (Embedded Metric Format: CloudWatch Logs makes them metrics as it ingests the log, no API call), summed per stage"
+demo_aws emf "$logs/watch.log" trigger retrain evaluate register deploy serve >"$logs/metrics.txt"
+cat "$logs/metrics.txt"
+done_stage "metrics" "$(tail -n 1 "$logs/metrics.txt" | sed 's/^ *(//; s/)$//'), from all 6 functions; per stage above, in the dashboard's namespace"
 
 stage="summary"
 census=$(python scripts/demo_aws.py census 2>"$logs/aws.err") || fail "$(tail -n 1 "$logs/aws.err")" "$logs/aws.err"

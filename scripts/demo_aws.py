@@ -89,6 +89,9 @@ and some that read files only (no AWS calls):
                                    KEY may be a dotted path, e.g. training_jobs.0.action);
                                    KEY~=TEXT: the field is a string containing TEXT
   field ANSWER KEY                 print one field of ANSWER (a dotted path too)
+  emf LOG STAGE...                 the CloudWatch metrics the functions wrote to LOG (Embedded Metric
+                                   Format lines, each checked), summed per stage; each STAGE must
+                                   have some
 """
 
 from __future__ import annotations
@@ -1216,6 +1219,80 @@ def past_burst(due: str, minutes: str) -> None:
         time.sleep(wait)
     say(f"now {event_time()}: a new object's quiet period ends after {due}, the started burst's due time")
 
+STAGES_ORDER = ("trigger", "retrain", "evaluate", "register", "deploy", "serve")
+
+
+def _emf_problem(document: Any) -> str | None:
+    """What is wrong with an Embedded Metric Format document, if anything (the
+    format's required structure; the Rust tests check its limits too)."""
+    aws = document.get("_aws") if isinstance(document, dict) else None
+    if not isinstance(aws, dict) or not isinstance(aws.get("Timestamp"), int):
+        return "no _aws with an integer Timestamp"
+    directives = aws.get("CloudWatchMetrics")
+    if not isinstance(directives, list) or not directives:
+        return "no CloudWatchMetrics"
+    for directive in directives:
+        if not isinstance(directive.get("Namespace"), str) or not directive["Namespace"]:
+            return "a directive without Namespace"
+        for dimensions in directive.get("Dimensions", []):
+            for name in dimensions:
+                if not isinstance(document.get(name), str):
+                    return f"dimension {name} is not a string member"
+        for metric in directive.get("Metrics") or [None]:
+            name = (metric or {}).get("Name")
+            if not isinstance(document.get(name), (int, float)):
+                return f"metric {name} is not a number member"
+    return None
+
+
+def _emf_value(value: Any) -> str:
+    """A count's sum, or a value's series ("57.88 / 56.83")."""
+    return " / ".join(f"{v:.4g}" for v in value) if isinstance(value, list) else f"{value:g}"
+
+
+def emf(log: str, *stages: str) -> None:
+    """Sums the counts of the Embedded Metric Format documents in LOG per
+    stage and metric (a class dimension, Reason, ErrorType, Cause or Metric,
+    in brackets), lists the values of the others (ModelQuality), and prints
+    them; every document must be well formed and each STAGE must have
+    written some."""
+    totals: dict[str, dict[str, Any]] = {}
+    count = 0
+    for line in Path(log).read_text(errors="replace").splitlines():
+        start = line.find('{"')
+        if start < 0 or '"_aws"' not in line:
+            continue
+        try:
+            document = json.loads(line[start:])
+        except json.JSONDecodeError:
+            continue
+        problem = _emf_problem(document)
+        if problem:
+            raise Problem(f"not an EMF document ({problem}): {line[start:][:200]}")
+        count += 1
+        stage = totals.setdefault(document.get("Stage", "?"), {})
+        for directive in document["_aws"]["CloudWatchMetrics"]:
+            longest = max(directive["Dimensions"], key=len, default=[])
+            extra = "".join(f"[{d}={document[d]}]" for d in longest if d not in ("Pipeline", "Stage"))
+            for metric in directive["Metrics"]:
+                key, value = metric["Name"] + extra, document[metric["Name"]]
+                if metric.get("Unit") == "Count":
+                    stage[key] = stage.get(key, 0) + value
+                else:  # a value (a model's metric): each one, in order
+                    stage.setdefault(key, []).append(value)
+    missing = [s for s in stages if s not in totals]
+    if missing:
+        raise Problem(f"no metrics from {', '.join(missing)} in {log}")
+    order = {name: i for i, name in enumerate(STAGES_ORDER)}
+    rows(
+        [
+            (stage, ", ".join(f"{k} {_emf_value(v)}" for k, v in sorted(totals[stage].items())))
+            for stage in sorted(totals, key=lambda s: order.get(s, len(order)))
+        ]
+    )
+    say(f"({count} EMF documents, namespace MLOpsPipeline, dimensions Pipeline and Stage)")
+
+
 COMMANDS: dict[str, Callable[..., None]] = {
     "data-bucket": data_bucket,
     "rules": create_rules,
@@ -1247,6 +1324,7 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "census": census,
     "expect": expect,
     "field": field,
+    "emf": emf,
 }
 
 

@@ -33,12 +33,17 @@ the stages is the template's, not a copy of it. The emulator's Lambda pollers
 * Every pattern is checked the way EventBridge checks one at PutRule (see
   `check_pattern`), because the emulator is more lenient: moto 5.2.5 lets an
   operator it does not know match any value.
-* `event_source_mappings`: every AWS::Lambda::EventSourceMapping (SAM makes
-  one of each function's `Type: SQS` event, <function><event>), rendered the
+* `event_source_mappings`: every AWS::Lambda::EventSourceMapping, whether
+  written as such (template.yaml declares retrain_model_on_new_data's, so that
+  its role's SQS permissions can be scoped to the queue) or made by SAM of a
+  function's `Type: SQS` event (<function><event>), rendered the
   same way, per function it invokes: the queue, and the settings the
   emulator's pollers take (`BatchSize`, `MaximumBatchingWindowInSeconds`,
   `ScalingConfig.MaximumConcurrency`, `FunctionResponseTypes`) as they resolve,
   the ones the template leaves out absent (the caller's defaults apply).
+* `render_resource`: any one plain CloudFormation resource rendered the same
+  way (without SAM's transform), e.g. the dashboard, whose body
+  tests/emulator/test_dashboard.py and scripts/render_dashboard.py read.
 """
 
 from __future__ import annotations
@@ -99,7 +104,7 @@ class EventSourceMapping:
     function: str  # logical id of the function it invokes
     binary: str | None  # the function's cargo-lambda binary
     queue: str  # logical id of the queue (a !GetAtt of its Arn), else the EventSourceArn as rendered
-    where: str  # Resources.<function>.Properties.Events.<event> for SAM's, else Resources.<id>
+    where: str  # Resources.<function>.Properties.Events.<event> for SAM's, else Resources.<id> (declared as such)
     # BatchSize, MaximumBatchingWindowInSeconds, ScalingConfig {MaximumConcurrency},
     # FunctionResponseTypes: those the template sets, integers as integers
     settings: dict = field(default_factory=dict)
@@ -291,10 +296,12 @@ def _cloudformation(template: dict, parameters: dict[str, str]) -> dict:
         translator.metrics.publish()  # SAM's timings, to its no-op publisher (else a warning at exit)
 
 
-def _render(cloudformation: dict, parameters: dict[str, str], refs: dict[str, str], kind: str) -> dict:
+def _render(
+    cloudformation: dict, parameters: dict[str, str], refs: dict[str, str], kind: str, region: str = REGION
+) -> dict:
     """The template's resources of type `kind` (e.g. AWS::Events::Rule) with
     every intrinsic function resolved by cloud-radar for these parameter
-    values; `refs`: each resource's !Ref value."""
+    values; `refs`: each resource's !Ref value; `region`: AWS::Region's."""
     import yaml
     from cloud_radar.cf.unit import Template
 
@@ -316,7 +323,7 @@ def _render(cloudformation: dict, parameters: dict[str, str], refs: dict[str, st
     stack.raw = yaml.dump(template, sort_keys=False)
     stack.AccountId, stack.StackName, stack.NoValue = ACCOUNT, STACK_NAME, _NO_VALUE
     try:
-        return _without_no_value(stack.create_stack(parameters, region=REGION).data)
+        return _without_no_value(stack.create_stack(parameters, region=region).data)
     except (ValueError, KeyError, TypeError) as err:  # what cloud-radar raises for a parameter or a function
         raise TemplateError(f"cloud-radar: {err}") from None
 
@@ -481,3 +488,41 @@ def event_source_mappings(
             )
         )
     return found
+
+
+# ---------------------------------------------------------------------------
+# any one resource
+
+
+def render_resource(
+    path: str,
+    parameters: dict[str, str],
+    logical_id: str,
+    resources: dict[str, str] | None = None,
+    template: dict | None = None,
+    region: str = REGION,
+) -> dict | None:
+    """One resource of the template (a plain CloudFormation one: SAM's
+    transform is not applied, its resources are only names here) as a
+    deployment with these parameter values would create it, every intrinsic
+    function resolved by cloud-radar, in `region`; None when its Condition is
+    false. A `!Ref` to a resource is its value in `resources`, else
+    "<!Ref Name>"; a `!GetAtt` renders as "Name.Attribute". Used by
+    tests/emulator/test_dashboard.py and scripts/render_dashboard.py (the
+    dashboard's body)."""
+    template = template if template is not None else decode(path)
+    declared = template.get("Resources") or {}
+    if logical_id not in declared:
+        raise TemplateError(f"{path}: no resource {logical_id}")
+    # Only this resource keeps its definition; the others of its type are names too.
+    only = {
+        **template,
+        "Resources": {
+            other: resource if other == logical_id else {"Type": resource.get("Type")}
+            for other, resource in declared.items()
+        },
+    }
+    parameters = {name: str(value) for name, value in parameters.items()}
+    refs = {other: (resources or {}).get(other, _UNRESOLVED.format(other)) for other in declared}
+    rendered = _render(only, parameters, refs, str(declared[logical_id].get("Type")), region)["Resources"]
+    return rendered.get(logical_id)

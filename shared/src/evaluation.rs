@@ -36,10 +36,15 @@ pub struct ModelEvaluation {
     /// `s3://…/model.tar.gz`; absent when the job produced none.
     #[serde(default)]
     pub model_artifacts: Option<String>,
-    /// Every metric found: the job's final metrics by name, and the report's
-    /// by dotted path. Non-finite values are left out (JSON has no NaN).
+    /// The metrics found: the job's final metrics by name, and the report's
+    /// by dotted path, as many as the event holds (see
+    /// [`JobMetrics::for_event`]). Non-finite values are left out (JSON has
+    /// no NaN).
     #[serde(default)]
     pub metrics: BTreeMap<String, f64>,
+    /// How many metrics the event leaves out; `evaluation_report` has them.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub metrics_omitted: usize,
     /// Each configured threshold with its actual value and verdict.
     #[serde(default)]
     pub thresholds: Vec<ThresholdVerdict>,
@@ -50,6 +55,10 @@ pub struct ModelEvaluation {
     /// The stored copy of the evaluation report, when the job wrote one.
     #[serde(default)]
     pub evaluation_report: Option<String>,
+}
+
+fn is_zero(count: &usize) -> bool {
+    *count == 0
 }
 
 /// A comparison a threshold makes.
@@ -204,7 +213,7 @@ impl JobMetrics {
             .copied()
     }
 
-    /// Every finite metric, for the event (final metrics win on a clash).
+    /// Every finite metric (final metrics win on a clash).
     pub fn all_finite(&self) -> BTreeMap<String, f64> {
         self.report
             .iter()
@@ -213,6 +222,48 @@ impl JobMetrics {
             .map(|(k, v)| (k.clone(), *v))
             .collect()
     }
+
+    /// What the evaluation event carries of the metrics, and how many it
+    /// leaves out: every thresholded metric, then the others in name order
+    /// while they fit in [`EVENT_METRICS_BYTES`] (names longer than
+    /// [`EVENT_METRIC_NAME_CHARS`] left out). An EventBridge entry is at most
+    /// 256 KB and a report may hold megabytes of metrics; the stored report
+    /// (`evaluation_report`) keeps them all.
+    pub fn for_event(&self, thresholds: &[Threshold]) -> (BTreeMap<String, f64>, usize) {
+        let all = self.all_finite();
+        let mut kept = BTreeMap::new();
+        let mut bytes = 0;
+        for threshold in thresholds {
+            if let Some((name, value)) = all.get_key_value(&threshold.metric) {
+                bytes += event_bytes(name);
+                kept.insert(name.clone(), *value);
+            }
+        }
+        for (name, value) in &all {
+            if kept.contains_key(name) || name.chars().count() > EVENT_METRIC_NAME_CHARS {
+                continue;
+            }
+            bytes += event_bytes(name);
+            if bytes > EVENT_METRICS_BYTES {
+                break;
+            }
+            kept.insert(name.clone(), *value);
+        }
+        let omitted = all.len() - kept.len();
+        (kept, omitted)
+    }
+}
+
+/// The most the evaluation event's `metrics` take, in bytes of JSON.
+pub const EVENT_METRICS_BYTES: usize = 32 * 1024;
+
+/// The longest metric name the evaluation event carries unless thresholded.
+pub const EVENT_METRIC_NAME_CHARS: usize = 256;
+
+/// One metric's bytes in the event's JSON: its quoted name, the colon, the
+/// longest number serde_json writes for an f64 (24) and the comma.
+fn event_bytes(name: &str) -> usize {
+    serde_json::to_string(name).map_or(name.len() * 6 + 2, |quoted| quoted.len()) + 26
 }
 
 /// The verdict on one completed job: every threshold checked, and whether
@@ -422,6 +473,42 @@ mod tests {
         assert!(flatten_report(&json!([1, 2])).is_empty());
     }
 
+    /// A report of megabytes: the event keeps the thresholded metrics (even
+    /// with names past the cap) and fits its budget; the rest are counted.
+    #[test]
+    fn the_event_carries_the_thresholded_metrics_and_a_bounded_rest() {
+        let long = format!("z.{}", "n".repeat(EVENT_METRIC_NAME_CHARS));
+        let mut report: BTreeMap<String, f64> = (0..100_000)
+            .map(|i| (format!("per_row.prediction_{i:06}.error"), i as f64))
+            .collect();
+        report.insert(long.clone(), 2.0);
+        report.insert("zz.r2".into(), 0.9);
+        let metrics = JobMetrics {
+            final_metrics: BTreeMap::from([("validation:rmse".to_string(), 50.0)]),
+            report,
+        };
+        let thresholds =
+            parse_thresholds(&format!("zz.r2 >= 0.3, validation:rmse <= 65, {long} > 1")).unwrap();
+        let (kept, omitted) = metrics.for_event(&thresholds);
+        assert_eq!(kept["zz.r2"], 0.9);
+        assert_eq!(kept["validation:rmse"], 50.0);
+        assert_eq!(kept[&long], 2.0);
+        assert!(kept.contains_key("per_row.prediction_000000.error"));
+        assert_eq!(kept.len() + omitted, 100_003);
+        assert!(omitted > 99_000, "{omitted}");
+        let bytes = serde_json::to_string(&kept).unwrap().len();
+        assert!(bytes <= EVENT_METRICS_BYTES + 1024, "{bytes}");
+
+        let small = JobMetrics {
+            final_metrics: BTreeMap::from([("a".to_string(), 1.0)]),
+            report: BTreeMap::from([("b".to_string(), f64::NAN)]),
+        };
+        assert_eq!(
+            small.for_event(&[]),
+            (BTreeMap::from([("a".to_string(), 1.0)]), 0)
+        );
+    }
+
     #[test]
     fn final_metrics_come_first() {
         let metrics = JobMetrics {
@@ -448,6 +535,7 @@ mod tests {
             image: Some("img@sha256:00".into()),
             model_artifacts: Some("s3://b/out/model.tar.gz".into()),
             metrics: BTreeMap::from([("rmse".to_string(), 2.5)]),
+            metrics_omitted: 0,
             thresholds: vec![rule.check(Some(2.5))],
             passed: true,
             reason: None,

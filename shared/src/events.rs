@@ -60,19 +60,67 @@ pub fn check_kind<D: Detail>(
     )))
 }
 
-/// Why an event leads to nothing: decided before anything is sent.
-/// [`Skipped::because`] writes the one "skipped" log line (inside the
-/// handler's span, which names what the event is about); each function's
-/// outcome then carries the reason as `"action": "skipped"`.
+/// Why an event leads to nothing: decided before anything is sent. Each
+/// constructor writes the one "skipped" log line (inside the handler's span,
+/// which names what the event is about); each function's outcome then carries
+/// the reason as `"action": "skipped"`, with its class as `reason_class`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use]
-pub struct Skipped(pub String);
+pub struct Skipped {
+    pub class: SkipClass,
+    pub reason: String,
+}
+
+/// The kind of a skip, few and fixed: the `Reason` of the `Skipped` metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipClass {
+    /// The event asks nothing of this stage: another pipeline's, not a push,
+    /// not final, filtered out, a model that did not pass.
+    NotApplicable,
+    /// The work is done already: a redelivery, the job started, the version
+    /// live, a later event settled it.
+    AlreadyDone,
+    /// The work waits for something in progress (a busy endpoint, a running
+    /// job, newer objects) and goes on by itself.
+    Waiting,
+    /// The work cannot go on without the user: a failed endpoint left as it
+    /// is, no image to train with.
+    Blocked,
+}
+
+impl SkipClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipClass::NotApplicable => "not_applicable",
+            SkipClass::AlreadyDone => "already_done",
+            SkipClass::Waiting => "waiting",
+            SkipClass::Blocked => "blocked",
+        }
+    }
+}
 
 impl Skipped {
-    pub fn because(reason: impl Into<String>) -> Skipped {
+    pub fn because(class: SkipClass, reason: impl Into<String>) -> Skipped {
         let reason = reason.into();
-        tracing::info!(%reason, "skipped");
-        Skipped(reason)
+        tracing::info!(%reason, reason_class = class.as_str(), "skipped");
+        Skipped { class, reason }
+    }
+
+    pub fn not_applicable(reason: impl Into<String>) -> Skipped {
+        Skipped::because(SkipClass::NotApplicable, reason)
+    }
+
+    pub fn already_done(reason: impl Into<String>) -> Skipped {
+        Skipped::because(SkipClass::AlreadyDone, reason)
+    }
+
+    pub fn waiting(reason: impl Into<String>) -> Skipped {
+        Skipped::because(SkipClass::Waiting, reason)
+    }
+
+    pub fn blocked(reason: impl Into<String>) -> Skipped {
+        Skipped::because(SkipClass::Blocked, reason)
     }
 }
 

@@ -9,7 +9,8 @@
 //!   pipeline publishes), [`tags`] and [`vpc`];
 //! - across all: [`names`] (deterministic names and tokens), [`evaluation`]
 //!   (thresholds, the verdict and its event), [`error`] (the one error type),
-//!   [`aws`] (SDK configuration) and [`logging`].
+//!   [`aws`] (SDK configuration), [`logging`] and [`metrics`] (what each
+//!   invocation did, as CloudWatch metrics).
 
 pub mod autoscaling;
 pub mod aws;
@@ -20,6 +21,7 @@ pub mod events;
 pub mod events_bus;
 pub mod image;
 pub mod logging;
+pub mod metrics;
 pub mod names;
 pub mod runtime;
 pub mod s3;

@@ -63,6 +63,8 @@ pub mod runtime_api {
 
     pub const NEXT_INVOCATION_PATH: &str = "/2018-06-01/runtime/invocation/next";
     pub const INIT_ERROR_PATH: &str = "/2018-06-01/runtime/init/error";
+    /// `POST <this><request id>/response` (or `/error`): an invocation's answer.
+    pub const INVOCATION_PATH: &str = "/2018-06-01/runtime/invocation/";
 
     /// How long a function's binary may take to exit or ask for its first
     /// event before the test fails (a debug build starts in well under a second).
@@ -109,12 +111,17 @@ pub mod runtime_api {
     struct Log {
         requests: Mutex<Vec<Request>>,
         arrived: Condvar,
+        /// Events still to hand out on `GET .../invocation/next`, in order.
+        events: Mutex<std::collections::VecDeque<Value>>,
     }
 
     /// The Runtime API on 127.0.0.1 (a free port), as a Lambda sandbox serves
-    /// it before any event: `POST .../init/error` is accepted (202);
-    /// `GET .../invocation/next` is held without an answer, as Lambda holds it
-    /// until an event comes; anything else is a 404. Every request is recorded.
+    /// it: `POST .../init/error` is accepted (202); `GET .../invocation/next`
+    /// answers the events given to [`FakeRuntimeApi::with_events`] one by one
+    /// (request ids `request-1`, `request-2`, ...), then is held without an
+    /// answer, as Lambda holds it until an event comes; an invocation's
+    /// `POST .../invocation/<id>/response` or `/error` is accepted (202);
+    /// anything else is a 404. Every request is recorded.
     pub struct FakeRuntimeApi {
         address: String,
         log: Arc<Log>,
@@ -124,13 +131,21 @@ pub mod runtime_api {
 
     impl FakeRuntimeApi {
         pub fn start() -> FakeRuntimeApi {
+            FakeRuntimeApi::with_events(Vec::new())
+        }
+
+        /// A Runtime API that hands out `events`, then holds.
+        pub fn with_events(events: Vec<Value>) -> FakeRuntimeApi {
             let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
             let address = listener.local_addr().expect("local address").to_string();
             // Non-blocking, so that `finish` can stop accepting once the backlog is drained.
             listener
                 .set_nonblocking(true)
                 .expect("non-blocking listener");
-            let log = Arc::new(Log::default());
+            let log = Arc::new(Log {
+                events: Mutex::new(events.into()),
+                ..Log::default()
+            });
             let stop = Arc::new(AtomicBool::new(false));
             let acceptor = {
                 let (log, stop) = (Arc::clone(&log), Arc::clone(&stop));
@@ -168,10 +183,21 @@ pub mod runtime_api {
 
         /// Whether a `method path` request has arrived, waiting up to `timeout`.
         pub fn wait_for(&self, method: &str, path: &str, timeout: Duration) -> bool {
+            self.wait_until(timeout, |r| r.is(method, path), 1)
+        }
+
+        /// Whether `count` requests that `matches` took have arrived, waiting
+        /// up to `timeout`.
+        pub fn wait_until(
+            &self,
+            timeout: Duration,
+            matches: impl Fn(&Request) -> bool,
+            count: usize,
+        ) -> bool {
             let deadline = Instant::now() + timeout;
             let mut requests = self.log.requests.lock().unwrap();
             loop {
-                if requests.iter().any(|r| r.is(method, path)) {
+                if requests.iter().filter(|r| matches(r)).count() >= count {
                     return true;
                 }
                 let left = deadline.saturating_duration_since(Instant::now());
@@ -212,22 +238,34 @@ pub mod runtime_api {
             .expect("read timeout");
         let mut writer = stream.try_clone().expect("clone connection");
         let mut reader = BufReader::new(stream);
+        let mut handed_out = 0;
         while let Some(request) = read_request(&mut reader) {
-            let answer: Option<(&str, &str)> =
+            let accepted = || Some(("202 Accepted", String::new(), r#"{"status":"OK"}"#.into()));
+            let answer: Option<(&str, String, String)> =
                 match (request.method.as_str(), request.path.as_str()) {
-                    ("POST", INIT_ERROR_PATH) => Some(("202 Accepted", r#"{"status":"OK"}"#)),
-                    // No event: held, as Lambda holds it.
-                    ("GET", NEXT_INVOCATION_PATH) => None,
-                    _ => Some(("404 Not Found", r#"{"errorMessage":"not found"}"#)),
+                    ("POST", INIT_ERROR_PATH) => accepted(),
+                    ("GET", NEXT_INVOCATION_PATH) => {
+                        // The next event, if any; else held, as Lambda holds it.
+                        log.events.lock().unwrap().pop_front().map(|event| {
+                            handed_out += 1;
+                            ("200 OK", event_headers(handed_out), event.to_string())
+                        })
+                    }
+                    ("POST", path) if path.starts_with(INVOCATION_PATH) => accepted(),
+                    _ => Some((
+                        "404 Not Found",
+                        String::new(),
+                        r#"{"errorMessage":"not found"}"#.into(),
+                    )),
                 };
             {
                 let mut requests = log.requests.lock().unwrap();
                 requests.push(request);
                 log.arrived.notify_all();
             }
-            if let Some((status, body)) = answer {
+            if let Some((status, headers, body)) = answer {
                 let response = format!(
-                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\n{headers}Content-Length: {}\r\n\r\n{body}",
                     body.len()
                 );
                 if writer.write_all(response.as_bytes()).is_err() {
@@ -235,6 +273,21 @@ pub mod runtime_api {
                 }
             }
         }
+    }
+
+    /// The headers of the `n`th event handed out: what lambda_runtime reads
+    /// into the invocation's context (a deadline a minute away).
+    fn event_headers(n: usize) -> String {
+        let deadline = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() + 60_000)
+            .unwrap_or_default();
+        format!(
+            "Lambda-Runtime-Aws-Request-Id: request-{n}\r\n\
+             Lambda-Runtime-Deadline-Ms: {deadline}\r\n\
+             Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:123456789012:function:under-test\r\n\
+             Lambda-Runtime-Trace-Id: Root=1-00000000-000000000000000000000000\r\n"
+        )
     }
 
     /// One HTTP/1.1 request (`Content-Length` or chunked body); `None` at the
@@ -426,6 +479,106 @@ pub mod runtime_api {
         }
     }
 
+    /// How a function's binary handled events.
+    #[derive(Debug)]
+    pub struct Invoked {
+        /// What the Runtime API received, in order: each event's answer is a
+        /// `POST .../invocation/<request id>/response` or `/error`.
+        pub requests: Vec<Request>,
+        /// The function's log (what Lambda sends to CloudWatch Logs).
+        pub stdout: String,
+        pub stderr: String,
+    }
+
+    impl Invoked {
+        /// The log's lines that are JSON objects.
+        pub fn json_lines(&self) -> Vec<Value> {
+            self.stdout
+                .lines()
+                .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+                .filter(Value::is_object)
+                .collect()
+        }
+
+        /// The log's metrics: each line with `_aws` checked against the
+        /// Embedded Metric Format ([`crate::metrics::check_document`]), then
+        /// summed up as `<Stage> <Name>[<Dimension>=<value>]=<value>`, one per
+        /// metric and document, sorted.
+        pub fn metrics(&self) -> Vec<String> {
+            let documents: Vec<Value> = self
+                .json_lines()
+                .into_iter()
+                .filter(|line| line.get("_aws").is_some())
+                .collect();
+            let mut found = Vec::new();
+            for document in &documents {
+                if let Err(problem) = crate::metrics::check_document(document) {
+                    panic!("not an EMF document ({problem}): {document}");
+                }
+                let directives = document["_aws"]["CloudWatchMetrics"].as_array().unwrap();
+                for directive in directives {
+                    assert_eq!(directive["Namespace"], crate::metrics::NAMESPACE);
+                    let sets = directive["Dimensions"].as_array().unwrap();
+                    let longest = sets
+                        .iter()
+                        .filter_map(Value::as_array)
+                        .max_by_key(|s| s.len());
+                    let extra: Vec<String> = longest
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                        .filter(|d| !matches!(*d, "Pipeline" | "Stage"))
+                        .map(|d| format!("[{d}={}]", document[d].as_str().unwrap_or_default()))
+                        .collect();
+                    for metric in directive["Metrics"].as_array().unwrap() {
+                        let name = metric["Name"].as_str().unwrap();
+                        found.push(format!(
+                            "{} {name}{}={}",
+                            document["Stage"].as_str().unwrap_or_default(),
+                            extra.concat(),
+                            document[name]
+                        ));
+                    }
+                }
+            }
+            found.sort();
+            found
+        }
+    }
+
+    /// Runs `binary` as [`cold_start`] does and hands it `events`, one
+    /// invocation each; once it has answered them all it is killed. A
+    /// process that exits or has not answered within [`COLD_START_TIMEOUT`]
+    /// fails the test.
+    pub fn invoke(binary: &str, env: &[(&str, &str)], events: Vec<Value>) -> Invoked {
+        let count = events.len();
+        let api = FakeRuntimeApi::with_events(events);
+        let mut process = Process::spawn(binary, api.address(), env);
+        let answered = |r: &Request| r.method == "POST" && r.path.starts_with(INVOCATION_PATH);
+        let deadline = Instant::now() + COLD_START_TIMEOUT;
+        loop {
+            if api.wait_until(Duration::from_millis(20), answered, count) {
+                break;
+            }
+            let exited = process.child.try_wait().expect("try_wait");
+            if exited.is_some() || Instant::now() > deadline {
+                if exited.is_none() {
+                    process.kill();
+                }
+                let output = process.output();
+                let requests = api.finish();
+                panic!("{binary} did not answer {count} events ({exited:?}); requests: {requests:?}; output:\n{output}");
+            }
+        }
+        process.kill();
+        let (stdout, stderr) = process.streams();
+        Invoked {
+            requests: api.finish(),
+            stdout,
+            stderr,
+        }
+    }
+
     /// Runs `binary` as [`cold_start`] does, but with `AWS_LAMBDA_RUNTIME_API`
     /// at a port where nothing listens, until it exits: its exit status and
     /// output. A process still running after [`COLD_START_TIMEOUT`] is killed
@@ -577,9 +730,15 @@ pub mod runtime_api {
 
         /// stdout then stderr, once the process is gone.
         fn output(self) -> String {
+            let (stdout, stderr) = self.streams();
+            format!("{stdout}{stderr}")
+        }
+
+        /// stdout and stderr, once the process is gone.
+        fn streams(self) -> (String, String) {
             let stdout = self.stdout.join().unwrap_or_default();
             let stderr = self.stderr.join().unwrap_or_default();
-            format!("{stdout}{stderr}")
+            (stdout, stderr)
         }
     }
 

@@ -68,6 +68,12 @@ Fixes added here:
    text as it is, as EventBridge does: an SQS target's message body is the
    text. Stock moto parses the filled-in template as JSON and fails the whole
    ``PutEvents`` (HTTP 500).
+4. ``PutEvents`` whose entries add up to more than 256 KB fails whole with
+   ``ValidationException`` "Total size of the entries in the request is over
+   the limit.", as EventBridge does; an entry's size is counted as AWS
+   documents it (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html):
+   the UTF-8 bytes of ``Source``, ``DetailType``, ``Detail`` and each of
+   ``Resources``, and 14 for ``Time``. Stock moto takes any size.
 """
 
 from __future__ import annotations
@@ -84,7 +90,8 @@ from typing import Any
 
 import moto.s3.notifications as s3_notifications
 from moto.core.utils import unix_time
-from moto.events.models import Rule
+from moto.events.exceptions import ValidationException
+from moto.events.models import EventsBackend, Rule
 from moto.events.utils import EventTemplateParser
 
 _MARK = "_project_emulator_rule"
@@ -135,6 +142,30 @@ def install() -> None:
 
     Rule._send_to_sqs_queue = send_to_sqs_queue  # type: ignore[method-assign]
     _install_s3_object_created()
+    _install_entry_size_limit()
+
+
+# EventBridge's limit on the entries of one PutEvents request, in bytes.
+PUT_EVENTS_MAX_BYTES = 256 * 1024
+
+
+def entry_size(entry: dict[str, Any]) -> int:
+    """An entry's size as EventBridge counts it (fix 4)."""
+    size = 14 if entry.get("Time") is not None else 0
+    for key in ("Source", "DetailType", "Detail"):
+        size += len(str(entry.get(key) or "").encode())
+    return size + sum(len(str(r).encode()) for r in entry.get("Resources") or [] if r is not None)
+
+
+def _install_entry_size_limit() -> None:
+    original = EventsBackend.put_events
+
+    def put_events(self: Any, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if sum(entry_size(entry) for entry in events) > PUT_EVENTS_MAX_BYTES:
+            raise ValidationException("Total size of the entries in the request is over the limit.")
+        return original(self, events)
+
+    EventsBackend.put_events = put_events  # type: ignore[method-assign]
 
 
 class TransformedText(str):

@@ -34,8 +34,10 @@ Event source mappings
   5 invocations at once (the concurrency Lambda starts an SQS mapping with).
 * ``FunctionResponseTypes``: ``[]`` (default) or ``["ReportBatchItemFailures"]``.
 
-Or the settings come from the function's ``Type: SQS`` event in a SAM
-template, resolved for parameter values (scripts/template_rules.py
+Or the settings come from the function's SQS event source mapping in a SAM
+template (an ``AWS::Lambda::EventSourceMapping`` whose ``FunctionName`` is a
+``!Ref`` of the function, or the function's ``Type: SQS`` event), resolved for
+parameter values (scripts/template_rules.py
 ``event_source_mappings``: SAM's transform, then cloud-radar):
 
     {"Template": "/path/to/template.yaml",

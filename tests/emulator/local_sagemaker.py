@@ -41,8 +41,10 @@ SageMaker reports the final value). Exit 0: ``/opt/ml/model`` is uploaded as
 ``.../output/output.tar.gz``, and the job is ``Completed``. Otherwise it is
 ``Failed`` with ``FailureReason`` ``AlgorithmError: <the failure file>, exit
 code: <n>``; past ``StoppingCondition.MaxRuntimeInSeconds`` it is killed and
-``Stopped`` (``MaxRuntimeExceeded``). Either way a second state-change event
-goes onto the bus.
+``Stopped`` (``MaxRuntimeExceeded``). ``StopTrainingJob`` makes it
+``Stopping`` and kills ``train``; it is then ``Stopped`` (``SecondaryStatus``
+``Stopped``, no ``FailureReason``, no model uploaded). Either way a second
+state-change event goes onto the bus.
 
 Serving (``CreateEndpoint``, ``UpdateEndpoint``): when the endpoint
 configuration's variant names a model whose container (or model package's
@@ -95,6 +97,12 @@ from moto.sagemaker.exceptions import ValidationError
 import sagemaker_rules
 
 _MARK = "_project_emulator_local_sagemaker"
+# The training jobs the local SageMaker runs, by (account, region, job name):
+# the running `train` process (None until it starts), and those StopTrainingJob
+# asked to stop. Kept here, not on the job: moto turns a job's attributes into
+# its answers and events. Guarded by _LOCK.
+_training: dict[tuple[str, str, str], subprocess.Popen | None] = {}
+_stop_requested: set[tuple[str, str, str]] = set()
 _LOCK = sagemaker_rules._LOCK
 # How long an endpoint's server may take to answer /ping (SageMaker allows
 # minutes; an example that imports scikit-learn needs a few seconds).
@@ -461,6 +469,7 @@ def _write_config(opt_ml: Path, job: Any, image: LocalImage) -> None:
 def _train(backend: Any, job: Any, image: LocalImage) -> None:
     """Runs one training job to its end; every outcome is recorded on the job."""
     name, account = job.training_job_name, backend.account_id
+    key = (account, backend.region_name, name)
     workdir = Path(tempfile.mkdtemp(prefix=f"local-training-{name[:40]}-"))
     opt_ml = workdir / "opt" / "ml"
     try:
@@ -478,11 +487,18 @@ def _train(backend: Any, job: Any, image: LocalImage) -> None:
             return _finish(backend, job, "Failed", "Failed", failure=f"ClientError: Data download failed: {said}")
         for folder in ("model", "output/data"):
             (opt_ml / folder).mkdir(parents=True, exist_ok=True)
+        if key in _stop_requested:
+            return _finish(backend, job, "Stopped", "Stopped")
 
         _transition(job, "Training", "Training image download completed. Training in progress.")
         limit = float((job.stopping_condition or {}).get("MaxRuntimeInSeconds") or TRAINING_TIMEOUT_CAP)
         env = _environment({**image.environment, "OPT_ML": str(opt_ml)})
         process = _spawn(_program(image.example, "train"), env, workdir, f"training {name}")
+        with _LOCK:
+            _training[key] = process
+            stop_requested = key in _stop_requested
+        if stop_requested:  # StopTrainingJob came while it started
+            _stop(process)
         try:
             code = process.wait(timeout=min(limit, TRAINING_TIMEOUT_CAP))
         except subprocess.TimeoutExpired:
@@ -496,6 +512,8 @@ def _train(backend: Any, job: Any, image: LocalImage) -> None:
         log = "".join(process.output)  # type: ignore[attr-defined]
         definitions = (job.algorithm_specification or {}).get("MetricDefinitions") or []
         metrics = _final_metrics(definitions, log)
+        if key in _stop_requested:
+            return _finish(backend, job, "Stopped", "Stopped", metrics=metrics)
         if code != 0:
             failure_file = opt_ml / "output" / "failure"
             said = failure_file.read_text(errors="replace").strip() if failure_file.exists() else ""
@@ -516,6 +534,9 @@ def _train(backend: Any, job: Any, image: LocalImage) -> None:
         _log(f"training {name}", f"emulator error: {error!r}")
         _finish(backend, job, "Failed", "Failed", failure=f"InternalServerError: {error}")
     finally:
+        with _LOCK:
+            _training.pop(key, None)
+            _stop_requested.discard(key)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -561,6 +582,8 @@ def _local_training(original: Callable[..., Any]) -> Callable[..., Any]:
                     self.training_jobs.pop(job.training_job_name, None)
                 raise ValidationError(message=str(error)) from None
         now = utcnow()
+        with _LOCK:
+            _training[(self.account_id, self.region_name, job.training_job_name)] = None
         _set_job(
             job,
             training_job_status="InProgress",
@@ -579,6 +602,28 @@ def _local_training(original: Callable[..., Any]) -> Callable[..., Any]:
 
     setattr(create_training_job, _MARK, True)
     return create_training_job
+
+
+def _local_stop_training_job(original: Callable[..., Any]) -> Callable[..., Any]:
+    """StopTrainingJob of a running local job: Stopping, and its `train` killed
+    (``_train`` then records it Stopped). Any other job: sagemaker_rules' answer."""
+
+    @functools.wraps(original)
+    def stop_training_job(self: Any, training_job_name: str, *args: Any, **kwargs: Any) -> Any:
+        key = (self.account_id, self.region_name, training_job_name)
+        with _LOCK:
+            job = self.training_jobs.get(training_job_name)
+            if key not in _training or job is None or job.training_job_status != "InProgress":
+                return original(self, training_job_name, *args, **kwargs)
+            _stop_requested.add(key)
+            job.training_job_status = "Stopping"
+            process = _training[key]
+        _transition(job, "Stopping", "Stopping the training job")
+        if process is not None:
+            threading.Thread(target=_stop, args=(process,), daemon=True).start()
+
+    setattr(stop_training_job, _MARK, True)
+    return stop_training_job
 
 
 # ---------------------------------------------------------------------------
@@ -921,6 +966,7 @@ def install(config_path: str | os.PathLike[str] | None = None) -> None:
     backend.create_endpoint = _local_create_endpoint(backend.create_endpoint)  # type: ignore[method-assign]
     backend.update_endpoint = _local_update_endpoint(backend.update_endpoint)  # type: ignore[attr-defined]
     backend.delete_endpoint = _local_delete_endpoint(backend.delete_endpoint)  # type: ignore[method-assign]
+    backend.stop_training_job = _local_stop_training_job(backend.stop_training_job)  # type: ignore[attr-defined]
 
     _install_ecr_digest()
 

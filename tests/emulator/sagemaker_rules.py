@@ -1,12 +1,15 @@
 """SageMaker rules that stock moto 5.2.5 lacks and the project's tests rely on.
 
 `install()` patches moto's SageMaker backend class (``SageMakerModelBackend``)
-(and, for rules 10-13 and 18, its response class ``SageMakerResponse`` and
-``ModelPackage``) in this process, before the server starts. Each rule is small
-and is tested: rules 1-5 in ``test_sagemaker_rules.py``, rule 5's final metrics
-and the test control in ``test_training_job_control.py``, rules 6-9 and 18 in
+(and, for rules 10-13, 18, 19, 20 and 22, its response class
+``SageMakerResponse`` and ``ModelPackage``) in this process, before the server
+starts. Each rule is small and is tested: rules 1-5 in
+``test_sagemaker_rules.py``, rule 5's final metrics and the test control in
+``test_training_job_control.py``, rules 6-9 and 18 in
 ``test_model_registry.py``, rules 10-14 and the endpoint test control in
-``test_endpoints.py``. Everything else is stock moto.
+``test_endpoints.py``, rules 19-23 in ``test_destroy.py`` (rule 22 for a job
+the local SageMaker runs in ``test_local_sagemaker.py``). Everything else is
+stock moto.
 
 What stock moto 5.2.5 does (read from moto/sagemaker/models.py and checked
 against a running server):
@@ -104,8 +107,10 @@ Models, endpoint configurations, endpoints
   ``Could not find endpoint '<arn>'.`` and the like, single-quoted; SageMaker
   double-quotes the ARN (rule 11).
 * ``DeleteEndpoint`` deletes the endpoint whatever its status (SageMaker
-  refuses one that is ``Creating``/``Updating``: "Cannot update in-progress
-  endpoint"); not patched, the deploy stage deletes only failed endpoints.
+  refuses one that is ``Creating``: "Cannot update in-progress endpoint";
+  rule 23).
+* ``DeleteModelPackage``, ``DeleteModelPackageGroup`` and ``StopTrainingJob``
+  are not implemented: HTTP 500 (rules 19, 20 and 22).
 * ``UpdateEndpoint`` is not implemented: HTTP 500 (rule 10).
 * ``ListModelPackages`` pages with ``MaxResults``/``NextToken`` over the
   filtered, sorted list (``ModelApprovalStatus``, ``SortBy=CreationTime``,
@@ -247,9 +252,42 @@ Rules added here:
     whose Stage, StageStatus and StageDescription are strings." (the
     emulator's wording).
 
+19. ``DeleteModelPackage`` exists (stock moto: HTTP 500). ``ModelPackageName``
+    is the version's ARN (or an unversioned package's name); the package is
+    gone from ``DescribeModelPackage``, ``ListModelPackages`` and ``ListTags``.
+    A package that does not exist: ``ValidationException`` ``Model package
+    <name> not found`` (moto's words for ``DescribeModelPackage``). A
+    ``ClientToken`` that created it keeps answering its ARN (rule 7 records
+    tokens for the emulator's lifetime).
+20. ``DeleteModelPackageGroup`` exists (stock moto: HTTP 500), by name or ARN.
+    A group that does not exist: ``ValidationException`` ``ModelPackageGroup
+    <group arn> does not exist.`` (as ``DescribeModelPackageGroup``); a group
+    that still holds versions: HTTP 400 ``ConflictException`` (the one error
+    SageMaker's API model declares for it; the message is the emulator's:
+    ``Model Package Group <group arn> still has <n> model package
+    version(s): delete them first.``), and nothing changes. Callers delete
+    every version first, as SageMaker requires.
+21. Version numbers are never reused: a group's next version is one more than
+    the highest it ever had (stock moto counts the group's packages, so after
+    a delete it would hand out an existing version's ARN again and overwrite
+    it). A deleted and re-created group starts again at 1.
+22. ``StopTrainingJob`` exists (stock moto: HTTP 500). A missing job:
+    ``ValidationException`` ``Requested resource not found.`` (as rule 16); a
+    job that is not ``InProgress``: ``ValidationException`` ``The request was
+    rejected because the training job is in status <status>.`` (SageMaker's
+    words). Otherwise the job is ``Stopped`` (``SecondaryStatus`` ``Stopped``,
+    ``TrainingEndTime`` now) at once, as the emulator completes its jobs at
+    once; SageMaker shows ``Stopping`` first. (A job the local SageMaker runs
+    is ``Stopping`` until its process is killed: ``local_sagemaker.py``.)
+23. ``DeleteEndpoint`` of an endpoint that is ``Creating`` fails with
+    ``ValidationException`` ``Cannot update in-progress endpoint "<arn>".``,
+    as SageMaker answers (it deletes such an endpoint only once it is in
+    service or failed); the endpoint is left as it is. Every other status is
+    deleted at once, as before.
+
 The check and the insert of rules 1-4 and 6-7, rule 10's checks and update,
-and rule 18's store run under one lock: moto's server is threaded, and two
-concurrent creates of one name (or one token) must not both succeed.
+rule 18's store and rules 19-23 run under one lock: moto's server is threaded,
+and two concurrent creates of one name (or one token) must not both succeed.
 """
 
 from __future__ import annotations
@@ -261,9 +299,9 @@ import re
 import threading
 from typing import Any, Callable
 
-from moto.core.responses import ActionResult
+from moto.core.responses import ActionResult, EmptyResult
 from moto.core.utils import utcnow
-from moto.sagemaker.exceptions import ResourceInUseException, ValidationError
+from moto.sagemaker.exceptions import ConflictException, ResourceInUseException, ValidationError
 from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, ModelPackage, SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemaker.utils import arn_formatter
@@ -945,6 +983,152 @@ def _add_tags_overwrites(self: SageMakerModelBackend, arn: str, tags: list[dict[
     return resource.tags
 
 
+# --- rules 19-23: deleting what the pipeline made, stopping jobs ------------
+
+# Rule 21's record, an attribute of each backend: {group name: highest version it ever had}.
+_HIGHEST_VERSIONS = "_project_emulator_highest_versions"
+
+
+def _group_arn(backend: SageMakerModelBackend, name: str) -> str:
+    return arn_formatter("model-package-group", name, backend.account_id, backend.region_name)
+
+
+def _versions_never_reused(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Rule 21: a new version in a group gets one more than the highest the group
+    ever had. Builds the versioned package as moto's create_model_package does,
+    with that number; everything else (unversioned packages, moto's own
+    refusals) is moto's."""
+
+    @functools.wraps(original)
+    def create_model_package(*args: Any, **kwargs: Any) -> Any:
+        arguments = _arguments(original, args, kwargs)
+        backend = arguments["self"]
+        group = arguments.get("model_package_group_name")
+        with _LOCK:
+            if not group or arguments.get("model_package_name") or group not in backend.model_package_groups:
+                return original(*args, **kwargs)
+            highest = backend.__dict__.setdefault(_HIGHEST_VERSIONS, {})
+            versions = [
+                package.model_package_version or 0
+                for package in backend.model_packages.values()
+                if package.model_package_group_name == group
+            ]
+            version = max([highest.get(group, 0), *versions]) + 1
+            package = ModelPackage(
+                model_package_name=group,
+                model_package_group_name=group,
+                model_package_description=arguments.get("model_package_description"),
+                inference_specification=arguments.get("inference_specification"),
+                validation_specification=arguments.get("validation_specification"),
+                source_algorithm_specification=arguments.get("source_algorithm_specification"),
+                certify_for_marketplace=arguments.get("certify_for_marketplace"),
+                tags=arguments.get("tags"),
+                model_approval_status=arguments.get("model_approval_status"),
+                metadata_properties=arguments.get("metadata_properties"),
+                model_metrics=arguments.get("model_metrics"),
+                customer_metadata_properties=arguments.get("customer_metadata_properties"),
+                drift_check_baselines=arguments.get("drift_check_baselines"),
+                domain=arguments.get("domain"),
+                task=arguments.get("task"),
+                sample_payload_url=arguments.get("sample_payload_url"),
+                additional_inference_specifications=arguments.get("additional_inference_specifications"),
+                model_package_version=version,
+                approval_description=None,
+                region_name=backend.region_name,
+                account_id=backend.account_id,
+                client_token=arguments.get("client_token"),
+                model_package_type="Versioned",
+            )
+            highest[group] = version
+            backend.model_package_name_mapping[group] = package.arn
+            backend.model_package_name_mapping[package.arn] = package.arn
+            backend.model_packages[package.arn] = package
+            return package.arn
+
+    return _marked(create_model_package)
+
+
+def delete_model_package(self: SageMakerModelBackend, model_package_name: str) -> None:
+    """Rule 19: DeleteModelPackage, by the version's ARN (or a package's name)."""
+    with _LOCK:
+        arn = self.model_package_name_mapping.get(model_package_name, model_package_name)
+        package = self.model_packages.pop(arn, None)
+        if package is None:
+            raise ValidationError(message=f"Model package {model_package_name} not found")
+        for key in [key for key, value in self.model_package_name_mapping.items() if value == arn]:
+            del self.model_package_name_mapping[key]
+        # A name (a group's, for its versions) keeps naming its newest package, as after a create.
+        same_name = [p for p in self.model_packages.values() if p.model_package_name == package.model_package_name]
+        if same_name:
+            newest = max(same_name, key=lambda p: p.model_package_version or 0)
+            self.model_package_name_mapping[package.model_package_name] = newest.arn
+
+
+def delete_model_package_group(self: SageMakerModelBackend, model_package_group_name: str) -> None:
+    """Rule 20: DeleteModelPackageGroup, by name or ARN; refused while it holds versions."""
+    by_arn = _GROUP_ARN.match(model_package_group_name)
+    name = by_arn.group(1) if by_arn else model_package_group_name
+    with _LOCK:
+        if name not in self.model_package_groups:
+            raise ValidationError(message=f"ModelPackageGroup {_group_arn(self, name)} does not exist.")
+        versions = [p for p in self.model_packages.values() if p.model_package_group_name == name]
+        if versions:
+            raise ConflictException(
+                f"Model Package Group {_group_arn(self, name)} still has {len(versions)} "
+                "model package version(s): delete them first."
+            )
+        del self.model_package_groups[name]
+        self.__dict__.get(_HIGHEST_VERSIONS, {}).pop(name, None)
+
+
+def stop_training_job(self: SageMakerModelBackend, training_job_name: str) -> None:
+    """Rule 22: StopTrainingJob; an InProgress job is Stopped at once."""
+    with _LOCK:
+        job = self.training_jobs.get(training_job_name)
+        if job is None:
+            raise ValidationError(message="Requested resource not found.")
+        if job.training_job_status != "InProgress":
+            raise ValidationError(
+                message=f"The request was rejected because the training job is in status {job.training_job_status}."
+            )
+        set_training_job_state(self, training_job_name, status="Stopped")
+
+
+def _deleting_refuses_creating(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Rule 23: DeleteEndpoint refuses an endpoint that is still Creating."""
+
+    @functools.wraps(original)
+    def delete_endpoint(self: SageMakerModelBackend, endpoint_name: str, *args: Any, **kwargs: Any) -> Any:
+        with _LOCK:
+            endpoint = self.endpoints.get(endpoint_name)
+            if endpoint is not None and endpoint.endpoint_status == "Creating":
+                raise ValidationError(message=f'Cannot update in-progress endpoint "{endpoint.arn}".')
+            return original(self, endpoint_name, *args, **kwargs)
+
+    return _marked(delete_endpoint)
+
+
+def _delete_model_package_action(self: SageMakerResponse) -> EmptyResult:
+    self.sagemaker_backend.delete_model_package(self._get_param("ModelPackageName"))
+    return EmptyResult()
+
+
+def _delete_model_package_group_action(self: SageMakerResponse) -> EmptyResult:
+    self.sagemaker_backend.delete_model_package_group(self._get_param("ModelPackageGroupName"))
+    return EmptyResult()
+
+
+def _stop_training_job_action(self: SageMakerResponse) -> EmptyResult:
+    self.sagemaker_backend.stop_training_job(self._get_param("TrainingJobName"))
+    return EmptyResult()
+
+
+# moto finds an action's method by its snake-case name.
+_delete_model_package_action.__name__ = "delete_model_package"
+_delete_model_package_group_action.__name__ = "delete_model_package_group"
+_stop_training_job_action.__name__ = "stop_training_job"
+
+
 def install() -> None:
     """Applies the rules to moto's SageMaker backend class. Idempotent."""
     backend = SageMakerModelBackend
@@ -973,8 +1157,9 @@ def install() -> None:
         lambda b: b.model_package_groups,
         _group_already_exists,
     )(backend.create_model_package_group)
+    # Rule 21 sits inside rule 7, so a repeated ClientToken never reaches it.
     backend.create_model_package = _idempotent_model_package(  # type: ignore[method-assign]
-        backend.create_model_package
+        _versions_never_reused(backend.create_model_package)
     )
     backend.update_model_package = _update_keeps_unsent(  # type: ignore[method-assign]
         backend.update_model_package
@@ -1027,3 +1212,12 @@ def install() -> None:
     backend.add_tags = _add_tags_overwrites  # type: ignore[method-assign]
     # Rule 14: today's instance types.
     FakeEndpointConfig.validate_instance_type = _validate_instance_type  # type: ignore[method-assign]
+    # Rules 19, 20, 22: DeleteModelPackage, DeleteModelPackageGroup, StopTrainingJob.
+    backend.delete_model_package = _marked(delete_model_package)  # type: ignore[method-assign]
+    backend.delete_model_package_group = _marked(delete_model_package_group)  # type: ignore[attr-defined]
+    backend.stop_training_job = _marked(stop_training_job)  # type: ignore[attr-defined]
+    SageMakerResponse.delete_model_package = _delete_model_package_action  # type: ignore[attr-defined]
+    SageMakerResponse.delete_model_package_group = _delete_model_package_group_action  # type: ignore[attr-defined]
+    SageMakerResponse.stop_training_job = _stop_training_job_action  # type: ignore[attr-defined]
+    # Rule 23, around rule 11's wrapper (a missing endpoint is still "Could not find endpoint").
+    backend.delete_endpoint = _deleting_refuses_creating(backend.delete_endpoint)  # type: ignore[method-assign]

@@ -32,6 +32,7 @@ import datetime
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -591,7 +592,14 @@ def test_demo_runs_the_whole_chain(tmp_path):
     staged, failed, check = by_stage["broken"]
     assert staged["model_package_version"] == failed["model_package_version"] == 3
     assert failed["stage"] == "staging" and "HTTP 500" in failed["reason"], failed
-    assert check == {"action": "skipped", "reason": "live", "endpoint": "mlops--endpoint", "model_package_version": 2}
+    assert failed["cause"] == "smoke_test", failed
+    assert check == {
+        "action": "skipped",
+        "reason": "live",
+        "reason_class": "already_done",
+        "endpoint": "mlops--endpoint",
+        "model_package_version": 2,
+    }
     # The one-stump model: real metrics, below the template's default gate.
     gated = by_stage["v1.4.0-experiment evaluate"][0]
     assert gated["passed"] is False and "validation:rmse" in gated["reason"], gated
@@ -682,6 +690,23 @@ def test_demo_runs_the_whole_chain(tmp_path):
     predictions = (logs / "v1.2.0" / "predictions.txt").read_text().split(", ")
     assert len(predictions) == 3 and all(25 <= float(p) <= 346 for p in predictions), predictions
     assert "4 training jobs, 4 model package versions, 2 endpoints (" in summary
+    # What the functions wrote to their logs as metrics (EMF), per stage: the
+    # counts follow from the demo's story; the models' values vary.
+    metrics = {
+        line.split()[0]: re.sub(r", ModelQuality\[[^]]*\] [^,]*", "", line.split(None, 1)[1])
+        for line in (logs / "metrics.txt").read_text().splitlines()
+        if not line.strip().startswith("(")
+    }
+    assert metrics == {
+        "trigger": "Skipped[Reason=already_done] 1, Started 3",
+        "retrain": "ObjectsReceived 7, SchedulesCreated 3, Skipped[Reason=blocked] 1, Started 1",
+        "evaluate": "EvaluationsFailed 1, EvaluationsPassed 3, Started 4",
+        "register": "Started 3",
+        "deploy": "AutoscalingRegistered 2, DeploymentsCreated 1, DeploymentsFailed[Cause=smoke_test] 1, "
+        "DeploymentsStaged 3, DeploymentsUpdated 1, Skipped[Reason=already_done] 1, SmokeTestsFailed 1, Started 5",
+        "serve": "ClientErrors[ErrorType=ModelRejected] 1, ClientErrors[ErrorType=UnsupportedMediaType] 1, Predictions 2",
+    }, metrics
+    assert re.search(r"ModelQuality\[Metric=validation:rmse\] [0-9.]+( / [0-9.]+){3},", (logs / "metrics.txt").read_text())
 
 
 def broken_template(tmp_path: Path, template: dict, change) -> Path:

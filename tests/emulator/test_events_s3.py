@@ -200,6 +200,26 @@ def test_put_events_to_missing_bus_fails_the_call(events):
     )
 
 
+def test_put_events_over_256_kb_fails_the_call(events, sqs):
+    bus_with_queue(events, sqs, "size-bus")
+    base = entry("size-bus", {"pad": ""})
+    overhead = len(SOURCE) + len(DETAIL_TYPE) + len(base["Detail"]) + sum(
+        len(r) for r in base.get("Resources", [])
+    )
+    # Exactly the limit goes through; one byte more fails the whole call.
+    at_limit = entry("size-bus", {"pad": "x" * (256 * 1024 - overhead)})
+    answer = events.put_events(Entries=[at_limit])
+    assert answer["FailedEntryCount"] == 0 and "EventId" in answer["Entries"][0]
+    half = entry("size-bus", {"pad": "x" * (128 * 1024)})
+    with pytest.raises(ClientError) as excinfo:
+        events.put_events(Entries=[half, half])
+    assert error_of(excinfo) == (
+        400,
+        "ValidationException",
+        "Total size of the entries in the request is over the limit.",
+    )
+
+
 # --- S3 ----------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ deleted after it.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import sys
@@ -689,6 +690,56 @@ def test_event_source_mappings_are_read_from_the_template():
     words = {**TEMPLATE, "Parameters": {**TEMPLATE["Parameters"], "Batch": {"Type": "String", "Default": "many"}}}
     with pytest.raises(template_rules.TemplateError, match="BatchSize: 'many' is not an integer"):
         template_rules.event_source_mappings("", {"Concurrency": "3"}, template=words)
+
+
+def test_a_declared_event_source_mapping_is_read_like_sams():
+    # template.yaml's form: the mapping as a resource of its own (so that the
+    # function's role need not get SAM's AWSLambdaSQSQueueExecutionRole).
+    template = copy.deepcopy(TEMPLATE)
+    del template["Resources"]["Worker"]["Properties"]["Events"]["FromWork"]
+    template["Resources"]["WorkerFromWork"] = {
+        "Type": "AWS::Lambda::EventSourceMapping",
+        "Properties": {
+            "EventSourceArn": {"Fn::GetAtt": ["Work", "Arn"]},
+            "FunctionName": {"Ref": "Worker"},
+            "BatchSize": {"Ref": "Batch"},
+            "MaximumBatchingWindowInSeconds": {"Fn::If": ["IsProd", 2, 1]},
+            "ScalingConfig": {"MaximumConcurrency": {"Ref": "Concurrency"}},
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        },
+    }
+    template["Resources"]["DevWorkerFromWork"] = {
+        "Type": "AWS::Lambda::EventSourceMapping",
+        "Condition": "IsDev",
+        "Properties": {"EventSourceArn": {"Fn::GetAtt": ["Work", "Arn"]}, "FunctionName": {"Fn::GetAtt": ["Worker", "Arn"]}},
+    }
+    found = template_rules.event_source_mappings("", {"Concurrency": "3"}, template=template)
+    [worker] = found["Worker"]  # the dev-only mapping's condition is false
+    assert (worker.name, worker.function, worker.binary, worker.queue, worker.where) == (
+        "WorkerFromWork",
+        "Worker",
+        "worker_bin",
+        "Work",
+        "Resources.WorkerFromWork",
+    )
+    assert worker.settings == {
+        "BatchSize": 100,
+        "MaximumBatchingWindowInSeconds": 2,
+        "ScalingConfig": {"MaximumConcurrency": 3},
+        "FunctionResponseTypes": ["ReportBatchItemFailures"],
+    }
+    found = template_rules.event_source_mappings("", {"Concurrency": "3", "Stage": "dev"}, template=template)
+    assert [m.name for m in found["Worker"]] == ["WorkerFromWork", "DevWorkerFromWork"]
+    assert found["Worker"][0].settings["MaximumBatchingWindowInSeconds"] == 1
+
+
+def test_the_retraining_mapping_of_template_yaml_is_found():
+    # The real template: retrain_model_on_new_data's one SQS event source mapping.
+    found = template_rules.event_source_mappings(str(ROOT / "template.yaml"), {"EcrRepositoryName": "mlops-training"})
+    [mapping] = found["RetrainModelOnNewDataFunction"]
+    assert (mapping.binary, mapping.queue) == ("retrain_model_on_new_data", "RetrainQueue")
+    assert mapping.settings["BatchSize"] == 10000
+    assert mapping.settings["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
 def test_the_settings_can_come_from_a_template(shared_emulator, sqs, fake_lambda, tmp_path):

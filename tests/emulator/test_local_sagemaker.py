@@ -170,6 +170,38 @@ def test_a_bad_hyperparameter_fails_the_job(emulator):
     assert "n_estimators" in job["FailureReason"], job["FailureReason"]
 
 
+def test_stop_training_job_kills_train_and_the_job_is_stopped(emulator):
+    """StopTrainingJob (sagemaker_rules rule 22) of a job that is running here."""
+    sagemaker = emulator.client()
+    name = "local-stopped"
+    sagemaker.create_training_job(
+        TrainingJobName=name,
+        AlgorithmSpecification={"TrainingImage": push(emulator, "v1"), "TrainingInputMode": "File"},
+        RoleArn=ROLE,
+        InputDataConfig=[
+            {
+                "ChannelName": "train",
+                "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"s3://{BUCKET}/data/train/"}},
+            }
+        ],
+        OutputDataConfig={"S3OutputPath": f"s3://{BUCKET}/models/"},
+        ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10},
+        StoppingCondition={"MaxRuntimeInSeconds": 300},
+        HyperParameters={"n_estimators": "5000", "max_depth": "32"},  # long enough to be stopped
+    )
+    wait(lambda: sagemaker.describe_training_job(TrainingJobName=name), "SecondaryStatus", "Starting", "Downloading")
+    sagemaker.stop_training_job(TrainingJobName=name)
+    job = wait(lambda: sagemaker.describe_training_job(TrainingJobName=name), "TrainingJobStatus", "InProgress", "Stopping")
+    assert (job["TrainingJobStatus"], job["SecondaryStatus"]) == ("Stopped", "Stopped")
+    assert [t["Status"] for t in job["SecondaryStatusTransitions"]][-2:] == ["Stopping", "Stopped"]
+    assert "FailureReason" not in job and "ModelArtifacts" not in job
+    with pytest.raises(ClientError) as again:
+        sagemaker.stop_training_job(TrainingJobName=name)
+    assert again.value.response["Error"]["Message"] == (
+        "The request was rejected because the training job is in status Stopped."
+    )
+
+
 def test_other_images_complete_at_once_as_before(emulator):
     sagemaker = emulator.client()
     sagemaker.create_training_job(

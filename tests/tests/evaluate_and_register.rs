@@ -241,3 +241,67 @@ async fn a_failing_job_is_published_and_not_registered() {
     );
     assert_eq!(versions(&p).await, 0);
 }
+
+/// A report of about 3 MB (a metric per validation row): the evaluation event
+/// stays within EventBridge's 256 KB (the emulator refuses more, as
+/// EventBridge does), carrying the gated metrics, as many others as fit, the
+/// count of those left out, and the stored report, which has them all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_of_megabytes_gives_a_bounded_event() {
+    let p = pipeline().await;
+    let (job, job_arn) = start_training(&p).await;
+    let rows: serde_json::Map<String, Value> = (0..100_000)
+        .map(|i| (format!("row_{i:06}"), json!(i as f64 / 7.0)))
+        .collect();
+    let report = json!({
+        "regression_metrics": {"rmse": {"value": 2.9}, "r2": {"value": 0.91}},
+        "per_row_error": rows,
+    });
+    let report_bytes = report.to_string().len();
+    assert!(report_bytes > 2_900_000, "{report_bytes}");
+    common::upload_output_archive(&p.s3, &job, &report).await;
+
+    let outcome = evaluate(
+        &p,
+        "regression_metrics.rmse <= 3.5, regression_metrics.r2 >= 0.8",
+        job_completed(&job, &job_arn),
+    )
+    .await;
+    assert!(
+        matches!(outcome, EvaluateOutcome::Evaluated { passed: true, .. }),
+        "{outcome:?}"
+    );
+
+    let event = published_event(&p).await;
+    let detail = &event["detail"];
+    assert!(detail.to_string().len() < 64 * 1024, "detail too large");
+    assert_eq!(detail["metrics"]["regression_metrics.rmse"], 2.9);
+    assert_eq!(detail["metrics"]["regression_metrics.r2"], 0.91);
+    let carried = detail["metrics"].as_object().unwrap().len();
+    let omitted = detail["metrics_omitted"].as_u64().unwrap() as usize;
+    // Both report shapes of the two gated metrics (`.value` too), and the rows.
+    assert_eq!(carried + omitted, 100_000 + 4);
+    assert!(omitted > 90_000, "{omitted}");
+    assert_eq!(
+        detail["evaluation_report"],
+        format!("s3://{BUCKET}/models/{job}/output/evaluation.json")
+    );
+
+    let RegisterOutcome::Registered {
+        model_package_arn, ..
+    } = register(&p, event).await
+    else {
+        panic!("not registered");
+    };
+    // The version's metadata has the gated metrics, whatever sorts before them.
+    let package = p
+        .sagemaker
+        .describe_model_package()
+        .model_package_name(&model_package_arn)
+        .send()
+        .await
+        .expect("DescribeModelPackage");
+    let metadata = package.customer_metadata_properties().unwrap();
+    assert_eq!(metadata["metric:regression_metrics.rmse"], "2.9");
+    assert_eq!(metadata["metric:regression_metrics.r2"], "0.91");
+}

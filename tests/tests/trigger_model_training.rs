@@ -11,6 +11,7 @@ use integration::{repo_root, Emulator};
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::Value;
 use shared::config::EnvReader;
+use shared::events::SkipClass;
 use trigger_model_training::{handle, TriggerConfig, TriggerOutcome};
 
 const DIGEST: &str = "sha256:9f3ada942312fb3afdeab834233daeebd2e9753f943b623b9197f378176470a6";
@@ -191,6 +192,7 @@ async fn a_push_starts_one_fully_configured_training_job() {
         again,
         TriggerOutcome::Skipped {
             reason: "already started".into(),
+            reason_class: SkipClass::AlreadyDone,
             training_job_name: Some(name.clone()),
             image: Some(IMAGE.into()),
         }

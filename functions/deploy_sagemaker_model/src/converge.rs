@@ -15,7 +15,7 @@ use shared::PipelineError;
 use crate::config::Staging;
 use crate::endpoints::{put, standing, Elsewhere, Put, Standing};
 use crate::handler::{Clients, DeployOutcome};
-use crate::marks::{self, add_tags, Stage};
+use crate::marks::{self, add_tags, Cause, Stage};
 use crate::smoke::{self, Report};
 use crate::DeployConfig;
 
@@ -36,7 +36,7 @@ pub async fn converge(
         return Ok(skipped(
             name,
             None,
-            "no approved version whose deployment has not failed",
+            Skipped::not_applicable("no approved version whose deployment has not failed"),
         ));
     };
     let version = config.version(&desired.arn, desired.number);
@@ -46,12 +46,18 @@ pub async fn converge(
             if changed.is_some_and(|c| c.endpoint_name == *name && !version.is_live_per(&c.tags)) {
                 add_tags(&clients.sagemaker, &arn, version.tags()).await?;
             }
-            Ok(skipped(name, Some(version.number), "live"))
+            Ok(skipped(
+                name,
+                Some(version.number),
+                Skipped::already_done("live"),
+            ))
         }
         Standing::Busy(status) => Ok(skipped(
             name,
             Some(version.number),
-            format!("endpoint is {status}; its next state change continues"),
+            Skipped::waiting(format!(
+                "endpoint is {status}; its next state change continues"
+            )),
         )),
         Standing::Broken {
             arn,
@@ -104,7 +110,15 @@ async fn last_attempt(
     }
     let reason = elsewhere.failure_reason.unwrap_or_else(|| RETURNED.into());
     let endpoint = (name, elsewhere.arn.as_str());
-    let outcome = marks::failed(clients, config, &attempt, stage, endpoint, &reason).await?;
+    let outcome = marks::failed(
+        clients,
+        config,
+        &attempt,
+        (stage, Cause::RolledBack),
+        endpoint,
+        &reason,
+    )
+    .await?;
     Ok((attempt.arn == desired.arn).then_some(outcome))
 }
 
@@ -166,14 +180,17 @@ async fn stage(
                 }
                 Err(reason) => {
                     let endpoint = (name.as_str(), arn.as_str());
-                    marks::failed(clients, config, version, Stage::Staging, endpoint, &reason).await
+                    let failed = (Stage::Staging, Cause::SmokeTest);
+                    marks::failed(clients, config, version, failed, endpoint, &reason).await
                 }
             }
         }
         Standing::Busy(status) => Ok(skipped(
             name,
             number,
-            format!("staging endpoint is {status}; its next state change continues"),
+            Skipped::waiting(format!(
+                "staging endpoint is {status}; its next state change continues"
+            )),
         )),
         Standing::Broken {
             arn,
@@ -182,8 +199,8 @@ async fn stage(
             ..
         } if broken_on == version.endpoint_config_name(name) => {
             let endpoint = (name.as_str(), arn.as_str());
-            let outcome =
-                marks::failed(clients, config, version, Stage::Staging, endpoint, &why).await?;
+            let failed = (Stage::Staging, Cause::EndpointFailed);
+            let outcome = marks::failed(clients, config, version, failed, endpoint, &why).await?;
             delete(&clients.sagemaker, name).await?;
             Ok(outcome)
         }
@@ -192,7 +209,7 @@ async fn stage(
             Ok(skipped(
                 name,
                 number,
-                format!("staging endpoint was {status} on another version and is being deleted; a later check creates it"),
+                Skipped::waiting(format!("staging endpoint was {status} on another version and is being deleted; a later check creates it")),
             ))
         }
         Standing::Elsewhere(elsewhere) => {
@@ -227,7 +244,9 @@ async fn staged(
         Put::Busy => Ok(skipped(
             name,
             Some(version.number),
-            "staging endpoint is busy with another deployment; its next state change continues",
+            Skipped::waiting(
+                "staging endpoint is busy with another deployment; its next state change continues",
+            ),
         )),
         _ => Ok(DeployOutcome::Staged {
             endpoint: name.clone(),
@@ -273,7 +292,9 @@ async fn go_live(
             Put::Busy => skipped(
                 &endpoint,
                 Some(model_package_version),
-                "endpoint is busy with another deployment; its next state change continues",
+                Skipped::waiting(
+                    "endpoint is busy with another deployment; its next state change continues",
+                ),
             ),
         },
     )
@@ -309,11 +330,12 @@ async fn broken_production(
         skipped(
             name,
             number,
-            format!("endpoint is {status} since version {} failed on it (alerted); delete it, or set EndpointRecreateFailed, to deploy another version", attempt.number),
+            Skipped::blocked(format!("endpoint is {status} since version {} failed on it (alerted); delete it, or set EndpointRecreateFailed, to deploy another version", attempt.number)),
         )
     } else {
         let endpoint = (name.as_str(), arn.as_str());
-        marks::failed(clients, config, &attempt, Stage::Production, endpoint, &why).await?
+        let failed = (Stage::Production, Cause::EndpointFailed);
+        marks::failed(clients, config, &attempt, failed, endpoint, &why).await?
     };
     if config.recreate_failed_endpoint {
         delete(&clients.sagemaker, name).await?;
@@ -353,6 +375,6 @@ async fn delete(sagemaker: &aws_sdk_sagemaker::Client, name: &str) -> Result<(),
         .map_err(|err| PipelineError::from_sdk("DeleteEndpoint", err))
 }
 
-fn skipped(endpoint: &str, version: Option<i64>, reason: impl Into<String>) -> DeployOutcome {
-    DeployOutcome::skipped(Skipped::because(reason), endpoint, version)
+fn skipped(endpoint: &str, version: Option<i64>, skipped: Skipped) -> DeployOutcome {
+    DeployOutcome::skipped(skipped, endpoint, version)
 }

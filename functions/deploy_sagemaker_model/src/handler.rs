@@ -10,14 +10,15 @@ use serde_json::Value;
 use shared::autoscaling::{resource_id, scalable_target_request, scaling_policy_request};
 use shared::events::{
     check_kind, detail_type_of, parse_event, Detail, EndpointStateChange, EventBridgeEvent,
-    ModelPackageStateChange, ScheduledEvent, Skipped,
+    ModelPackageStateChange, ScheduledEvent, SkipClass, Skipped,
 };
+use shared::metrics::{names, Measured, Measures};
 use shared::sagemaker::endpoint::VARIANT_NAME;
 use shared::PipelineError;
 use tracing::{info, instrument};
 
 use crate::converge::converge;
-use crate::marks::Stage;
+use crate::marks::{Cause, Stage};
 use crate::smoke::Report;
 use crate::DeployConfig;
 
@@ -83,6 +84,7 @@ pub enum DeployOutcome {
     Failed {
         endpoint: String,
         stage: Stage,
+        cause: Cause,
         model_package_version: i64,
         reason: String,
     },
@@ -95,6 +97,7 @@ pub enum DeployOutcome {
     },
     Skipped {
         reason: String,
+        reason_class: SkipClass,
         endpoint: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         model_package_version: Option<i64>,
@@ -102,12 +105,22 @@ pub enum DeployOutcome {
 }
 
 impl DeployOutcome {
-    pub(crate) fn skipped(Skipped(reason): Skipped, endpoint: &str, version: Option<i64>) -> Self {
+    pub(crate) fn skipped(skipped: Skipped, endpoint: &str, version: Option<i64>) -> Self {
         DeployOutcome::Skipped {
-            reason,
+            reason: skipped.reason,
+            reason_class: skipped.class,
             endpoint: endpoint.to_string(),
             model_package_version: version,
         }
+    }
+
+    /// One action's metric (and `Started`) with the version, as measures.
+    fn action(name: &str, endpoint: &str, version: i64) -> Measures {
+        Measures::default()
+            .count(names::STARTED, 1)
+            .count(name, 1)
+            .property("endpoint", endpoint)
+            .property("model_package_version", version)
     }
 
     /// An update that moves production off `rejected` is its rollback.
@@ -125,6 +138,56 @@ impl DeployOutcome {
                 rejected_version: rejected,
             },
             other => other,
+        }
+    }
+}
+
+/// A rollback of production, SageMaker's or after a rejection, counts as
+/// `DeploymentsRolledBack`; a failure counts by its cause (`DeploymentsFailed`,
+/// and `SmokeTestsFailed` for a failed smoke test).
+impl Measured for DeployOutcome {
+    fn measures(&self) -> Measures {
+        use DeployOutcome::*;
+        match self {
+            Created {
+                endpoint,
+                model_package_version,
+                ..
+            } => Self::action("DeploymentsCreated", endpoint, *model_package_version),
+            Updated {
+                endpoint,
+                model_package_version,
+                ..
+            } => Self::action("DeploymentsUpdated", endpoint, *model_package_version),
+            RolledBack {
+                endpoint,
+                model_package_version,
+                ..
+            } => Self::action("DeploymentsRolledBack", endpoint, *model_package_version),
+            Staged {
+                endpoint,
+                model_package_version,
+                ..
+            } => Self::action("DeploymentsStaged", endpoint, *model_package_version),
+            Failed {
+                endpoint,
+                stage,
+                cause,
+                model_package_version,
+                ..
+            } => Measures::default()
+                .count_by("DeploymentsFailed", 1, "Cause", cause.as_str())
+                .count("SmokeTestsFailed", usize::from(*cause == Cause::SmokeTest))
+                .count(
+                    "DeploymentsRolledBack",
+                    usize::from(*cause == Cause::RolledBack && *stage == Stage::Production),
+                )
+                .property("endpoint", endpoint.as_str())
+                .property("model_package_version", *model_package_version),
+            AutoscalingRegistered { endpoint, .. } => Measures::default()
+                .count("AutoscalingRegistered", 1)
+                .property("endpoint", endpoint.as_str()),
+            Skipped { reason_class, .. } => Measures::default().skipped(*reason_class),
         }
     }
 }
@@ -195,7 +258,7 @@ pub async fn deploy(
     let version = package.model_package_version;
     let skip = |reason: String| {
         Ok(DeployOutcome::skipped(
-            Skipped::because(reason),
+            Skipped::not_applicable(reason),
             &config.endpoint.name,
             Some(version),
         ))
@@ -238,7 +301,7 @@ async fn endpoint_changed(
         .is_some_and(|s| endpoint.eq_ignore_ascii_case(&s.endpoint.name));
     if !production && !staging {
         return Ok(DeployOutcome::skipped(
-            Skipped::because(format!(
+            Skipped::not_applicable(format!(
                 "endpoint {endpoint} is neither the configured {} nor its staging endpoint",
                 config.endpoint.name
             )),

@@ -1,5 +1,6 @@
 use deploy_sagemaker_model::{handle, Clients, DeployConfig};
 use lambda_runtime::{run, service_fn, Error};
+use shared::metrics::{Emf, Stage};
 
 // One event at a time per Lambda sandbox: a single-threaded runtime is all
 // the handler needs and starts faster.
@@ -10,5 +11,9 @@ async fn main() -> Result<(), Error> {
     // reported to Lambda as the init error (its errorType), then main returns it.
     let config = shared::runtime::init(DeployConfig::from_env()).await?;
     let clients = Clients::new(&shared::aws::sdk_config().await);
-    run(service_fn(|event| handle(&clients, &config, event))).await
+    let metrics = Emf::new(&config.pipeline, Stage::Deploy);
+    run(service_fn(|event| async {
+        metrics.observe(handle(&clients, &config, event).await)
+    }))
+    .await
 }

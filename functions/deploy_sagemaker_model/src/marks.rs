@@ -27,6 +27,28 @@ pub enum Stage {
     Production,
 }
 
+/// What failed a deployment: the `Cause` of the `DeploymentsFailed` metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// The version failed the smoke test on staging.
+    SmokeTest,
+    /// SageMaker rolled the update back (an alarm, or the new fleet failed).
+    RolledBack,
+    /// The endpoint went to Failed on the version.
+    EndpointFailed,
+}
+
+impl Cause {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::SmokeTest => "smoke_test",
+            Cause::RolledBack => "rolled_back",
+            Cause::EndpointFailed => "endpoint_failed",
+        }
+    }
+}
+
 impl Stage {
     fn life_cycle_stage(self) -> &'static str {
         match self {
@@ -65,7 +87,7 @@ pub async fn failed(
     clients: &Clients,
     config: &DeployConfig,
     version: &PackageVersion<'_>,
-    stage: Stage,
+    (stage, cause): (Stage, Cause),
     endpoint: (&str, &str),
     reason: &str,
 ) -> Result<DeployOutcome, PipelineError> {
@@ -116,6 +138,7 @@ pub async fn failed(
     Ok(DeployOutcome::Failed {
         endpoint: endpoint_name.to_string(),
         stage,
+        cause,
         model_package_version: version.number,
         reason: reason.to_string(),
     })

@@ -3,9 +3,11 @@
 //! Lambda as the init error, `NonRetryable.InvalidConfig` naming the variable,
 //! and the process exits with status 1 without asking for an event; it exits
 //! so all the same when the report cannot be made; a good environment gets as
-//! far as asking for its first event.
+//! far as asking for its first event; and the metrics of the events it is
+//! given are in its log.
 
-use shared::test_support::runtime_api::ColdStartCases;
+use shared::test_support::runtime_api::{invoke, ColdStartCases};
+use shared::test_support::sample;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_deploy_sagemaker_model");
 
@@ -38,3 +40,23 @@ shared::cold_start_tests!(ColdStartCases {
     good: GOOD,
     bad: BAD,
 });
+
+/// Each invocation's metrics are in the log, as Embedded Metric Format
+/// documents: a skip by its class, a malformed event as a failure by its error type.
+#[test]
+fn each_invocation_leaves_its_metrics_in_the_log() {
+    let invoked = invoke(
+        BINARY,
+        GOOD,
+        vec![
+            sample("model-package-other-group.json"),
+            serde_json::json!({"not": "an event"}),
+        ],
+    );
+    assert_eq!(invoked.metrics(), EXPECTED_METRICS, "{}", invoked.stdout);
+}
+
+const EXPECTED_METRICS: &[&str] = &[
+    "deploy Failed[ErrorType=NonRetryable.InvalidEvent]=1",
+    "deploy Skipped[Reason=not_applicable]=1",
+];

@@ -1,6 +1,8 @@
 //! "SageMaker Training Job State Change" in, one "Model Evaluation Completed"
 //! event out for each finished job of this pipeline.
 
+use std::collections::BTreeMap;
+
 use aws_config::SdkConfig;
 use aws_sdk_sagemaker::operation::describe_training_job::DescribeTrainingJobOutput;
 use aws_sdk_sagemaker::types::TrainingJobStatus;
@@ -8,8 +10,11 @@ use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 use serde_json::Value;
 use shared::evaluation::{flatten_report, judge, JobMetrics, ModelEvaluation};
-use shared::events::{check_kind, parse_event, EventBridgeEvent, Skipped, TrainingJobStateChange};
+use shared::events::{
+    check_kind, parse_event, EventBridgeEvent, SkipClass, Skipped, TrainingJobStateChange,
+};
 use shared::events_bus;
+use shared::metrics::{names, Measured, Measures, Unit};
 use shared::s3::S3Uri;
 use shared::PipelineError;
 use tracing::{info, instrument, warn};
@@ -45,19 +50,48 @@ pub enum EvaluateOutcome {
         passed: bool,
         #[serde(skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
+        /// Each thresholded metric's value, where the job had it.
+        gated_metrics: BTreeMap<String, f64>,
         event_id: String,
     },
     Skipped {
         reason: String,
+        reason_class: SkipClass,
         training_job_name: String,
     },
 }
 
 impl EvaluateOutcome {
-    fn skipped(Skipped(reason): Skipped, training_job_name: &str) -> Self {
+    fn skipped(skipped: Skipped, training_job_name: &str) -> Self {
         EvaluateOutcome::Skipped {
-            reason,
+            reason: skipped.reason,
+            reason_class: skipped.class,
             training_job_name: training_job_name.to_string(),
+        }
+    }
+}
+
+impl Measured for EvaluateOutcome {
+    fn measures(&self) -> Measures {
+        match self {
+            EvaluateOutcome::Evaluated {
+                training_job_name,
+                passed,
+                gated_metrics,
+                ..
+            } => {
+                let measures = Measures::default()
+                    .count(names::STARTED, 1)
+                    .count("EvaluationsPassed", usize::from(*passed))
+                    .count("EvaluationsFailed", usize::from(!*passed))
+                    .property("training_job_name", training_job_name.as_str());
+                gated_metrics.iter().fold(measures, |m, (name, value)| {
+                    m.value_by("ModelQuality", *value, Unit::None, "Metric", name)
+                })
+            }
+            EvaluateOutcome::Skipped { reason_class, .. } => {
+                Measures::default().skipped(*reason_class)
+            }
         }
     }
 }
@@ -87,7 +121,12 @@ pub async fn evaluate(
     check_kind(event, None)?;
     let detail = &event.detail;
     let name = job_name(detail);
-    let skip = |reason: String| Ok(EvaluateOutcome::skipped(Skipped::because(reason), name));
+    let skip = |reason: String| {
+        Ok(EvaluateOutcome::skipped(
+            Skipped::not_applicable(reason),
+            name,
+        ))
+    };
     if !config.pipeline.owns(name) {
         return skip(format!(
             "training job {name} is not one of pipeline {}'s (prefix {})",
@@ -111,9 +150,15 @@ pub async fn evaluate(
     )?;
     let event_id = events_bus::publish(&clients.events, entry).await?;
     info!(passed = evaluation.passed, reason = evaluation.reason.as_deref().unwrap_or(""), %event_id, "evaluation published");
+    let gated_metrics = evaluation
+        .thresholds
+        .iter()
+        .filter_map(|t| Some((t.metric.clone(), t.actual?)))
+        .collect();
     Ok(EvaluateOutcome::Evaluated {
         training_job_name: evaluation.training_job_name,
         passed: evaluation.passed,
+        gated_metrics,
         reason: evaluation.reason,
         event_id,
     })
@@ -180,6 +225,7 @@ async fn evaluate_completed(
     }
 
     let verdict = judge(&config.thresholds, &metrics, report_problem);
+    let (event_metrics, metrics_omitted) = metrics.for_event(&config.thresholds);
 
     Ok(ModelEvaluation {
         pipeline: config.pipeline.to_string(),
@@ -191,7 +237,8 @@ async fn evaluate_completed(
             .and_then(|a| a.training_image())
             .map(str::to_string),
         model_artifacts,
-        metrics: metrics.all_finite(),
+        metrics: event_metrics,
+        metrics_omitted,
         thresholds: verdict.thresholds,
         passed: verdict.passed,
         reason: verdict.reason,
@@ -301,6 +348,7 @@ fn unsuccessful(
             .and_then(|a| a.training_image.clone()),
         model_artifacts: None,
         metrics: Default::default(),
+        metrics_omitted: 0,
         thresholds: Vec::new(),
         passed: false,
         reason: Some(reason),

@@ -5,7 +5,8 @@ use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 use serde_json::Value;
 use shared::evaluation::ModelEvaluation;
-use shared::events::{check_kind, parse_event, EventBridgeEvent, Skipped};
+use shared::events::{check_kind, parse_event, EventBridgeEvent, SkipClass, Skipped};
+use shared::metrics::{names, Measured, Measures};
 use shared::sagemaker::model_package::{
     create_model_package_request, ensure_group, version_from_arn,
 };
@@ -27,15 +28,35 @@ pub enum RegisterOutcome {
     },
     Skipped {
         reason: String,
+        reason_class: SkipClass,
         training_job_name: String,
     },
 }
 
 impl RegisterOutcome {
-    fn skipped(Skipped(reason): Skipped, training_job_name: &str) -> Self {
+    fn skipped(skipped: Skipped, training_job_name: &str) -> Self {
         RegisterOutcome::Skipped {
-            reason,
+            reason: skipped.reason,
+            reason_class: skipped.class,
             training_job_name: training_job_name.to_string(),
+        }
+    }
+}
+
+impl Measured for RegisterOutcome {
+    fn measures(&self) -> Measures {
+        match self {
+            RegisterOutcome::Registered {
+                model_package_arn,
+                training_job_name,
+                ..
+            } => Measures::default()
+                .count(names::STARTED, 1)
+                .property("model_package_arn", model_package_arn.as_str())
+                .property("training_job_name", training_job_name.as_str()),
+            RegisterOutcome::Skipped { reason_class, .. } => {
+                Measures::default().skipped(*reason_class)
+            }
         }
     }
 }
@@ -60,7 +81,7 @@ pub async fn register(
     let evaluation = &event.detail;
     let skip = |reason: String| {
         Ok(RegisterOutcome::skipped(
-            Skipped::because(reason),
+            Skipped::not_applicable(reason),
             &evaluation.training_job_name,
         ))
     };

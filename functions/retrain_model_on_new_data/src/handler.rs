@@ -12,7 +12,8 @@ use chrono::{DateTime, Utc};
 use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 use serde_json::Value;
-use shared::events::Skipped;
+use shared::events::{SkipClass, Skipped};
+use shared::metrics::{names, Measured, Measures};
 use shared::sagemaker::training::{
     create_training_job_request, start_training_job, ChannelDataType, InputChannel, JobStart,
     TrainingJobSpec,
@@ -70,6 +71,55 @@ pub struct RetrainOutcome {
     pub batch_item_failures: Option<Vec<BatchItemFailure>>,
 }
 
+/// Per batch: the objects put in a burst (`ObjectsReceived`), the burst
+/// schedules it created, the jobs it started (`Started`, one per burst),
+/// skips by class (an object filtered out is `not_applicable`), and the
+/// failed messages by error type.
+impl Measured for RetrainOutcome {
+    fn measures(&self) -> Measures {
+        let count = |action| self.records.iter().filter(|r| r.action == action).count();
+        // A schedule delivered twice in a batch has its job's outcome twice.
+        let mut seen = std::collections::BTreeSet::new();
+        let jobs: Vec<&JobOutcome> = self
+            .training_jobs
+            .iter()
+            .filter(|j| seen.insert(j.schedule.as_str()))
+            .collect();
+        let mut measures = Measures::default()
+            .count("ObjectsReceived", count(Action::Scheduled))
+            .count(
+                "SchedulesCreated",
+                self.schedules
+                    .iter()
+                    .filter(|s| s.action == Action::Scheduled && s.created)
+                    .count(),
+            )
+            .count(
+                names::STARTED,
+                jobs.iter().filter(|j| j.action == Action::Started).count(),
+            );
+        for _ in 0..count(Action::Skipped) {
+            measures = measures.skipped(SkipClass::NotApplicable);
+        }
+        for class in jobs.iter().filter_map(|j| j.reason_class) {
+            measures = measures.skipped(class);
+        }
+        for failure in &self.failures {
+            measures = measures.failed(1, &failure.error_type);
+        }
+        let started: Vec<&str> = jobs
+            .iter()
+            .filter(|j| j.action == Action::Started)
+            .map(|j| j.training_job_name.as_str())
+            .collect();
+        if started.is_empty() {
+            measures
+        } else {
+            measures.property("training_job_names", started)
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ScheduleOutcome {
     /// `scheduled`, or `failed` (the reason says why).
@@ -97,6 +147,9 @@ pub struct JobOutcome {
     pub training_job_arn: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// A skip's class.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason_class: Option<SkipClass>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     pub data: String,
@@ -431,7 +484,8 @@ fn summary(
     if failed {
         return (Action::Failed, Some(reason));
     }
-    let Skipped(reason) = Skipped::because(reason);
+    // The log line of the whole batch; each job and record has its class.
+    info!(%reason, "skipped");
     (Action::Skipped, Some(reason))
 }
 
@@ -605,20 +659,22 @@ async fn fire(
         training_job_name: name.to_string(),
         training_job_arn: None,
         reason: None,
+        reason_class: None,
         image: None,
         data: due.data.clone(),
         due: instant_text(due.due),
         burst_start: instant_text(burst.time),
     };
-    let skipped = |mut outcome: JobOutcome, Skipped(reason)| {
-        outcome.reason = Some(reason);
+    let skipped = |mut outcome: JobOutcome, skipped: Skipped| {
+        outcome.reason = Some(skipped.reason);
+        outcome.reason_class = Some(skipped.class);
         outcome
     };
     match decide(due, &listed, burst.time, config.max_delay) {
         Fire::Handled => {
             return Ok(skipped(
                 outcome,
-                Skipped::because("the schedule is gone: a later firing settled the burst"),
+                Skipped::already_done("the schedule is gone: a later firing settled the burst"),
             ))
         }
         Fire::Wait { until } => {
@@ -629,7 +685,7 @@ async fn fire(
             }
             return Ok(skipped(
                 outcome,
-                Skipped::because(format!(
+                Skipped::waiting(format!(
                     "newer objects came: the burst is due at {}",
                     instant_text(until)
                 )),
@@ -658,7 +714,7 @@ async fn fire(
             delete(clients, config, &covered).await?;
             return Ok(skipped(
                 outcome,
-                Skipped::because(format!(
+                Skipped::waiting(format!(
                     "training job {running} of this pipeline is in progress: the burst is due again at {}",
                     instant_text(later.due)
                 )),
@@ -667,7 +723,7 @@ async fn fire(
     }
     let Some(image) = lookups.image(&clients.sagemaker, config).await? else {
         delete(clients, config, &covered).await?;
-        return Ok(skipped(outcome, Skipped::because(no_version_yet(config))));
+        return Ok(skipped(outcome, Skipped::blocked(no_version_yet(config))));
     };
     outcome.image = Some(image.clone());
     let channel = channel_for(config, &due.data);
@@ -694,7 +750,7 @@ async fn fire(
             outcome.training_job_arn = Some(training_job_arn);
             outcome
         }
-        JobStart::AlreadyStarted => skipped(outcome, Skipped::because("already started")),
+        JobStart::AlreadyStarted => skipped(outcome, Skipped::already_done("already started")),
     })
 }
 
@@ -759,6 +815,7 @@ fn failed_job(config: &RetrainConfig, due: &Due, err: &PipelineError) -> JobOutc
         training_job_name: job_name(config, due).to_string(),
         training_job_arn: None,
         reason: Some(err.to_string()),
+        reason_class: None,
         image: None,
         data: due.data.clone(),
         due: instant_text(due.due),

@@ -1,5 +1,6 @@
 use lambda_runtime::{run, service_fn, Error};
 use retrain_model_on_new_data::{handle, Clients, RetrainConfig};
+use shared::metrics::{Emf, Stage};
 
 // One event at a time per Lambda sandbox: a single-threaded runtime is all
 // the handler needs and starts faster.
@@ -14,5 +15,9 @@ async fn main() -> Result<(), Error> {
         sagemaker: aws_sdk_sagemaker::Client::new(&sdk_config),
         scheduler: aws_sdk_scheduler::Client::new(&sdk_config),
     };
-    run(service_fn(|event| handle(&clients, &config, event))).await
+    let metrics = Emf::new(&config.pipeline, Stage::Retrain);
+    run(service_fn(|event| async {
+        metrics.observe(handle(&clients, &config, event).await)
+    }))
+    .await
 }

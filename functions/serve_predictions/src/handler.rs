@@ -12,6 +12,7 @@ use lambda_http::http::{HeaderMap, Method, StatusCode};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
+use shared::metrics::{Emf, Measures, Stage};
 use shared::sagemaker::endpoint::endpoint_arn;
 use shared::tags::keys as tag_keys;
 use tracing::{info, instrument};
@@ -61,10 +62,11 @@ pub struct ModelInfo {
     pub model_package_arn: Option<String>,
 }
 
-/// Clients, configuration, and the model info last read.
+/// Clients, configuration, the metrics writer, and the model info last read.
 pub struct Service {
     pub clients: Clients,
     pub config: ServeConfig,
+    metrics: Emf,
     model_info: Mutex<Option<(Instant, ModelInfo)>>,
 }
 
@@ -72,9 +74,27 @@ impl Service {
     pub fn new(clients: Clients, config: ServeConfig) -> Service {
         Service {
             clients,
+            metrics: Emf::new(&config.pipeline, Stage::Serve),
             config,
             model_info: Mutex::new(None),
         }
+    }
+}
+
+/// A request's metrics: `Predictions` answered; a problem by its code, as
+/// `Failed` (5xx, and SageMaker's throttling, 429) or `ClientErrors` (the
+/// other 4xx: the caller's request).
+fn measures(path: &str, answer: &Result<Response<Body>, Problem>) -> Measures {
+    match answer {
+        Ok(_) if path == PREDICTIONS => Measures::default().count("Predictions", 1),
+        Ok(_) => Measures::default(),
+        Err(problem)
+            if problem.status.is_server_error()
+                || problem.status == StatusCode::TOO_MANY_REQUESTS =>
+        {
+            Measures::default().failed(1, problem.code)
+        }
+        Err(problem) => Measures::default().count_by("ClientErrors", 1, "ErrorType", problem.code),
     }
 }
 
@@ -101,6 +121,10 @@ pub async fn handle(
             format!("routes: POST {PREDICTIONS}, GET {MODEL}"),
         )),
     };
+    let measured = measures(request.uri().path(), &answer);
+    service
+        .metrics
+        .write(&measured, &mut std::io::stdout().lock());
     let mut response = answer.unwrap_or_else(|problem| {
         // The code only: a model's message may quote the request's data.
         info!(code = problem.code, "problem");

@@ -3,7 +3,10 @@
 use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 use serde_json::Value;
-use shared::events::{check_kind, parse_event, EcrImageAction, EventBridgeEvent, Skipped};
+use shared::events::{
+    check_kind, parse_event, EcrImageAction, EventBridgeEvent, SkipClass, Skipped,
+};
+use shared::metrics::{names, Measured, Measures};
 use shared::sagemaker::training::{
     create_training_job_request, start_training_job, JobStart, TrainingJobSpec,
 };
@@ -24,6 +27,7 @@ pub enum TriggerOutcome {
     },
     Skipped {
         reason: String,
+        reason_class: SkipClass,
         #[serde(skip_serializing_if = "Option::is_none")]
         training_job_name: Option<String>,
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -32,12 +36,28 @@ pub enum TriggerOutcome {
 }
 
 impl TriggerOutcome {
-    fn skipped(Skipped(reason): Skipped, job: Option<(&ResourceName, String)>) -> Self {
+    fn skipped(skipped: Skipped, job: Option<(&ResourceName, String)>) -> Self {
         let (training_job_name, image) = job.unzip();
         TriggerOutcome::Skipped {
-            reason,
+            reason: skipped.reason,
+            reason_class: skipped.class,
             training_job_name: training_job_name.map(ToString::to_string),
             image,
+        }
+    }
+}
+
+impl Measured for TriggerOutcome {
+    fn measures(&self) -> Measures {
+        match self {
+            TriggerOutcome::Started {
+                training_job_name, ..
+            } => Measures::default()
+                .count(names::STARTED, 1)
+                .property("training_job_name", training_job_name.as_str()),
+            TriggerOutcome::Skipped { reason_class, .. } => {
+                Measures::default().skipped(*reason_class)
+            }
         }
     }
 }
@@ -69,7 +89,10 @@ pub async fn trigger(
     check_kind(event, None)?;
     let detail = &event.detail;
     if let Some(reason) = skip_reason(config, detail) {
-        return Ok(TriggerOutcome::skipped(Skipped::because(reason), None));
+        return Ok(TriggerOutcome::skipped(
+            Skipped::not_applicable(reason),
+            None,
+        ));
     }
 
     let (image, digest) = pushed_image(event)?;
@@ -103,7 +126,7 @@ pub async fn trigger(
         }
         // Our deterministic name is taken: this push already started its job.
         JobStart::AlreadyStarted => Ok(TriggerOutcome::skipped(
-            Skipped::because("already started"),
+            Skipped::already_done("already started"),
             Some((&name, image)),
         )),
     }

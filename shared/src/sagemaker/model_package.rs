@@ -138,7 +138,8 @@ fn inference_specification(
 }
 
 /// The version's `CustomerMetadataProperties` ([`metadata_keys`]): where it
-/// came from, the image retraining uses, and the gated metrics.
+/// came from, the image retraining uses, and the gated metrics (then other
+/// metrics, as many as fit).
 fn package_metadata(evaluation: &ModelEvaluation) -> HashMap<String, String> {
     let mut metadata = HashMap::from([
         (keys::PIPELINE.to_string(), evaluation.pipeline.clone()),
@@ -160,7 +161,17 @@ fn package_metadata(evaluation: &ModelEvaluation) -> HashMap<String, String> {
     if let Some(report) = &evaluation.evaluation_report {
         metadata.insert(keys::EVALUATION_REPORT.to_string(), tag_text(report, 256));
     }
-    for (name, value) in evaluation.metrics.iter().take(MAX_METRIC_PROPERTIES) {
+    // The gated metrics first (a report's other metrics may sort before them),
+    // then the others by name while there is room.
+    let gated = evaluation
+        .thresholds
+        .iter()
+        .filter_map(|t| evaluation.metrics.get_key_value(&t.metric));
+    let others = evaluation
+        .metrics
+        .iter()
+        .filter(|(name, _)| !evaluation.thresholds.iter().any(|t| &t.metric == *name));
+    for (name, value) in gated.chain(others).take(MAX_METRIC_PROPERTIES) {
         let key = format!("{}{name}", keys::METRIC_PREFIX);
         metadata.insert(tag_text(&key, 128), value.to_string());
     }

@@ -680,10 +680,22 @@ async fn a_rolled_back_update_marks_the_version_failed_and_alerts_once() {
         DeployOutcome::Failed {
             endpoint: PRODUCTION.into(),
             stage: Stage::Production,
+            cause: Cause::RolledBack,
             model_package_version: 3,
             reason: "CloudWatch alarm errors-high went into ALARM".into(),
         }
     );
+    // Counted as a rollback and as a failure caused by it.
+    let emf = shared::metrics::Emf::new("mlops", shared::metrics::Stage::Deploy);
+    let documents = emf.documents(&outcome.measures(), 0);
+    let by_cause = documents
+        .iter()
+        .find(|d| d["Cause"] == "rolled_back")
+        .unwrap();
+    assert_eq!(by_cause["DeploymentsFailed"], 1.0);
+    let totals = documents.iter().find(|d| d.get("Cause").is_none()).unwrap();
+    assert_eq!(totals["DeploymentsRolledBack"], 1.0);
+    assert!(totals.get("SmokeTestsFailed").is_none());
     assert_eq!(mocks.calls("UpdateEndpoint"), 0);
     assert_eq!(mocks.calls("PutEvents"), 1);
     assert_eq!(mocks.calls("AddTags"), 1);
@@ -1191,6 +1203,7 @@ async fn a_failed_smoke_test_marks_the_version_and_production_is_untouched() {
             .unwrap();
         let DeployOutcome::Failed {
             stage,
+            cause,
             reason,
             model_package_version: 3,
             ..
@@ -1199,6 +1212,7 @@ async fn a_failed_smoke_test_marks_the_version_and_production_is_untouched() {
             panic!("expected the version failed, got {outcome:?}");
         };
         assert_eq!(*stage, Stage::Staging);
+        assert_eq!(*cause, Cause::SmokeTest);
         assert!(reason.contains(why), "{reason}");
         assert!(reason.starts_with("smoke test request 1: "), "{reason}");
         assert_eq!(mocks.calls("InvokeEndpoint"), sent);

@@ -18,6 +18,8 @@ use serde_json::{json, Value};
 use shared::config::EnvReader;
 use shared::test_support::{aws_error, invocation, sample};
 
+use shared::metrics::{Emf, Stage};
+
 use super::*;
 
 const JOB: &str = "mlops--ecr-mlops-training-b26d3342fea05d4c";
@@ -221,10 +223,30 @@ async fn a_passing_job_publishes_metrics_verdicts_and_the_report_copy() {
             training_job_name: JOB.into(),
             passed: true,
             reason: None,
+            gated_metrics: BTreeMap::from([
+                ("validation:rmse".to_string(), 2.5),
+                ("regression_metrics.r2".to_string(), 0.91)
+            ]),
             event_id: "event-1".into(),
         }
     );
     assert_eq!(aws.calls(), [1, 1, 1, 1]);
+
+    // Its metrics: the verdict, and each gated metric's value by name.
+    let emf = Emf::new("mlops", Stage::Evaluate);
+    let documents = emf.documents(&outcome.measures(), 0);
+    let of = |key: &str, value: &str| {
+        documents
+            .iter()
+            .find(|d| d[key] == value)
+            .unwrap_or_else(|| panic!("no {key}={value} in {documents:?}"))
+    };
+    assert_eq!(of("Metric", "validation:rmse")["ModelQuality"], 2.5);
+    assert_eq!(of("Metric", "regression_metrics.r2")["ModelQuality"], 0.91);
+    let verdict = of("Stage", "evaluate");
+    assert_eq!(verdict["EvaluationsPassed"], 1.0);
+    assert_eq!(verdict["Started"], 1.0);
+    assert_eq!(verdict["training_job_name"], JOB);
 }
 
 #[tokio::test]

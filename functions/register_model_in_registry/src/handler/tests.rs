@@ -278,6 +278,7 @@ async fn failed_and_foreign_evaluations_are_skipped_without_calls() {
             outcome,
             RegisterOutcome::Skipped {
                 reason: reason.into(),
+                reason_class: SkipClass::NotApplicable,
                 training_job_name: "mlops--ecr-mlops-training-b26d3342fea05d4c".into()
             }
         );

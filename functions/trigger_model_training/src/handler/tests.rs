@@ -161,6 +161,7 @@ async fn resource_in_use_means_already_started() {
     let json = serde_json::to_value(&outcome).unwrap();
     assert_eq!(json["action"], "skipped");
     assert_eq!(json["reason"], "already started");
+    assert_eq!(json["reason_class"], "already_done");
     assert!(json["training_job_name"]
         .as_str()
         .unwrap()
@@ -393,6 +394,7 @@ async fn malformed_events_are_non_retryable_and_name_the_field() {
 fn skipped_before_any_call(reason: &str) -> TriggerOutcome {
     TriggerOutcome::Skipped {
         reason: reason.to_string(),
+        reason_class: SkipClass::NotApplicable,
         training_job_name: None,
         image: None,
     }
