@@ -328,23 +328,23 @@ def list_autoscaling(t: Teardown, plan: Plan) -> None:
 
 
 def list_endpoint_configs(t: Teardown, plan: Plan) -> None:
-    for config in t.prefixed("list_endpoint_configs", "EndpointConfigs", "EndpointConfigName"):
-        name = config["EndpointConfigName"]
-        not_ours = t.ours(t.sagemaker_tags(config["EndpointConfigArn"]))
-        if not_ours:
-            plan.left.append(Left(CONFIGS, name, f"not ours: {not_ours}"))
-        else:
-            plan.items.append(Item(CONFIGS, name, lambda name=name: delete_endpoint_config(t, name)))
+    _list_prefixed_and_tagged(t, plan, CONFIGS, "list_endpoint_configs", "EndpointConfig", delete_endpoint_config)
 
 
 def list_models(t: Teardown, plan: Plan) -> None:
-    for model in t.prefixed("list_models", "Models", "ModelName"):
-        name = model["ModelName"]
-        not_ours = t.ours(t.sagemaker_tags(model["ModelArn"]))
+    _list_prefixed_and_tagged(t, plan, MODELS, "list_models", "Model", delete_model)
+
+
+def _list_prefixed_and_tagged(t: Teardown, plan: Plan, kind: str, operation: str, noun: str, delete) -> None:
+    """SageMaker resources listed by OPERATION whose `<noun>Name` has our prefix:
+    ours (planned for DELETE) when their tags say so, else left with why."""
+    for resource in t.prefixed(operation, f"{noun}s", f"{noun}Name"):
+        name = resource[f"{noun}Name"]
+        not_ours = t.ours(t.sagemaker_tags(resource[f"{noun}Arn"]))
         if not_ours:
-            plan.left.append(Left(MODELS, name, f"not ours: {not_ours}"))
+            plan.left.append(Left(kind, name, f"not ours: {not_ours}"))
         else:
-            plan.items.append(Item(MODELS, name, lambda name=name: delete_model(t, name)))
+            plan.items.append(Item(kind, name, lambda name=name: delete(t, name)))
 
 
 def list_model_packages(t: Teardown, plan: Plan) -> None:

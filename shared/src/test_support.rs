@@ -546,6 +546,25 @@ pub mod runtime_api {
         }
     }
 
+    /// An event no function takes: its invocation fails with
+    /// `NonRetryable.InvalidEvent`.
+    pub fn not_an_event() -> Value {
+        serde_json::json!({"not": "an event"})
+    }
+
+    /// Runs `binary` with `env` on `events` ([`invoke`]) and checks that its
+    /// log's metrics, each document well formed, are `expected`
+    /// ([`Invoked::metrics`]).
+    pub fn assert_metrics_in_log(
+        binary: &str,
+        env: &[(&str, &str)],
+        events: Vec<Value>,
+        expected: &[&str],
+    ) {
+        let invoked = invoke(binary, env, events);
+        assert_eq!(invoked.metrics(), expected, "{}", invoked.stdout);
+    }
+
     /// Runs `binary` as [`cold_start`] does and hands it `events`, one
     /// invocation each; once it has answered them all it is killed. A
     /// process that exits or has not answered within [`COLD_START_TIMEOUT`]

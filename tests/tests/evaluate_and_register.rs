@@ -83,6 +83,21 @@ async fn evaluate(p: &Pipeline, thresholds: &'static str, event: Value) -> Evalu
         .expect("evaluated")
 }
 
+/// The job's evaluation against the example's gate on rmse and r2, which
+/// its report passes.
+async fn evaluate_passing(p: &Pipeline, job: &str, job_arn: &str) {
+    let outcome = evaluate(
+        p,
+        "regression_metrics.rmse <= 3.5, regression_metrics.r2 >= 0.8",
+        job_completed(job, job_arn),
+    )
+    .await;
+    assert!(
+        matches!(outcome, EvaluateOutcome::Evaluated { passed: true, .. }),
+        "{outcome:?}"
+    );
+}
+
 /// The one evaluation event the rule delivered to the queue.
 async fn published_event(p: &Pipeline) -> Value {
     let messages = p
@@ -123,16 +138,7 @@ async fn a_passing_job_becomes_one_model_package_version() {
     )
     .await;
 
-    let outcome = evaluate(
-        &p,
-        "regression_metrics.rmse <= 3.5, regression_metrics.r2 >= 0.8",
-        job_completed(&job, &job_arn),
-    )
-    .await;
-    assert!(
-        matches!(outcome, EvaluateOutcome::Evaluated { passed: true, .. }),
-        "{outcome:?}"
-    );
+    evaluate_passing(&p, &job, &job_arn).await;
 
     let event = published_event(&p).await;
     let detail = &event["detail"];
@@ -261,16 +267,7 @@ async fn a_report_of_megabytes_gives_a_bounded_event() {
     assert!(report_bytes > 2_900_000, "{report_bytes}");
     common::upload_output_archive(&p.s3, &job, &report).await;
 
-    let outcome = evaluate(
-        &p,
-        "regression_metrics.rmse <= 3.5, regression_metrics.r2 >= 0.8",
-        job_completed(&job, &job_arn),
-    )
-    .await;
-    assert!(
-        matches!(outcome, EvaluateOutcome::Evaluated { passed: true, .. }),
-        "{outcome:?}"
-    );
+    evaluate_passing(&p, &job, &job_arn).await;
 
     let event = published_event(&p).await;
     let detail = &event["detail"];

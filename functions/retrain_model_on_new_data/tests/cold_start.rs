@@ -6,7 +6,7 @@
 //! far as asking for its first event; and the metrics of the events it is
 //! given are in its log.
 
-use shared::test_support::runtime_api::{invoke, ColdStartCases};
+use shared::test_support::runtime_api::{assert_metrics_in_log, not_an_event, ColdStartCases};
 use shared::test_support::sample;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_retrain_model_on_new_data");
@@ -65,18 +65,14 @@ shared::cold_start_tests!(ColdStartCases {
 /// documents: a skip by its class, a malformed event as a failure by its error type.
 #[test]
 fn each_invocation_leaves_its_metrics_in_the_log() {
-    let invoked = invoke(
+    let events = vec![sample("s3-notification-other-prefix.json"), not_an_event()];
+    assert_metrics_in_log(
         BINARY,
         GOOD,
-        vec![
-            sample("s3-notification-other-prefix.json"),
-            serde_json::json!({"not": "an event"}),
+        events,
+        &[
+            "retrain Failed[ErrorType=NonRetryable.InvalidEvent]=1",
+            "retrain Skipped[Reason=not_applicable]=1",
         ],
     );
-    assert_eq!(invoked.metrics(), EXPECTED_METRICS, "{}", invoked.stdout);
 }
-
-const EXPECTED_METRICS: &[&str] = &[
-    "retrain Failed[ErrorType=NonRetryable.InvalidEvent]=1",
-    "retrain Skipped[Reason=not_applicable]=1",
-];

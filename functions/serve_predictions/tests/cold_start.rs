@@ -6,7 +6,7 @@
 //! far as asking for its first event; and the metrics of the events it is
 //! given are in its log.
 
-use shared::test_support::runtime_api::{invoke, ColdStartCases};
+use shared::test_support::runtime_api::{assert_metrics_in_log, ColdStartCases};
 use shared::test_support::sample;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_serve_predictions");
@@ -32,20 +32,19 @@ shared::cold_start_tests!(ColdStartCases {
 });
 
 /// Each invocation's metrics are in the log, as Embedded Metric Format
-/// documents: a skip by its class.
+/// documents: a request for an unknown route as a client error by its code.
 #[test]
 fn each_invocation_leaves_its_metrics_in_the_log() {
-    let invoked = invoke(
+    let events = vec![{
+        let mut request = sample("apigw-model.json");
+        request["rawPath"] = "/no-such-route".into();
+        request["requestContext"]["http"]["path"] = "/no-such-route".into();
+        request
+    }];
+    assert_metrics_in_log(
         BINARY,
         GOOD,
-        vec![{
-            let mut request = sample("apigw-model.json");
-            request["rawPath"] = "/no-such-route".into();
-            request["requestContext"]["http"]["path"] = "/no-such-route".into();
-            request
-        }],
+        events,
+        &["serve ClientErrors[ErrorType=NotFound]=1"],
     );
-    assert_eq!(invoked.metrics(), EXPECTED_METRICS, "{}", invoked.stdout);
 }
-
-const EXPECTED_METRICS: &[&str] = &["serve ClientErrors[ErrorType=NotFound]=1"];

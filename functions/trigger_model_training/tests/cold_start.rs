@@ -6,7 +6,7 @@
 //! far as asking for its first event; and the metrics of the events it is
 //! given are in its log.
 
-use shared::test_support::runtime_api::{invoke, ColdStartCases};
+use shared::test_support::runtime_api::{assert_metrics_in_log, not_an_event, ColdStartCases};
 use shared::test_support::sample;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_trigger_model_training");
@@ -56,18 +56,14 @@ shared::cold_start_tests!(ColdStartCases {
 /// documents: a skip by its class, a malformed event as a failure by its error type.
 #[test]
 fn each_invocation_leaves_its_metrics_in_the_log() {
-    let invoked = invoke(
+    let events = vec![sample("ecr-push-other-repository.json"), not_an_event()];
+    assert_metrics_in_log(
         BINARY,
         GOOD,
-        vec![
-            sample("ecr-push-other-repository.json"),
-            serde_json::json!({"not": "an event"}),
+        events,
+        &[
+            "trigger Failed[ErrorType=NonRetryable.InvalidEvent]=1",
+            "trigger Skipped[Reason=not_applicable]=1",
         ],
     );
-    assert_eq!(invoked.metrics(), EXPECTED_METRICS, "{}", invoked.stdout);
 }
-
-const EXPECTED_METRICS: &[&str] = &[
-    "trigger Failed[ErrorType=NonRetryable.InvalidEvent]=1",
-    "trigger Skipped[Reason=not_applicable]=1",
-];
