@@ -4,7 +4,9 @@
 # installed into the git-ignored .venv on first use; checkov, pinned in
 # tests/emulator/requirements-checkov.txt, gets a venv of its own (.venv-checkov),
 # and so do the workflow and Dockerfile linters (.venv-lint, requirements-lint.txt).
-# `make build` and `make deploy` are for deploying to AWS (README).
+# `make build` and `make deploy` are for deploying to AWS (README). `make help`
+# (or plain `make`) lists the targets: every target a user calls has a
+# `## <target>: <text>` comment above it, and help prints its first sentence.
 
 SHELL := /bin/bash
 VENV  := .venv
@@ -28,31 +30,66 @@ FUNCTIONS := $(notdir $(patsubst %/Cargo.toml,%,$(wildcard functions/*/Cargo.tom
 # ziglang. Only for the recipes that build, not for the tests.
 WITH_VENV_PATH := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 
-.PHONY: test demo venv fmt-check clippy rust-tests emulator-tests example-tests lint cfn-lint checkov checkov-venv workflow-lint dockerfile-lint lint-venv fmt build deploy destroy bench
+# Cargo's target directory, where cargo (and cargo lambda) put what they build:
+# $CARGO_TARGET_DIR when it is set (in the environment or on the command line,
+# relative to this directory as cargo takes it), else target/.
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
-## test: everything CI runs: formatting, clippy, lint (template, workflow, Dockerfile), emulator tests, the example model's tests, unit + integration tests
+# `make` alone prints the list of targets; it builds and tests nothing.
+.DEFAULT_GOAL := help
+
+.PHONY: help test demo venv fmt-check clippy rust-tests emulator-tests example-tests lint cfn-lint checkov checkov-venv workflow-lint dockerfile-lint lint-venv fmt build deploy destroy bench
+
+## help: this list, also what plain `make` prints: each target and the first sentence of its `##` comment in the Makefile. The rest of a comment has the details
+# A comment's first sentence ends at its first ". " (so none before it: no
+# "e.g. " in a summary); wrapped to HELP_WIDTH columns.
+HELP_WIDTH ?= 80
+help:
+	@echo 'Usage: make <target> [VARIABLE=value ...]'
+	@echo
+	@awk -v width=$(HELP_WIDTH) ' \
+		/^## [A-Za-z0-9_.-]+: / { \
+			name = substr($$2, 1, length($$2) - 1); \
+			text = substr($$0, length(name) + 6); \
+			if (match(text, /\. /)) text = substr(text, 1, RSTART - 1); \
+			n = split(text, words, " "); line = ""; first = 1; \
+			for (i = 1; i <= n; i++) { \
+				if (line != "" && 19 + length(line) + 1 + length(words[i]) > width) { \
+					printf "  %-17s%s\n", (first ? name : ""), line; line = ""; first = 0; \
+				} \
+				line = (line == "" ? words[i] : line " " words[i]); \
+			} \
+			printf "  %-17s%s\n", (first ? name : ""), line; \
+		}' $(firstword $(MAKEFILE_LIST))
+
+## test: everything CI runs: rustfmt, clippy, lint, the emulator's and the example model's tests, unit and integration tests. Lint: the template, the workflows, the example Dockerfile; CI: .github/workflows/ci.yml
 test: fmt-check clippy lint emulator-tests example-tests rust-tests
 
-## demo: the example model trained and served for real through the chain push -> train -> evaluate -> register -> approve -> deploy -> predict (twice), a worse model stopped by the gate, then new data -> retrain; each function a real Lambda binary, routed by template.yaml's EventBridge rules, against the local emulator
+## demo: the whole chain locally against the emulator, with the example model trained and served for real. push -> train -> evaluate -> register -> approve -> deploy -> predict (twice), a worse model stopped by the gate, then new data -> retrain. Each function a real Lambda binary, routed by template.yaml's EventBridge rules, against the local emulator
 demo: venv
 	bash scripts/demo.sh
 
+## venv: the project's .venv (moto, pytest, cfn-lint, cargo-lambda, zig, ...), pinned in tests/emulator/requirements.txt. The targets that need it make it themselves
 venv:
 	bash tests/emulator/ensure-venv.sh
 
+## fmt-check: rustfmt's check of the workspace; changes nothing (`make fmt` does)
 fmt-check:
 	cargo fmt --all -- --check
 
+## fmt: rustfmt over the workspace: rewrites the files
 fmt:
 	cargo fmt --all
 
+## clippy: clippy over the workspace, every target (tests included), any warning an error
 clippy:
 	cargo clippy --workspace --all-targets -- -D warnings
 
-# Integration tests start their own emulator (installing the venv if needed).
+## rust-tests: the workspace's unit and integration tests (cargo test); the integration tests start their own emulator
 rust-tests: venv
 	cargo test --workspace
 
+## emulator-tests: the local AWS emulator's own tests (tests/emulator, pytest)
 emulator-tests: venv
 	$(PY) -m pytest tests/emulator -q
 
@@ -60,12 +97,14 @@ emulator-tests: venv
 example-tests: venv
 	$(PY) -m pytest examples/diabetes-regression/tests -q
 
-## lint: template.yaml through cfn-lint (no error, no warning) and checkov (no failed check; skips are in the template, each with its reason); the workflows and the example Dockerfiles (workflow-lint, dockerfile-lint)
+## lint: every linter: cfn-lint, checkov, workflow-lint and dockerfile-lint. template.yaml through cfn-lint (no error, no warning) and checkov (no failed check; skips are in the template, each with its reason); the workflows and the example Dockerfiles
 lint: cfn-lint checkov workflow-lint dockerfile-lint
 
+## cfn-lint: template.yaml through cfn-lint: no error, no warning
 cfn-lint: venv
 	$(VENV)/bin/cfn-lint template.yaml
 
+## checkov: template.yaml through checkov (its own .venv-checkov): no failed check; skips are in the template, each with its reason
 # --skip-download: no Prisma Cloud look-ups (guidelines, severities); the
 # checks themselves ship in the package. Exits non-zero on any failed check.
 checkov: checkov-venv
@@ -84,7 +123,7 @@ $(CHECKOV_STAMP): $(CHECKOV_REQUIREMENTS)
 		--requirement $< >&2
 	@touch $@
 
-## workflow-lint: .github/workflows/*.yml against GitHub's workflow schema (vendored in check-jsonschema) and its every-job-has-a-timeout schema, each run: script through shellcheck (no ${{ }} in scripts), and zizmor's security audit; all offline
+## workflow-lint: the GitHub Actions workflows (.github/workflows) through check-jsonschema, shellcheck and zizmor, offline. Against GitHub's workflow schema (vendored in check-jsonschema) and its every-job-has-a-timeout schema, each run: script through shellcheck (no ${{ }} in scripts), and zizmor's security audit
 workflow-lint: lint-venv
 	@test -n "$(WORKFLOWS)" || { echo "workflow-lint: no workflow in .github/workflows" >&2; exit 1; }
 	$(LINT_VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
@@ -109,7 +148,7 @@ $(LINT_STAMP): $(LINT_REQUIREMENTS)
 		--requirement $< >&2
 	@touch $@
 
-## bench: every function's release binary (host architecture) against the budgets: cold start vs a bare lambda_runtime floor, peak RSS, zip size, AWS calls per invocation; serve_predictions' overhead over a direct InvokeEndpoint to the same local endpoint (p50, p99 of 500 each); and the example model's /invocations latency (p50, p99 of 200 requests); a table, and JSON in target/bench/results.json (README, Performance). Not part of `make test`. BENCH_ARGS="--runs 9" for more runs
+## bench: the performance budgets, measured on every function's release binary (host architecture); not part of `make test`. Cold start vs a bare lambda_runtime floor, peak RSS, zip size, AWS calls per invocation; serve_predictions' overhead over a direct InvokeEndpoint to the same local endpoint (p50, p99 of 500 each); and the example model's /invocations latency (p50, p99 of 200 requests); a table, and JSON in target/bench/results.json (README, Performance). BENCH_ARGS="--runs 9" for more runs
 # The floor is built on its own: built with the functions, cargo would unify
 # the SDK's tokio/hyper features into it and it would be no floor. So is the
 # direct InvokeEndpoint caller (the floor package's `direct` feature), which
@@ -120,12 +159,13 @@ bench: venv
 	cargo build --release --package floor --features direct --bin invoke_direct
 	$(PY) bench/bench.py $(BENCH_ARGS)
 
-## build: release arm64 Lambda binaries of every function, target/lambda/<function>/bootstrap (cargo lambda, zig from the venv)
+## build: release arm64 Lambda binaries of every function, for deploying to AWS: <target dir>/lambda/<function>/bootstrap. <target dir>: $CARGO_TARGET_DIR when set, else target/. Built with cargo lambda and zig from the venv
 build: venv
-	$(WITH_VENV_PATH) cargo lambda build --release --arm64 $(addprefix --package ,$(FUNCTIONS))
-	@for f in $(FUNCTIONS); do ls -l target/lambda/$$f/bootstrap; done
+	$(WITH_VENV_PATH) cargo lambda build --release --arm64 --lambda-dir "$(TARGET_DIR)/lambda" \
+		$(addprefix --package ,$(FUNCTIONS))
+	@for f in $(FUNCTIONS); do ls -l "$(TARGET_DIR)/lambda/$$f/bootstrap"; done
 
-## deploy: sam build, then sam deploy (--guided when there is no samconfig.toml yet; it writes one). Needs the AWS SAM CLI and AWS credentials
+## deploy: to AWS: sam build, then sam deploy (--guided when there is no samconfig.toml yet; it writes one). Needs the AWS SAM CLI and AWS credentials
 deploy: venv
 	@command -v sam >/dev/null || { echo "make deploy: the AWS SAM CLI (sam) is not installed; see README, Deploying to AWS" >&2; exit 1; }
 	$(WITH_VENV_PATH) sam build
@@ -135,7 +175,7 @@ deploy: venv
 		echo "sam deploy --guided (no samconfig.toml yet: answers are saved to it)"; $(WITH_VENV_PATH) sam deploy --guided; \
 	fi
 
-## destroy: after `sam delete`, removes what one pipeline's functions created at runtime and the stack does not own (endpoints, their autoscaling, endpoint configurations, models, model package versions and group, retraining schedules; in-progress training jobs stopped with ARGS=--stop-training-jobs): lists them, asks for the pipeline's name, deletes. Only resources with the pipeline's name prefix and its mlops:pipeline tag. make destroy PIPELINE=<PipelineName> [ARGS="--region eu-west-1 --dry-run"]; scripts/destroy.py --help lists the options. Needs AWS credentials
+## destroy: after `sam delete`, removes what one pipeline's functions created at runtime: make destroy PIPELINE=<PipelineName>. Options in ARGS, e.g. ARGS="--region eu-west-1 --dry-run" (scripts/destroy.py --help lists them). What the stack does not own: endpoints, their autoscaling, endpoint configurations, models, model package versions and group, retraining schedules; in-progress training jobs stopped with ARGS=--stop-training-jobs. It lists them, asks for the pipeline's name, deletes; only resources with the pipeline's name prefix and its mlops:pipeline tag. Needs AWS credentials
 destroy: venv
 	@test -n "$(PIPELINE)" || { echo "make destroy: set PIPELINE=<the stack's PipelineName>, e.g. make destroy PIPELINE=mlops" >&2; exit 1; }
 	$(PY) scripts/destroy.py --pipeline "$(PIPELINE)" $(ARGS)

@@ -39,6 +39,7 @@ What it does:
 3. Sizes: the bootstrap (target/release/<name>) and its zip as Lambda takes
    it (one file named `bootstrap`, mode 755, deflated); also the arm64 zip
    of target/lambda/<name>/bootstrap when `make build` has produced it.
+   (target/: cargo's target directory, $CARGO_TARGET_DIR when it is set.)
 4. serve_predictions' overhead (bench/serve_overhead.py; with the `serve`
    scenario, unless --overhead-requests 0): --overhead-requests predictions
    through the warm release binary and as many direct InvokeEndpoint calls
@@ -742,8 +743,12 @@ def lambda_env(binary: str, runtime_port: int, emulator_url: str, extra: dict[st
     return env
 
 
-# --bin-dir: where the release binaries are (default target/release).
-BIN_DIR = ROOT / "target" / "release"
+# Cargo's target directory, where `make bench` and `make build` leave the
+# binaries: $CARGO_TARGET_DIR when it is set (relative to the current
+# directory, as cargo takes it), else the repository's target/.
+TARGET_DIR = Path(os.environ["CARGO_TARGET_DIR"]).resolve() if os.environ.get("CARGO_TARGET_DIR") else ROOT / "target"
+# --bin-dir: where the release binaries are (default <TARGET_DIR>/release).
+BIN_DIR = TARGET_DIR / "release"
 
 
 def binary_path(binary: str) -> Path:
@@ -835,7 +840,7 @@ def sizes(binary: str) -> dict:
         "bootstrap_bytes": len(host),
         "zip_bytes": zip_size(host),
     }
-    arm = ROOT / "target" / "lambda" / binary / "bootstrap"
+    arm = TARGET_DIR / "lambda" / binary / "bootstrap"
     if arm.exists():
         data = arm.read_bytes()
         result.update(
@@ -929,6 +934,12 @@ def table(summaries: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def cargo_target_env() -> dict:
+    """CARGO_TARGET_DIR made absolute for a cargo run from ROOT (a relative one
+    names a directory under bench.py's own current directory)."""
+    return {"CARGO_TARGET_DIR": str(TARGET_DIR)} if os.environ.get("CARGO_TARGET_DIR") else {}
+
+
 def measure_bursts(sizes: list[int]) -> list[dict]:
     """retrain_model_on_new_data's bursts, end to end through the emulator's
     queue poller and scheduler (the integration test's code, debug build):
@@ -939,7 +950,7 @@ def measure_bursts(sizes: list[int]) -> list[dict]:
         run = subprocess.run(
             ["cargo", "test", "--quiet", "-p", "integration", "--test", "retrain_model_on_new_data",
              "bench_burst", "--", "--ignored", "--nocapture"],
-            cwd=ROOT, env={**os.environ, "RETRAIN_BURST_OBJECTS": str(objects)},
+            cwd=ROOT, env={**os.environ, **cargo_target_env(), "RETRAIN_BURST_OBJECTS": str(objects)},
             capture_output=True, text=True,
         )
         lines = [line for line in run.stdout.splitlines() if line.startswith("BURST ")]
@@ -971,7 +982,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--warmup", type=int, default=1, help="runs per scenario first, not counted (default 1)")
     parser.add_argument("--json", default="target/bench/results.json", help="where the results go")
     parser.add_argument("--only", nargs="*", help="scenario keys to run (the floor always runs)")
-    parser.add_argument("--bin-dir", default=str(BIN_DIR), help="the binaries to measure (default target/release)")
+    parser.add_argument(
+        "--bin-dir", default=str(BIN_DIR),
+        help=f"the binaries to measure (default {BIN_DIR}: $CARGO_TARGET_DIR/release when it is set, else target/release)",
+    )
     parser.add_argument(
         "--overhead-requests", type=int, default=OVERHEAD_REQUESTS,
         help=f"serve_predictions' overhead: requests each way (default {OVERHEAD_REQUESTS}; 0: not measured)",
