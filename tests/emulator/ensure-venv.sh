@@ -14,6 +14,14 @@
 # Environment: PYTHON (default python3) is the interpreter the venv is made from.
 set -euo pipefail
 
+# Linux only (flock, setsid, GNU sha256sum and friends, bash 4): every make
+# target that tests or demonstrates, and scripts/demo.sh, come through here
+# first, so another system stops now with why rather than half-way.
+if [[ "$(uname -s)" != Linux ]]; then
+    echo "ensure-venv: the project's scripts run on Linux only, and this is $(uname -s) (README, \"Quick start\"): use a Linux machine, VM or container" >&2
+    exit 1
+fi
+
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 venv="$root/.venv"
