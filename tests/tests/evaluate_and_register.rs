@@ -5,6 +5,7 @@
 //! EventBridge rule with an SQS target, and register_model_in_registry turns
 //! it into a model package version that is read back field by field.
 
+use aws_sdk_sagemaker::operation::describe_model_package::DescribeModelPackageOutput;
 use aws_sdk_sagemaker::types::ModelApprovalStatus;
 use evaluate_model_function::{EvaluateConfig, EvaluateOutcome};
 use integration::Emulator;
@@ -123,6 +124,15 @@ async fn register(p: &Pipeline, event: Value) -> RegisterOutcome {
         .expect("registered")
 }
 
+async fn described_package(p: &Pipeline, arn: &str) -> DescribeModelPackageOutput {
+    p.sagemaker
+        .describe_model_package()
+        .model_package_name(arn)
+        .send()
+        .await
+        .expect("DescribeModelPackage")
+}
+
 async fn versions(p: &Pipeline) -> usize {
     common::versions(&p.sagemaker).await.len()
 }
@@ -184,13 +194,7 @@ async fn a_passing_job_becomes_one_model_package_version() {
     assert_eq!(version, Some(1));
     assert_eq!(approval_status, "PendingManualApproval");
 
-    let package = p
-        .sagemaker
-        .describe_model_package()
-        .model_package_name(&model_package_arn)
-        .send()
-        .await
-        .expect("DescribeModelPackage");
+    let package = described_package(&p, &model_package_arn).await;
     assert_eq!(
         package.model_approval_status(),
         Some(&ModelApprovalStatus::PendingManualApproval)
@@ -291,13 +295,7 @@ async fn a_report_of_megabytes_gives_a_bounded_event() {
         panic!("not registered");
     };
     // The version's metadata has the gated metrics, whatever sorts before them.
-    let package = p
-        .sagemaker
-        .describe_model_package()
-        .model_package_name(&model_package_arn)
-        .send()
-        .await
-        .expect("DescribeModelPackage");
+    let package = described_package(&p, &model_package_arn).await;
     let metadata = package.customer_metadata_properties().unwrap();
     assert_eq!(metadata["metric:regression_metrics.rmse"], "2.9");
     assert_eq!(metadata["metric:regression_metrics.r2"], "0.91");

@@ -98,9 +98,13 @@ impl Measured for RetrainOutcome {
                 names::STARTED,
                 jobs.iter().filter(|j| j.action == Action::Started).count(),
             );
-        for _ in 0..count(Action::Skipped) {
-            measures = measures.skipped(SkipClass::NotApplicable);
-        }
+        // Objects filtered out: one count for the batch, not one per record.
+        measures = measures.count_by(
+            names::SKIPPED,
+            count(Action::Skipped),
+            "Reason",
+            SkipClass::NotApplicable.as_str(),
+        );
         for class in jobs.iter().filter_map(|j| j.reason_class) {
             measures = measures.skipped(class);
         }
