@@ -4,7 +4,7 @@
 # installed into the git-ignored .venv on first use; checkov, pinned in
 # tests/emulator/requirements-checkov.txt, gets a venv of its own (.venv-checkov),
 # and so do the workflow and Dockerfile linters (.venv-lint, requirements-lint.txt).
-# `make build` and `make deploy` are for deploying to AWS (README). `make help`
+# `make build` and `make deploy` are for deploying to AWS (README, First deployment). `make help`
 # (or plain `make`) lists the targets: every target a user calls has a
 # `## <target>: <text>` comment above it, and help prints its first sentence.
 
@@ -38,7 +38,7 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 # `make` alone prints the list of targets; it builds and tests nothing.
 .DEFAULT_GOAL := help
 
-.PHONY: help test demo venv fmt-check clippy rust-tests emulator-tests example-tests lint cfn-lint checkov checkov-venv workflow-lint dockerfile-lint lint-venv fmt build deploy destroy bench
+.PHONY: help test demo venv fmt-check clippy rust-tests emulator-tests example-tests lint cfn-lint checkov checkov-venv workflow-lint dockerfile-lint lint-venv fmt build deploy invoke destroy bench
 
 ## help: this list, also what plain `make` prints: each target and the first sentence of its `##` comment in the Makefile. The rest of a comment has the details
 # A comment's first sentence ends at its first ". " (so none before it: no
@@ -148,7 +148,7 @@ $(LINT_STAMP): $(LINT_REQUIREMENTS)
 		--requirement $< >&2
 	@touch $@
 
-## bench: the performance budgets, measured on every function's release binary (host architecture); not part of `make test`. Cold start vs a bare lambda_runtime floor, peak RSS, zip size, AWS calls per invocation; serve_predictions' overhead over a direct InvokeEndpoint to the same local endpoint (p50, p99 of 500 each); and the example model's /invocations latency (p50, p99 of 200 requests); a table, and JSON in target/bench/results.json (README, Performance). BENCH_ARGS="--runs 9" for more runs
+## bench: the performance budgets, measured on every function's release binary (host architecture); not part of `make test`. Cold start vs a bare lambda_runtime floor, peak RSS, zip size, AWS calls per invocation; serve_predictions' overhead over a direct InvokeEndpoint to the same local endpoint (p50, p99 of 500 each); and the example model's /invocations latency (p50, p99 of 200 requests); a table, and JSON in target/bench/results.json (docs/performance.md). BENCH_ARGS="--runs 9" for more runs
 # The floor is built on its own: built with the functions, cargo would unify
 # the SDK's tokio/hyper features into it and it would be no floor. So is the
 # direct InvokeEndpoint caller (the floor package's `direct` feature), which
@@ -165,15 +165,27 @@ build: venv
 		$(addprefix --package ,$(FUNCTIONS))
 	@for f in $(FUNCTIONS); do ls -l "$(TARGET_DIR)/lambda/$$f/bootstrap"; done
 
-## deploy: to AWS: sam build, then sam deploy (--guided when there is no samconfig.toml yet; it writes one). Needs the AWS SAM CLI and AWS credentials
+## deploy: to AWS, from samconfig.toml, with no questions: sam build, then sam deploy. Without samconfig.toml it says how to make one from samconfig.example.toml (README, First deployment). CONFIG_ENV=<name> deploys that environment of it (one per model), SAMCONFIG=<file> reads another file, ARGS= more sam deploy options. Needs the AWS SAM CLI and AWS credentials
+# SAM CLI's Rust (cargo-lambda) builder is a beta feature in the releases that
+# still mark it so: the opt-in is set here, so no build stops at its prompt.
+SAMCONFIG  ?= samconfig.toml
+CONFIG_ENV ?= default
+SAM_ENV    := $(WITH_VENV_PATH) SAM_CLI_BETA_RUST_CARGO_LAMBDA=1
+SAM_CONFIG := --config-file "$(abspath $(SAMCONFIG))" --config-env "$(CONFIG_ENV)"
 deploy: venv
-	@command -v sam >/dev/null || { echo "make deploy: the AWS SAM CLI (sam) is not installed; see README, Deploying to AWS" >&2; exit 1; }
-	$(WITH_VENV_PATH) sam build
-	@if [[ -f samconfig.toml ]]; then \
-		echo "sam deploy (settings from samconfig.toml)"; $(WITH_VENV_PATH) sam deploy; \
-	else \
-		echo "sam deploy --guided (no samconfig.toml yet: answers are saved to it)"; $(WITH_VENV_PATH) sam deploy --guided; \
-	fi
+	@command -v sam >/dev/null || { echo "make deploy: the AWS SAM CLI (sam) is not installed: https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html" >&2; exit 1; }
+	@test -f "$(SAMCONFIG)" || { \
+		echo "make deploy: no $(SAMCONFIG). Make one from the example and set your values in it:" >&2; \
+		echo "    cp samconfig.example.toml $(SAMCONFIG)" >&2; \
+		echo "  (region, EcrRepositoryName, AlertEmail: README, First deployment; every parameter: docs/configuration.md)" >&2; \
+		exit 1; }
+	$(SAM_ENV) sam build $(SAM_CONFIG)
+	$(SAM_ENV) sam deploy $(SAM_CONFIG) --no-confirm-changeset $(ARGS)
+
+## invoke: one function, once, on an event, against the local emulator with the demo's configuration: make invoke FN=<function> EVENT=<file>. FN: a crate under functions/ (trigger_model_training, ...); EVENT: a sample from events/ or a file of your own. It prints the function's answer, or its error and log; no other stage runs first, so evaluate, register and deploy find none of the resources the earlier stages would have made and answer as AWS would. Logs in .demo/invoke/
+invoke: venv
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "make invoke: set FN=<function> and EVENT=<file>, e.g. make invoke FN=trigger_model_training EVENT=events/ecr-push.json" >&2; exit 2; }
+	bash scripts/demo.sh --invoke "$(FN)" "$(EVENT)"
 
 ## destroy: after `sam delete`, removes what one pipeline's functions created at runtime: make destroy PIPELINE=<PipelineName>. Options in ARGS, e.g. ARGS="--region eu-west-1 --dry-run" (scripts/destroy.py --help lists them). What the stack does not own: endpoints, their autoscaling, endpoint configurations, models, model package versions and group, retraining schedules; in-progress training jobs stopped with ARGS=--stop-training-jobs. It lists them, asks for the pipeline's name, deletes; only resources with the pipeline's name prefix and its mlops:pipeline tag. Needs AWS credentials
 destroy: venv

@@ -56,17 +56,34 @@
 #
 # Usage, from anywhere (needs only the Rust toolchain and python3):
 #   bash scripts/demo.sh
+#   bash scripts/demo.sh --invoke <function> <event file>    (what `make invoke` runs)
 # Everything started is stopped on exit, including on failure and Ctrl-C.
 # Logs, the events each function got, answers.jsonl (each invocation's answer),
 # routes.jsonl (each routing), scheduler-fired.jsonl (each schedule the quiet
 # periods fired) and summary.txt: .demo/ (DEMO_LOGS to change it).
+# With --invoke, the demo sets up as it does (the emulator, the data bucket with
+# the first data set, the template's rules, the functions' environment), then
+# invokes the one function once with the event, prints its answer or its error
+# with its log, and stops everything: no stage of the chain runs, so a stage
+# that needs an earlier one's resources (evaluate needs the training job)
+# answers as AWS would without them. Logs in .demo/invoke/.
 # DEMO_TEMPLATE=<file> reads the rules from another template (the tests use a
 # broken copy to check that a wrong pattern fails the demo).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+invoke_function="" invoke_event=""
+if [[ ${1:-} == --invoke ]]; then
+    (($# == 3)) || { echo "usage: bash scripts/demo.sh --invoke <function> <event file>" >&2; exit 2; }
+    invoke_function=$2
+    invoke_event=$(realpath -e -- "$3" 2>/dev/null) || { echo "make invoke: no event file $3 (the samples are in events/)" >&2; exit 2; }
+elif (($#)); then
+    echo "usage: bash scripts/demo.sh [--invoke <function> <event file>]" >&2
+    exit 2
+fi
 cd "$root"
 logs=${DEMO_LOGS:-.demo}
+[[ -z $invoke_function ]] || logs=${DEMO_LOGS:-.demo/invoke}
 template=${DEMO_TEMPLATE:-template.yaml}
 rm -rf "$logs" && mkdir -p "$logs"
 state="$logs/rules.json" # the rules created from the template, and their queues
@@ -141,6 +158,11 @@ say "$version"
 # The functions the chain runs, each a binary of this workspace.
 functions=(trigger_model_training evaluate_model_function register_model_in_registry deploy_sagemaker_model
     retrain_model_on_new_data serve_predictions)
+if [[ -n $invoke_function ]]; then
+    [[ " ${functions[*]} " == *" $invoke_function "* ]] \
+        || fail "no function $invoke_function; the functions: ${functions[*]}"
+    functions=("$invoke_function")
+fi
 step "Building the ${#functions[@]} functions (debug, as cargo lambda watch runs them; first time: minutes, log in $logs/)"
 # Builds exactly what watch's `cargo run --manifest-path Cargo.toml --bin
 # <function>` builds, so its own builds are no-ops. Without -p, cargo resolves
@@ -281,9 +303,8 @@ wait_until 30 "cargo lambda watch" "$logs/watch.log" port_open "$invoke_port"
 # serve_predictions as a function URL, as watch serves HTTP functions.
 api_url="http://127.0.0.1:$invoke_port/lambda-url/serve_predictions"
 
-invoke() { # invoke <function> <event file> <key=value the answer must have>...: sets $answer
+call() { # call <function> <event file>: the function's answer to the event in $logs/invoke.out, or its error in invoke.err
     local function=$1 event=$2
-    shift 2
     timeout 90 cargo lambda invoke "$function" --data-file "$event" \
         --invoke-address 127.0.0.1 --invoke-port "$invoke_port" \
         </dev/null >"$logs/invoke.out" 2>"$logs/invoke.err" &
@@ -296,7 +317,12 @@ invoke() { # invoke <function> <event file> <key=value the answer must have>...:
         fi
         sleep 0.1
     done
-    wait "$invoke_pid" || fail "invoking $function with $event failed" "$logs/invoke.err" "$logs/watch.log"
+    wait "$invoke_pid"
+}
+invoke() { # invoke <function> <event file> <key=value the answer must have>...: sets $answer
+    local function=$1 event=$2
+    shift 2
+    call "$function" "$event" || fail "invoking $function with $event failed" "$logs/invoke.err" "$logs/watch.log"
     answer=$(<"$logs/invoke.out")
     say "$function -> $answer"
     printf '{"stage":"%s","function":"%s","event":"%s","answer":%s}\n' \
@@ -313,6 +339,21 @@ check() { # check <key=value>...: more fields of the last answer, e.g. against o
 route() { # route <event file> <function|none> [<out>]: the event onto the bus; the template's rules deliver it
     demo_aws route "$state" "$1" "$2" "${3:--}"
 }
+
+if [[ -n $invoke_function ]]; then # make invoke: this one function, once
+    stage="invoke"
+    step "Invoking $invoke_function with ${invoke_event#"$root"/}"
+    if call "$invoke_function" "$invoke_event"; then
+        say "answer: $(<"$logs/invoke.out")"
+        say "(its log: $logs/watch.log)"
+        exit 0
+    fi
+    printf '    the function failed:\n' >&2
+    sed 's/^/    /' "$logs/invoke.err" >&2
+    printf -- '---- its log, %s (last 20 lines) ----\n' "$logs/watch.log" >&2
+    tail -n 20 "$logs/watch.log" >&2
+    exit 1
+fi
 
 # release <tag> <expected verdict: passed|gated> <deploy action: created|updated|->: one image through the chain.
 release() {

@@ -46,7 +46,7 @@ pub const AMAZON_TRUST_SERVICES_ROOTS: &[u8] = include_bytes!("amazon_trust_serv
 /// file of the certificates directory (on Debian, `/etc/ssl/certs`, ~150
 /// certificates read twice), and it builds a root store from them again for
 /// each SDK client. That was most of the difference between a function's cold
-/// start and the bare `lambda_runtime` floor (README, Performance). A function
+/// start and the bare `lambda_runtime` floor (docs/performance.md). A function
 /// here only talks to AWS endpoints, whose certificates chain to these roots.
 ///
 /// When `SSL_CERT_FILE` or `SSL_CERT_DIR` is set (a TLS-inspecting proxy, an

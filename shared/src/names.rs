@@ -188,7 +188,7 @@ mod tests {
     /// Golden values of the derivation itself, one per kind the stages use,
     /// and of the ClientToken: a redelivery after an upgrade must ask
     /// SageMaker for the same name or token, so a change here is a breaking
-    /// change (README, "Names and idempotency").
+    /// change (docs/architecture.md, "Names and idempotency").
     #[test]
     fn golden_names_and_tokens() {
         let p = pipeline("mlops");

@@ -18,7 +18,7 @@ set -euo pipefail
 # target that tests or demonstrates, and scripts/demo.sh, come through here
 # first, so another system stops now with why rather than half-way.
 if [[ "$(uname -s)" != Linux ]]; then
-    echo "ensure-venv: the project's scripts run on Linux only, and this is $(uname -s) (README, \"Quick start\"): use a Linux machine, VM or container" >&2
+    echo "ensure-venv: the project's scripts run on Linux only, and this is $(uname -s) (README, \"Try it locally\"): use a Linux machine, VM or container" >&2
     exit 1
 fi
 

@@ -757,3 +757,51 @@ def test_a_disabled_rule_still_delivers_in_moto(bus):
         Entries=[{"EventBusName": "operator-cases", "Source": "demo.disabled", "DetailType": "x", "Detail": "{}"}]
     )
     assert len(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])) == 1
+
+
+# --- make invoke: one function, once, with the demo's setup ----------------------------
+
+
+def run_invoke(tmp_path: Path, *make_args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["DEMO_LOGS"] = str(tmp_path / "invoke")
+    return subprocess.run(
+        ["make", "--no-print-directory", "invoke", *make_args],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=1800,  # a cold target/ builds the function first
+    )
+
+
+def test_make_invoke_runs_one_function_on_a_sample(tmp_path):
+    result = run_invoke(tmp_path, "FN=trigger_model_training", "EVENT=events/ecr-push.json")
+    assert result.returncode == 0, f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    answer = next(line for line in result.stdout.splitlines() if line.strip().startswith("answer: "))
+    answer = json.loads(answer.strip().removeprefix("answer: "))
+    assert answer["action"] == "started" and answer["training_job_name"].startswith("mlops--ecr-")
+    assert "stopped everything the demo started" in result.stdout
+
+
+def test_make_invoke_shows_the_error_of_a_stage_without_its_inputs(tmp_path):
+    # No training job exists: evaluate's DescribeTrainingJob is refused, as AWS would.
+    result = run_invoke(tmp_path, "FN=evaluate_model_function", "EVENT=events/training-job-completed.json")
+    assert result.returncode != 0
+    assert "the function failed" in result.stderr
+    assert "NonRetryable.AwsRejected" in result.stderr, result.stderr[-3000:]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "set FN=<function> and EVENT=<file>"),
+        (("FN=trigger_model_training", "EVENT=events/no-such-event.json"), "no event file events/no-such-event.json"),
+        (("FN=no_such_function", "EVENT=events/ecr-push.json"), "no function no_such_function; the functions: "),
+    ],
+)
+def test_make_invoke_refuses_what_does_not_exist(tmp_path, args, message):
+    result = run_invoke(tmp_path, *args)
+    assert result.returncode != 0
+    assert message in result.stdout + result.stderr

@@ -1,6 +1,6 @@
 //! Network failures are retryable: a connection refused, a call that times
 //! out, and an answer that cannot be read each end, after the SDK's retries,
-//! as `Retryable.AwsTransient` (README, Errors), so Lambda's retries and the
+//! as `Retryable.AwsTransient` (docs/architecture.md, Errors), so Lambda's retries and the
 //! dead-letter queue carry the event on instead of dropping it.
 //!
 //! The handler runs whole (trigger_model_training, on events/ecr-push.json)

@@ -2,7 +2,7 @@
 //! version whose deployment has not failed, after it passed the smoke test
 //! on staging when staging is on. Every event (and the scheduled check)
 //! reads where things stand and takes the one step that is due, or skips
-//! with the reason. The README's decision table is this module.
+//! with the reason. The decision table of docs/deployment.md is this module.
 
 use std::collections::HashMap;
 

@@ -1,5 +1,5 @@
 //! Handler tests against mocked AWS services (aws-smithy-mocks), one per row
-//! of the decision table (README, "How a version goes live"): what is read,
+//! of the decision table (docs/deployment.md, "The decision table"): what is read,
 //! the one step taken, and what is never called.
 
 use std::collections::HashMap;
