@@ -63,7 +63,7 @@ help:
 		}' $(firstword $(MAKEFILE_LIST))
 
 ## test: everything CI runs: rustfmt, clippy, lint, the emulator's and the example model's tests, unit and integration tests. Lint: the template, the workflows, the example Dockerfile; CI: .github/workflows/ci.yml
-test: fmt-check clippy lint emulator-tests example-tests rust-tests
+test: venv fmt-check clippy lint emulator-tests example-tests rust-tests
 
 ## demo: the whole chain locally against the emulator, with the example model trained and served for real. push -> train -> evaluate -> register -> approve -> deploy -> predict (twice), a worse model stopped by the gate, then new data -> retrain. Each function a real Lambda binary, routed by template.yaml's EventBridge rules, against the local emulator
 demo: venv

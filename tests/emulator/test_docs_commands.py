@@ -24,7 +24,8 @@ Which commands:
   `;`, `&&`, `||`, `|` and `&` separate commands; `$( ... )` is a command of
   its own; redirections are not arguments (and a file a page writes with `>`
   may be read by a later command of that page); leading VAR=value
-  assignments are the environment.
+  assignments are the environment; a shell function a page defines
+  (`out() { aws ...; }`) is a command of that page, and its body is checked.
 * Inline code spans in the prose that start with one of those programs and
   have an argument (`make demo`, `cargo lambda invoke serve_predictions
   --data-file events/apigw-predictions.json`, `aws s3 cp ...`), and spans
@@ -395,6 +396,7 @@ def extract_substitutions(text: str) -> tuple[str, list[str]]:
 class Parsed:
     commands: list[list[str]] = field(default_factory=list)  # words, assignments first
     writes: list[str] = field(default_factory=list)  # redirection targets (>, >>)
+    functions: list[str] = field(default_factory=list)  # shell functions defined: name() { ...; }
     error: str | None = None
 
 
@@ -414,6 +416,13 @@ def parse_shell(text: str) -> Parsed:
     i = 0
     while i < len(tokens):
         t = tokens[i]
+        if not cur and i + 1 < len(tokens) and tokens[i + 1] == "()":  # a function: its body's commands are checked
+            parsed.functions.append(t)
+            i += 2
+            continue
+        if not cur and t in ("{", "}"):  # a function's body, or a group
+            i += 1
+            continue
         if t and set(t) <= set("();<>|&"):
             if "<" in t or ">" in t:
                 if ">" in t and i + 1 < len(tokens):
@@ -433,6 +442,7 @@ def parse_shell(text: str) -> Parsed:
         p = parse_shell(sub)
         parsed.commands += p.commands
         parsed.writes += p.writes
+        parsed.functions += p.functions
         parsed.error = parsed.error or p.error
     return parsed
 
@@ -610,11 +620,12 @@ class Checker:
     """Checks the commands of one page; bases are where its relative paths
     may start: the repository root, and the page's directory."""
 
-    def __init__(self, doc: Path, written: set[str], root: Path = ROOT) -> None:
+    def __init__(self, doc: Path, written: set[str], root: Path = ROOT, functions: set[str] = frozenset()) -> None:
         self.root = root
         self.doc = doc
         self.bases = [root] + ([doc.parent] if doc.parent != root else [])
         self.written = written
+        self.functions = functions  # shell functions the page defines
 
     def rel(self, path: Path) -> str:
         try:
@@ -852,6 +863,8 @@ class Checker:
             return Verdict("external", self.paths(args))
         if program in SHELL:
             return Verdict("shell", self.paths(args))
+        if program in self.functions:
+            return Verdict("shell function", self.paths(args))
         if "/" in program:
             path = None if is_placeholder(program) else self.find(program)
             if path is not None and not os.access(path, os.X_OK):
@@ -875,7 +888,8 @@ def check_page(doc: Path, text: str | None = None, root: Path = ROOT) -> list[Fi
     found = snippets(doc, text)
     parsed = [(s, parse_shell(s.text)) for s in found]
     written = {w for _, p in parsed for w in p.writes}
-    checker = Checker(doc, written, root)
+    functions = {f for _, p in parsed for f in p.functions}
+    checker = Checker(doc, written, root, functions)
     findings = []
     for s, p in parsed:
         if p.error:
@@ -950,6 +964,7 @@ make lint        # 21: an unlabelled block of commands, good
 make lint-all    # 22: bad
 cargo clippy -D warnings   # 23: a lint level before `--`
 cargo test -p integration --test emulator && cargo test --test no_such_test  # 24
+show() { make no-such-fn-target; }; show DataBucketName   # 25: a function's body is checked, its calls are known
 ```
 """
 
@@ -972,6 +987,7 @@ def test_self_check() -> None:
         22: "no target 'lint-all'",
         23: "clippy's -D goes after `--`",
         24: "no test target 'no_such_test'",
+        25: "no target 'no-such-fn-target'",
     }
     for line, text in expected.items():
         assert any(p.startswith(f"SAMPLE.md:{line}:") and text in p for p in problems), (

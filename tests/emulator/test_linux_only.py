@@ -27,3 +27,19 @@ def test_another_system_is_refused_up_front(tmp_path: Path) -> None:
     assert result.returncode == 1, result
     assert "run on Linux only, and this is Darwin" in result.stderr, result.stderr
     assert result.stdout == ""
+
+
+def test_every_make_target_that_builds_or_runs_checks_first() -> None:
+    """make's first step for test, demo and invoke is the venv's (ensure-venv.sh),
+    so on another system they stop before compiling anything."""
+    for target in ("test", "demo", "invoke"):
+        result = subprocess.run(
+            ["make", "--no-print-directory", "-n", target, "FN=trigger_model_training", "EVENT=events/ecr-push.json"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        first = result.stdout.splitlines()[0]
+        assert first == "bash tests/emulator/ensure-venv.sh", (target, first)
