@@ -2,9 +2,9 @@
 
 `install()` makes moto's threaded server answer paths under ``/_emulator/``
 itself (no AWS service uses that path; an S3 bucket name cannot start with
-``_``). Plain HTTP/1.1 and JSON, no signature needed. Three resources: a
-training job's outcome, an endpoint's state, and the region's defaults for
-held endpoint creates and updates.
+``_``). Plain HTTP/1.1 and JSON, no signature needed. Four resources: a
+training job's outcome, a processing job's, an endpoint's state, and the
+region's defaults for held endpoint creates and updates.
 
 Training jobs
 -------------
@@ -43,6 +43,24 @@ under ``/_emulator/``); 400 ``{"Code": "BadRequest", "Message": ...}`` for a
 body that is not such a JSON object (``TRAINING_JOB_BODY``, a JSON Schema; the
 message names the field, e.g. ``FinalMetricDataList[0].Value: True is not of
 type 'number'``); 405 for a method other than POST.
+
+Processing jobs
+---------------
+
+    POST /_emulator/sagemaker/processing-jobs/<processing job name>[?region=us-east-1]
+    Content-Type: application/json
+
+    {"ProcessingJobStatus": "Failed", "FailureReason": "AlgorithmError: ...",
+     "ExitMessage": "raw data: a.csv line 3 has 4 columns"}
+
+``ProcessingJobStatus`` (required): ``InProgress``, ``Completed``, ``Failed``,
+``Stopping`` or ``Stopped`` (a terminal one sets ``ProcessingEndTime``);
+``FailureReason`` and ``ExitMessage``: strings of at most 1024 characters, or
+left out (then the job has none). No event is sent: the test sends the
+state-change event it needs. Answers: 200 with the job's
+``DescribeProcessingJob`` answer; 404 for a job that does not exist; 400 for
+a body that does not fit (``PROCESSING_JOB_BODY``); 405 for a method other
+than POST.
 
 Endpoints
 ---------
@@ -168,6 +186,7 @@ import sagemaker_rules
 
 PREFIX = "/_emulator/"
 TRAINING_JOBS = "/_emulator/sagemaker/training-jobs/"
+PROCESSING_JOBS = "/_emulator/sagemaker/processing-jobs/"
 ENDPOINTS = "/_emulator/sagemaker/endpoints/"
 ENDPOINT_DEFAULTS = "/_emulator/sagemaker/endpoint-defaults"
 DEFAULT_REGION = "us-east-1"
@@ -273,6 +292,20 @@ def _changes(body: Any) -> dict[str, Any]:
     if body.get("ModelArtifacts") is not None:
         changes["model_artifacts"] = body["ModelArtifacts"]["S3ModelArtifacts"]
     return changes
+
+
+_MESSAGE = {"type": "string", "maxLength": 1024}
+PROCESSING_JOB_BODY = {
+    "type": "object",
+    "properties": {
+        "ProcessingJobStatus": {"enum": list(sagemaker_rules.PROCESSING_JOB_STATUSES)},
+        "FailureReason": _MESSAGE,
+        "ExitMessage": _MESSAGE,
+    },
+    "required": ["ProcessingJobStatus"],
+    "additionalProperties": False,
+}
+_PROCESSING_JOB_BODY = body_validator(PROCESSING_JOB_BODY)
 
 
 # How long a held create or update takes: more than 0, at most 10 minutes.
@@ -388,6 +421,28 @@ def _training_job(request: Request, name: str) -> Response:
     return _reply(200, state)
 
 
+def _processing_job(request: Request, name: str) -> Response:
+    if request.method != "POST":
+        return _error(405, "MethodNotAllowed", "use POST")
+    try:
+        body = _body(request)
+        check_body(_PROCESSING_JOB_BODY, body)
+    except ValueError as error:  # not JSON, or BadBody
+        return _error(400, "BadRequest", str(error))
+    backend, where = _backend(request)
+    try:
+        state = sagemaker_rules.set_processing_job_state(
+            backend,
+            name,
+            status=body["ProcessingJobStatus"],
+            failure_reason=body.get("FailureReason"),
+            exit_message=body.get("ExitMessage"),
+        )
+    except KeyError:
+        return _error(404, "NotFound", f"no processing job {name!r} in {where}")
+    return _reply(200, json.loads(json.dumps(state, default=str)))
+
+
 def _endpoint(request: Request, name: str) -> Response:
     if request.method not in ("GET", "POST"):
         return _error(405, "MethodNotAllowed", "use GET or POST")
@@ -438,7 +493,7 @@ def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
     request = Request(environ)
     path = request.path  # already percent-decoded
     response = None
-    for prefix, handle in ((TRAINING_JOBS, _training_job), (ENDPOINTS, _endpoint)):
+    for prefix, handle in ((TRAINING_JOBS, _training_job), (PROCESSING_JOBS, _processing_job), (ENDPOINTS, _endpoint)):
         name = path[len(prefix) :] if path.startswith(prefix) else ""
         if name and "/" not in name:
             response = handle(request, name)

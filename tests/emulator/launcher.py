@@ -90,6 +90,7 @@ def main() -> int:
     import events_rules
     import faults
     import lambda_pollers
+    import local_processing
     import local_sagemaker
     import sagemaker_rules
     import scheduler_rules
@@ -99,6 +100,7 @@ def main() -> int:
     events_rules.install()
     control.install()
     local_sagemaker.install(options.local_images)
+    local_processing.install()
     scheduler_rules.install()
     lambda_pollers.install()
     faults.install()  # outermost: it sees every request first

@@ -285,6 +285,24 @@ Rules added here:
     service or failed); the endpoint is left as it is. Every other status is
     deleted at once, as before.
 
+Processing jobs (stock moto: ``CreateProcessingJob`` replaces a job of the
+same name, drops ``ProcessingResources`` and ``Environment``, and the job is
+``Completed`` at once, with ``ProcessingEndTime`` = its creation time):
+
+24. Processing job names are unique: a second ``CreateProcessingJob`` with an
+    existing name fails with HTTP 400 ``ResourceInUse`` (the error SageMaker's
+    API model declares; the message is the emulator's, worded as rule 1's:
+    "Processing job names must be unique within an AWS account and region,
+    and a processing job with this name already exists (<arn>)"); the first
+    job is left untouched.
+25. ``DescribeProcessingJob`` answers what ``CreateProcessingJob`` sent,
+    ``ProcessingResources`` and ``Environment`` included, and a new job is
+    ``InProgress`` with neither ``ProcessingStartTime`` nor
+    ``ProcessingEndTime``, as in SageMaker until it runs. A test sets its
+    status, ``FailureReason`` and ``ExitMessage`` through the test control
+    (``control.py``, ``set_processing_job_state`` below); a job whose image is
+    a local example runs for real (``local_processing.py``).
+
 The check and the insert of rules 1-4 and 6-7, rule 10's checks and update,
 rule 18's store and rules 19-23 run under one lock: moto's server is threaded,
 and two concurrent creates of one name (or one token) must not both succeed.
@@ -372,6 +390,93 @@ def _already_existing(kind: str, arn_kind: str) -> Callable[..., Exception]:
 
 def _group_already_exists(backend: SageMakerModelBackend, name: str, group: Any) -> Exception:
     return ValidationError(message=f"Model Package Group already exists: {group.arn}")
+
+
+def _processing_job_in_use(backend: SageMakerModelBackend, name: str, job: Any) -> Exception:
+    return ResourceInUseException(
+        message=(
+            "Processing job names must be unique within an AWS account and region, "
+            f"and a processing job with this name already exists ({job.arn})"
+        )
+    )
+
+
+def _processing_job_as_sent(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Rule 25: what moto's create drops, kept; a new job is InProgress."""
+
+    # Not functools.wraps: rule 24 binds the call to this signature, which
+    # takes the two members moto's does not.
+    def create_processing_job(
+        self: SageMakerModelBackend,
+        processing_job_name: str,
+        processing_resources: Any = None,
+        environment: Any = None,
+        **kwargs: Any,
+    ) -> Any:
+        job = original(self, processing_job_name=processing_job_name, **kwargs)
+        job.processing_resources = copy.deepcopy(processing_resources)
+        job.environment = copy.deepcopy(environment)
+        job.processing_job_status = "InProgress"
+        job.processing_end_time = None
+        job.processing_start_time = None
+        job.exit_message = None
+        job.failure_reason = None
+        return job
+
+    return _marked(create_processing_job)
+
+
+def _create_processing_job_action(self: SageMakerResponse) -> ActionResult:
+    """CreateProcessingJob with every member the API takes (moto's parser
+    leaves out ProcessingResources and Environment)."""
+    job = self.sagemaker_backend.create_processing_job(
+        app_specification=self._get_param("AppSpecification"),
+        experiment_config=self._get_param("ExperimentConfig"),
+        network_config=self._get_param("NetworkConfig"),
+        processing_inputs=self._get_param("ProcessingInputs"),
+        processing_job_name=self._get_param("ProcessingJobName"),
+        processing_output_config=self._get_param("ProcessingOutputConfig"),
+        role_arn=self._get_param("RoleArn"),
+        stopping_condition=self._get_param("StoppingCondition"),
+        tags=self._get_param("Tags"),
+        processing_resources=self._get_param("ProcessingResources"),
+        environment=self._get_param("Environment"),
+    )
+    return ActionResult({"ProcessingJobArn": job.arn})
+
+
+_create_processing_job_action.__name__ = "create_processing_job"
+
+PROCESSING_JOB_STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped")
+
+
+def set_processing_job_state(
+    backend: SageMakerModelBackend,
+    name: str,
+    *,
+    status: str | None = None,
+    failure_reason: Any = None,
+    exit_message: Any = None,
+) -> dict[str, Any]:
+    """Changes a stored processing job as the test control (and the local
+    runner) asks: ``status`` a ProcessingJobStatus (a terminal one sets
+    ProcessingEndTime, InProgress sets ProcessingStartTime once);
+    ``failure_reason`` and ``exit_message`` strings, or None to leave them
+    out. Raises KeyError if the job does not exist; returns the job's
+    DescribeProcessingJob answer."""
+    with _LOCK:
+        job = backend.processing_jobs[name]
+        now = utcnow()
+        if status is not None:
+            job.processing_job_status = status
+            if status == "InProgress" and job.processing_start_time is None:
+                job.processing_start_time = now
+            if status in ("Completed", "Failed", "Stopped"):
+                job.processing_end_time = now
+        job.failure_reason = failure_reason
+        job.exit_message = exit_message
+        job.last_modified_time = now
+        return copy.deepcopy(job.response_object)
 
 
 def _training_job_as_sent(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -1219,5 +1324,10 @@ def install() -> None:
     SageMakerResponse.delete_model_package = _delete_model_package_action  # type: ignore[attr-defined]
     SageMakerResponse.delete_model_package_group = _delete_model_package_group_action  # type: ignore[attr-defined]
     SageMakerResponse.stop_training_job = _stop_training_job_action  # type: ignore[attr-defined]
+    # Rules 24-25: processing jobs (rule 25 inside rule 24: a duplicate never reaches it).
+    backend.create_processing_job = _unique_name(  # type: ignore[method-assign]
+        "processing_job_name", lambda b: b.processing_jobs, _processing_job_in_use
+    )(_processing_job_as_sent(backend.create_processing_job))
+    SageMakerResponse.create_processing_job = _create_processing_job_action  # type: ignore[method-assign]
     # Rule 23, around rule 11's wrapper (a missing endpoint is still "Could not find endpoint").
     backend.delete_endpoint = _deleting_refuses_creating(backend.delete_endpoint)  # type: ignore[method-assign]
