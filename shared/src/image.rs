@@ -43,6 +43,14 @@ pub fn ecr_image_by_digest(
     ))
 }
 
+/// Whether `image` is pinned by digest: `<registry>/<repository>@sha256:<64 hex>`
+/// (any repository before the `@`).
+pub fn is_pinned_by_digest(image: &str) -> bool {
+    image
+        .split_once('@')
+        .is_some_and(|(repo, digest)| !repo.is_empty() && is_sha256_digest(digest))
+}
+
 pub fn is_sha256_digest(digest: &str) -> bool {
     digest.strip_prefix("sha256:").is_some_and(|hex| {
         hex.len() == 64

@@ -214,10 +214,7 @@ fn schedule_settings(env: &mut EnvReader) -> Option<ScheduleSettings> {
 /// `RETRAIN_FALLBACK_IMAGE`, which must be pinned by digest.
 fn fallback_image(env: &mut EnvReader) -> Option<String> {
     let image = env.optional(vars::FALLBACK_IMAGE)?;
-    let pinned = image
-        .split_once('@')
-        .is_some_and(|(repo, digest)| !repo.is_empty() && shared::image::is_sha256_digest(digest));
-    if !pinned {
+    if !shared::image::is_pinned_by_digest(&image) {
         env.problem(
             vars::FALLBACK_IMAGE,
             format!(

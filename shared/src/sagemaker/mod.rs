@@ -3,12 +3,15 @@
 //! the queries more than one function needs.
 //!
 //! - [`training`]: training jobs (settings, `CreateTrainingJob`, does a job exist).
+//! - [`processing`]: processing jobs, preprocessing before training (settings,
+//!   `CreateProcessingJob`, the outputs as training channels).
 //! - [`model_package`]: the Model Registry (groups, versions, their metadata,
 //!   the newest approved version).
 //! - [`endpoint`]: models, endpoint configurations and endpoints.
 
 pub mod endpoint;
 pub mod model_package;
+pub mod processing;
 pub mod training;
 
 use aws_sdk_sagemaker::error::{ProvideErrorMetadata, SdkError};
