@@ -302,6 +302,13 @@ same name, drops ``ProcessingResources`` and ``Environment``, and the job is
     status, ``FailureReason`` and ``ExitMessage`` through the test control
     (``control.py``, ``set_processing_job_state`` below); a job whose image is
     a local example runs for real (``local_processing.py``).
+26. ``ListProcessingJobs`` filters, then sorts (``SortBy`` ``CreationTime``,
+    ``Name`` or ``Status``; ``SortOrder`` ``Ascending`` or ``Descending``;
+    the defaults ``CreationTime``, ``Ascending``), then pages (``MaxResults``,
+    default 10, and ``NextToken``), as SageMaker does; each summary has
+    ``ExitMessage`` and ``FailureReason`` when the job has them. Stock moto
+    ignored the sort and cut the page before filtering, so ``MaxResults=1``
+    with ``StatusEquals`` could answer nothing while a job matched.
 
 The check and the insert of rules 1-4 and 6-7, rule 10's checks and update,
 rule 18's store and rules 19-23 run under one lock: moto's server is threaded,
@@ -448,6 +455,77 @@ def _create_processing_job_action(self: SageMakerResponse) -> ActionResult:
 _create_processing_job_action.__name__ = "create_processing_job"
 
 PROCESSING_JOB_STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped")
+_PROCESSING_SORT = {
+    "CreationTime": lambda job: job.creation_time,
+    "Name": lambda job: job.processing_job_name,
+    "Status": lambda job: job.processing_job_status,
+}
+
+
+def _list_processing_jobs_action(self: SageMakerResponse) -> ActionResult:
+    """Rule 26: ListProcessingJobs filtered, sorted, then paged."""
+    sort_by = self._get_param("SortBy", "CreationTime")
+    sort_order = self._get_param("SortOrder", "Ascending")
+    status = self._get_param("StatusEquals")
+    max_results = self._get_int_param("MaxResults") or 10
+    errors = []
+    for value, member, allowed in (
+        (sort_by, "sortBy", list(_PROCESSING_SORT)),
+        (sort_order, "sortOrder", ["Ascending", "Descending"]),
+        (status, "statusEquals", list(PROCESSING_JOB_STATUSES)),
+    ):
+        if value is not None and value not in allowed:
+            errors.append(
+                f"Value '{value}' at '{member}' failed to satisfy constraint: "
+                f"Member must satisfy enum value set: [{', '.join(allowed)}]"
+            )
+    if not 1 <= max_results <= 100:
+        errors.append(
+            f"Value '{max_results}' at 'maxResults' failed to satisfy constraint: "
+            "Member must have value between 1 and 100"
+        )
+    if errors:
+        raise ValidationError(message=f"{len(errors)} validation error{'s' if len(errors) > 1 else ''} detected: {'; '.join(errors)}")
+    token = self._get_param("NextToken")
+    start = int(token) if token and token.isdigit() else 0
+    name_contains = self._get_param("NameContains")
+    times = {
+        key: self._get_param(key)
+        for key in ("CreationTimeAfter", "CreationTimeBefore", "LastModifiedTimeAfter", "LastModifiedTimeBefore")
+    }
+    with _LOCK:
+        jobs = [
+            job
+            for job in self.sagemaker_backend.processing_jobs.values()
+            if (name_contains is None or name_contains in job.processing_job_name)
+            and (status is None or job.processing_job_status == status)
+            and (times["CreationTimeAfter"] is None or job.creation_time.timestamp() > float(times["CreationTimeAfter"]))
+            and (times["CreationTimeBefore"] is None or job.creation_time.timestamp() < float(times["CreationTimeBefore"]))
+            and (times["LastModifiedTimeAfter"] is None or job.last_modified_time.timestamp() > float(times["LastModifiedTimeAfter"]))
+            and (times["LastModifiedTimeBefore"] is None or job.last_modified_time.timestamp() < float(times["LastModifiedTimeBefore"]))
+        ]
+        jobs.sort(key=_PROCESSING_SORT[sort_by], reverse=sort_order == "Descending")
+        page = jobs[start : start + max_results]
+        summaries = []
+        for job in page:
+            summary = {
+                "ProcessingJobName": job.processing_job_name,
+                "ProcessingJobArn": job.arn,
+                "CreationTime": job.creation_time,
+                "ProcessingEndTime": job.processing_end_time,
+                "LastModifiedTime": job.last_modified_time,
+                "ProcessingJobStatus": job.processing_job_status,
+                "ExitMessage": job.exit_message,
+                "FailureReason": job.failure_reason,
+            }
+            summaries.append({k: v for k, v in summary.items() if v is not None})
+    answer: dict[str, Any] = {"ProcessingJobSummaries": summaries}
+    if start + max_results < len(jobs):
+        answer["NextToken"] = str(start + max_results)
+    return ActionResult(answer)
+
+
+_list_processing_jobs_action.__name__ = "list_processing_jobs"
 
 
 def set_processing_job_state(
@@ -1329,5 +1407,6 @@ def install() -> None:
         "processing_job_name", lambda b: b.processing_jobs, _processing_job_in_use
     )(_processing_job_as_sent(backend.create_processing_job))
     SageMakerResponse.create_processing_job = _create_processing_job_action  # type: ignore[method-assign]
+    SageMakerResponse.list_processing_jobs = _list_processing_jobs_action  # type: ignore[method-assign]
     # Rule 23, around rule 11's wrapper (a missing endpoint is still "Could not find endpoint").
     backend.delete_endpoint = _deleting_refuses_creating(backend.delete_endpoint)  # type: ignore[method-assign]

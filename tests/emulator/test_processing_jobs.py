@@ -210,3 +210,38 @@ def test_what_cannot_run_fails_as_a_client_error(emulator, name, change, reason)
     job = finished(emulator, name)
     assert job["ProcessingJobStatus"] == "Failed"
     assert job["FailureReason"].startswith("ClientError: ") and reason in job["FailureReason"]
+
+
+# --- rule 26: ListProcessingJobs filters, sorts, then pages ------------------------
+
+
+def test_listing_filters_then_sorts_then_pages(emulator):
+    sagemaker = emulator.client()
+    for name in ("list-b", "list-a", "list-c"):  # created in this order
+        sagemaker.create_processing_job(**request(name, image=OTHER_IMAGE))
+        time.sleep(0.05)
+    emulator.control("sagemaker/processing-jobs/list-b", {"ProcessingJobStatus": "Completed", "ExitMessage": '{"rows": 1}'})
+    emulator.control("sagemaker/processing-jobs/list-a", {"ProcessingJobStatus": "Completed"})
+    emulator.control("sagemaker/processing-jobs/list-c", {"ProcessingJobStatus": "Failed", "FailureReason": "AlgorithmError: x"})
+
+    def listed(**query) -> tuple[list[str], dict]:
+        answer = sagemaker.list_processing_jobs(NameContains="list-", **query)
+        return [s["ProcessingJobName"] for s in answer["ProcessingJobSummaries"]], answer
+
+    # The newest completed one, in one call: moto cut the page before filtering.
+    names, answer = listed(StatusEquals="Completed", SortBy="CreationTime", SortOrder="Descending", MaxResults=1)
+    assert names == ["list-a"] and "NextToken" in answer
+    names, answer = listed(StatusEquals="Completed", SortBy="CreationTime", SortOrder="Descending", MaxResults=1, NextToken=answer["NextToken"])
+    assert names == ["list-b"] and "NextToken" not in answer
+    assert answer["ProcessingJobSummaries"][0]["ExitMessage"] == '{"rows": 1}'
+    # By name, two per page; the default order is by creation time, ascending.
+    names, answer = listed(SortBy="Name", MaxResults=2)
+    assert names == ["list-a", "list-b"]
+    assert listed(SortBy="Name", MaxResults=2, NextToken=answer["NextToken"])[0] == ["list-c"]
+    assert listed()[0] == ["list-b", "list-a", "list-c"]
+    failed = listed(StatusEquals="Failed")[1]["ProcessingJobSummaries"][0]
+    assert failed["FailureReason"] == "AlgorithmError: x" and "ExitMessage" not in failed
+    with pytest.raises(ClientError) as raised:
+        emulator.client(validate=False).list_processing_jobs(SortBy="Size")
+    assert raised.value.response["Error"]["Code"] == "ValidationException"
+    assert "Value 'Size' at 'sortBy' failed to satisfy constraint" in raised.value.response["Error"]["Message"]
