@@ -74,9 +74,9 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 invoke_function="" invoke_event=""
 if [[ ${1:-} == --invoke ]]; then
-    (($# == 3)) || { echo "usage: bash scripts/demo.sh --invoke <function> <event file>" >&2; exit 2; }
+    (($# == 3)) && [[ -n $2 ]] || { echo "usage: bash scripts/demo.sh --invoke <function> <event file>" >&2; exit 2; }
     invoke_function=$2
-    invoke_event=$(realpath -e -- "$3" 2>/dev/null) || { echo "make invoke: no event file $3 (the samples are in events/)" >&2; exit 2; }
+    invoke_event=$(realpath -e -- "$3" 2>/dev/null) || { echo "no event file $3 (the samples are in events/)" >&2; exit 2; }
 elif (($#)); then
     echo "usage: bash scripts/demo.sh [--invoke <function> <event file>]" >&2
     exit 2
@@ -159,8 +159,9 @@ say "$version"
 functions=(trigger_model_training evaluate_model_function register_model_in_registry deploy_sagemaker_model
     retrain_model_on_new_data serve_predictions)
 if [[ -n $invoke_function ]]; then
-    [[ " ${functions[*]} " == *" $invoke_function "* ]] \
-        || fail "no function $invoke_function; the functions: ${functions[*]}"
+    known=false
+    for function in "${functions[@]}"; do [[ $function == "$invoke_function" ]] && known=true; done
+    $known || fail "no function $invoke_function; the functions: ${functions[*]}"
     functions=("$invoke_function")
 fi
 step "Building the ${#functions[@]} functions (debug, as cargo lambda watch runs them; first time: minutes, log in $logs/)"

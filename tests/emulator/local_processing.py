@@ -18,14 +18,17 @@ default bus), and in a thread, under a temporary ``/opt/ml``:
   ``/opt/ml`` from it). Its output goes to the emulator's stderr, prefixed
   with the job's name;
 * the first KiB of ``/opt/ml/output/message`` becomes ``ExitMessage``, as
-  SageMaker does whatever the outcome;
+  SageMaker does whatever the outcome (a message that is not UTF-8 fails the
+  job with ``ClientError``, as SageMaker does);
 * exit 0: each ``ProcessingOutputConfig.Outputs[].S3Output`` folder
   (``LocalPath``) is uploaded under its ``S3Uri`` (a file's path below the
   folder kept) and the job is ``Completed``; otherwise ``Failed`` with
   ``FailureReason`` ``AlgorithmError: See job logs for more information``
   (SageMaker's words; the reason is in ``ExitMessage``). Past
   ``StoppingCondition.MaxRuntimeInSeconds`` the program is killed and the job
-  ``Stopped``. A second state-change event goes onto the bus.
+  ``Stopped``. ``StopProcessingJob`` makes it ``Stopping`` and kills the
+  program; it is then ``Stopped``, nothing uploaded. A second state-change
+  event goes onto the bus.
 
 The event's detail is the job's ``DescribeProcessingJob`` answer without tags,
 as AWS's documented example shows it. Every other image keeps the rules'
@@ -49,6 +52,10 @@ import sagemaker_rules
 from local_sagemaker import LocalImage
 
 _MARK = "_project_emulator_local_processing"
+# The programs running, by (account, region, job name) (None until started),
+# and the jobs StopProcessingJob asked to stop. Guarded by the rules' lock.
+_running: dict[tuple[str, str, str], subprocess.Popen | None] = {}
+_stop_requested: set[tuple[str, str, str]] = set()
 MESSAGE_LIMIT = 1024  # ExitMessage: the first KiB of /opt/ml/output/message
 PROCESSING_ROOT = PurePosixPath("/opt/ml/processing")
 # The longest a local processing job may run, whatever its MaxRuntimeInSeconds.
@@ -122,6 +129,8 @@ def _upload(account: str, job: Any, opt_ml: Path) -> None:
 
 
 def _finish(backend: Any, job: Any, status: str, *, failure: str | None = None, message: str | None = None) -> None:
+    if failure is not None:
+        failure = failure[: local_sagemaker._FAILURE_REASON_LIMIT]
     sagemaker_rules.set_processing_job_state(
         backend, job.processing_job_name, status=status, failure_reason=failure, exit_message=message
     )
@@ -132,6 +141,7 @@ def _finish(backend: Any, job: Any, status: str, *, failure: str | None = None, 
 def _process(backend: Any, job: Any, image: LocalImage) -> None:
     """Runs one processing job to its end; every outcome is recorded on the job."""
     name, account = job.processing_job_name, backend.account_id
+    key = (account, backend.region_name, name)
     workdir = Path(tempfile.mkdtemp(prefix=f"local-processing-{name[:40]}-"))
     opt_ml = workdir / "opt" / "ml"
     try:
@@ -139,29 +149,40 @@ def _process(backend: Any, job: Any, image: LocalImage) -> None:
         try:
             program, arguments = _program(image, app.get("ContainerEntrypoint") or [])
             _download(account, job, opt_ml)
+            (opt_ml / "output").mkdir(parents=True, exist_ok=True)
+            for output in (job.processing_output_config or {}).get("Outputs", []):
+                if output.get("S3Output"):
+                    _local_path(opt_ml, output["S3Output"]["LocalPath"]).mkdir(parents=True, exist_ok=True)
         except Exception as error:
             return _finish(backend, job, "Failed", failure=f"ClientError: {error}")
-        (opt_ml / "output").mkdir(parents=True, exist_ok=True)
-        for output in (job.processing_output_config or {}).get("Outputs", []):
-            if output.get("S3Output"):
-                _local_path(opt_ml, output["S3Output"]["LocalPath"]).mkdir(parents=True, exist_ok=True)
         env = local_sagemaker._environment({**image.environment, **(job.environment or {}), "OPT_ML": str(opt_ml)})
         command = program + arguments + list(app.get("ContainerArguments") or [])
         process = local_sagemaker._spawn(command, env, workdir, f"processing {name}")
+        with sagemaker_rules._LOCK:
+            _running[key] = process
+            stop_requested = key in _stop_requested
+        if stop_requested:  # StopProcessingJob came while it started
+            local_sagemaker._stop(process)
         limit = float((job.stopping_condition or {}).get("MaxRuntimeInSeconds") or PROCESSING_TIMEOUT_CAP)
         try:
             code = process.wait(timeout=min(limit, PROCESSING_TIMEOUT_CAP))
         except subprocess.TimeoutExpired:
             local_sagemaker._stop(process)
+            which = "MaxRuntimeInSeconds" if limit <= PROCESSING_TIMEOUT_CAP else "the emulator's limit"
             return _finish(
                 backend, job, "Stopped",
-                failure=f"Processing job reached MaxRuntimeInSeconds ({int(limit)} s) and was stopped",
+                failure=f"Processing job reached {which} ({int(min(limit, PROCESSING_TIMEOUT_CAP))} s) and was stopped",
             )
         local_sagemaker._stop(process)
+        if key in _stop_requested:
+            return _finish(backend, job, "Stopped")
         message_file = opt_ml / "output" / "message"
         message = None
         if message_file.is_file():
-            message = message_file.read_bytes()[:MESSAGE_LIMIT].decode("utf-8", errors="ignore")
+            try:
+                message = message_file.read_bytes().decode("utf-8")[:MESSAGE_LIMIT]
+            except UnicodeDecodeError:
+                return _finish(backend, job, "Failed", failure="ClientError: /opt/ml/output/message is not UTF-8")
         if code != 0:
             return _finish(backend, job, "Failed", failure="AlgorithmError: See job logs for more information", message=message)
         _upload(account, job, opt_ml)
@@ -170,6 +191,9 @@ def _process(backend: Any, job: Any, image: LocalImage) -> None:
         local_sagemaker._log(f"processing {name}", f"emulator error: {error!r}")
         _finish(backend, job, "Failed", failure=f"InternalServerError: {error}")
     finally:
+        with sagemaker_rules._LOCK:
+            _running.pop(key, None)
+            _stop_requested.discard(key)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -182,6 +206,8 @@ def _local_processing(original: Callable[..., Any]) -> Callable[..., Any]:
         )
         if image is None:
             return job
+        with sagemaker_rules._LOCK:
+            _running[(self.account_id, self.region_name, job.processing_job_name)] = None
         sagemaker_rules.set_processing_job_state(self, job.processing_job_name, status="InProgress")
         _event(self, job)
         threading.Thread(target=_process, args=(self, job, image), daemon=True).start()
@@ -189,6 +215,27 @@ def _local_processing(original: Callable[..., Any]) -> Callable[..., Any]:
 
     setattr(create_processing_job, _MARK, True)
     return create_processing_job
+
+
+def _local_stop(original: Callable[..., Any]) -> Callable[..., Any]:
+    """StopProcessingJob of a running local job: Stopping, and its program
+    killed (``_process`` then records it Stopped). Any other job: rule 27."""
+
+    @functools.wraps(original)
+    def stop_processing_job(self: Any, processing_job_name: str, *args: Any, **kwargs: Any) -> Any:
+        key = (self.account_id, self.region_name, processing_job_name)
+        with sagemaker_rules._LOCK:
+            job = self.processing_jobs.get(processing_job_name)
+            if key not in _running or job is None or job.processing_job_status != "InProgress":
+                return original(self, processing_job_name, *args, **kwargs)
+            _stop_requested.add(key)
+            job.processing_job_status = "Stopping"
+            process = _running[key]
+        if process is not None:
+            threading.Thread(target=local_sagemaker._stop, args=(process,), daemon=True).start()
+
+    setattr(stop_processing_job, _MARK, True)
+    return stop_processing_job
 
 
 def install() -> None:
@@ -199,3 +246,4 @@ def install() -> None:
     if getattr(backend.create_processing_job, _MARK, False):
         return
     backend.create_processing_job = _local_processing(backend.create_processing_job)  # type: ignore[method-assign]
+    backend.stop_processing_job = _local_stop(backend.stop_processing_job)  # type: ignore[method-assign]

@@ -309,6 +309,13 @@ same name, drops ``ProcessingResources`` and ``Environment``, and the job is
     ``ExitMessage`` and ``FailureReason`` when the job has them. Stock moto
     ignored the sort and cut the page before filtering, so ``MaxResults=1``
     with ``StatusEquals`` could answer nothing while a job matched.
+27. ``StopProcessingJob``: a missing job is moto's ``ValidationException``
+    ``Could not find processing job '<arn>'.``; a job that is not
+    ``InProgress``: ``ValidationException`` ``The request was rejected
+    because the processing job is in status <status>.`` (worded as
+    SageMaker's answer for training jobs); otherwise ``Stopped`` at once,
+    with ``ProcessingEndTime`` (a local job: ``Stopping`` until its program
+    is killed, then ``Stopped``, with its state-change event).
 
 The check and the insert of rules 1-4 and 6-7, rule 10's checks and update,
 rule 18's store and rules 19-23 run under one lock: moto's server is threaded,
@@ -318,6 +325,7 @@ and two concurrent creates of one name (or one token) must not both succeed.
 from __future__ import annotations
 
 import copy
+import datetime
 import functools
 import inspect
 import re
@@ -467,7 +475,8 @@ def _list_processing_jobs_action(self: SageMakerResponse) -> ActionResult:
     sort_by = self._get_param("SortBy", "CreationTime")
     sort_order = self._get_param("SortOrder", "Ascending")
     status = self._get_param("StatusEquals")
-    max_results = self._get_int_param("MaxResults") or 10
+    max_results = self._get_int_param("MaxResults")
+    max_results = 10 if max_results is None else max_results
     errors = []
     for value, member, allowed in (
         (sort_by, "sortBy", list(_PROCESSING_SORT)),
@@ -487,7 +496,9 @@ def _list_processing_jobs_action(self: SageMakerResponse) -> ActionResult:
     if errors:
         raise ValidationError(message=f"{len(errors)} validation error{'s' if len(errors) > 1 else ''} detected: {'; '.join(errors)}")
     token = self._get_param("NextToken")
-    start = int(token) if token and token.isdigit() else 0
+    if token is not None and not token.isdigit():
+        raise ValidationError(message=f"Invalid pagination token: {token}")
+    start = int(token) if token else 0
     name_contains = self._get_param("NameContains")
     times = {
         key: self._get_param(key)
@@ -499,10 +510,10 @@ def _list_processing_jobs_action(self: SageMakerResponse) -> ActionResult:
             for job in self.sagemaker_backend.processing_jobs.values()
             if (name_contains is None or name_contains in job.processing_job_name)
             and (status is None or job.processing_job_status == status)
-            and (times["CreationTimeAfter"] is None or job.creation_time.timestamp() > float(times["CreationTimeAfter"]))
-            and (times["CreationTimeBefore"] is None or job.creation_time.timestamp() < float(times["CreationTimeBefore"]))
-            and (times["LastModifiedTimeAfter"] is None or job.last_modified_time.timestamp() > float(times["LastModifiedTimeAfter"]))
-            and (times["LastModifiedTimeBefore"] is None or job.last_modified_time.timestamp() < float(times["LastModifiedTimeBefore"]))
+            and (times["CreationTimeAfter"] is None or _epoch(job.creation_time) > _epoch(times["CreationTimeAfter"]))
+            and (times["CreationTimeBefore"] is None or _epoch(job.creation_time) < _epoch(times["CreationTimeBefore"]))
+            and (times["LastModifiedTimeAfter"] is None or _epoch(job.last_modified_time) > _epoch(times["LastModifiedTimeAfter"]))
+            and (times["LastModifiedTimeBefore"] is None or _epoch(job.last_modified_time) < _epoch(times["LastModifiedTimeBefore"]))
         ]
         jobs.sort(key=_PROCESSING_SORT[sort_by], reverse=sort_order == "Descending")
         page = jobs[start : start + max_results]
@@ -528,6 +539,24 @@ def _list_processing_jobs_action(self: SageMakerResponse) -> ActionResult:
 _list_processing_jobs_action.__name__ = "list_processing_jobs"
 
 
+def _epoch(moment: Any) -> float:
+    """Seconds since the epoch: of a number as sent, or of a datetime (moto's
+    are naive UTC)."""
+    if isinstance(moment, datetime.datetime):
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=datetime.timezone.utc)
+        return moment.timestamp()
+    return float(moment)
+
+
+def _stop_processing_job_action(self: SageMakerResponse) -> EmptyResult:
+    self.sagemaker_backend.stop_processing_job(self._get_param("ProcessingJobName"))
+    return EmptyResult()
+
+
+_stop_processing_job_action.__name__ = "stop_processing_job"
+
+
 def set_processing_job_state(
     backend: SageMakerModelBackend,
     name: str,
@@ -545,16 +574,44 @@ def set_processing_job_state(
     with _LOCK:
         job = backend.processing_jobs[name]
         now = utcnow()
+        job.failure_reason = failure_reason
+        job.exit_message = exit_message
+        job.last_modified_time = now
         if status is not None:
-            job.processing_job_status = status
             if status == "InProgress" and job.processing_start_time is None:
                 job.processing_start_time = now
             if status in ("Completed", "Failed", "Stopped"):
                 job.processing_end_time = now
-        job.failure_reason = failure_reason
-        job.exit_message = exit_message
-        job.last_modified_time = now
+            job.processing_job_status = status
         return copy.deepcopy(job.response_object)
+
+
+def _processing_job_described_whole(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Rule 25: DescribeProcessingJob under the rules' lock, so that it never
+    sees a job half made (moto stores it Completed, rule 25 then makes it
+    InProgress) or half changed."""
+
+    @functools.wraps(original)
+    def describe_processing_job(self: SageMakerModelBackend, processing_job_name: str) -> Any:
+        with _LOCK:
+            return copy.deepcopy(original(self, processing_job_name))
+
+    return _marked(describe_processing_job)
+
+
+def stop_processing_job(self: SageMakerModelBackend, processing_job_name: str) -> None:
+    """Rule 27: StopProcessingJob; an InProgress job is Stopped at once (a
+    job local_processing.py runs is Stopping until its program is killed)."""
+    with _LOCK:
+        job = self.processing_jobs.get(processing_job_name)
+        if job is None:
+            arn = arn_formatter("processing-job", processing_job_name, self.account_id, self.region_name)
+            raise ValidationError(message=f"Could not find processing job '{arn}'.")
+        if job.processing_job_status != "InProgress":
+            raise ValidationError(
+                message=f"The request was rejected because the processing job is in status {job.processing_job_status}."
+            )
+        set_processing_job_state(self, processing_job_name, status="Stopped")
 
 
 def _training_job_as_sent(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -1408,5 +1465,11 @@ def install() -> None:
     )(_processing_job_as_sent(backend.create_processing_job))
     SageMakerResponse.create_processing_job = _create_processing_job_action  # type: ignore[method-assign]
     SageMakerResponse.list_processing_jobs = _list_processing_jobs_action  # type: ignore[method-assign]
+    backend.describe_processing_job = _processing_job_described_whole(  # type: ignore[method-assign]
+        backend.describe_processing_job
+    )
+    # Rule 27: StopProcessingJob.
+    backend.stop_processing_job = _marked(stop_processing_job)  # type: ignore[method-assign]
+    SageMakerResponse.stop_processing_job = _stop_processing_job_action  # type: ignore[method-assign]
     # Rule 23, around rule 11's wrapper (a missing endpoint is still "Could not find endpoint").
     backend.delete_endpoint = _deleting_refuses_creating(backend.delete_endpoint)  # type: ignore[method-assign]

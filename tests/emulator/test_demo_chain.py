@@ -798,6 +798,7 @@ def test_make_invoke_shows_the_error_of_a_stage_without_its_inputs(tmp_path):
     [
         ((), "set FN=<function> and EVENT=<file>"),
         (("FN=trigger_model_training", "EVENT=events/no-such-event.json"), "no event file events/no-such-event.json"),
+        (("FN=trigger_model_training evaluate_model_function", "EVENT=events/ecr-push.json"), "no function trigger_model_training evaluate_model_function;"),
         (("FN=no_such_function", "EVENT=events/ecr-push.json"), "no function no_such_function; the functions: "),
     ],
 )

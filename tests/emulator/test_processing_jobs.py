@@ -20,15 +20,25 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "diabetes-regression"
 DATA = EXAMPLE / "data" / "diabetes.csv"
 REPOSITORY = "mlops-training"
+SLOW_REPOSITORY = "slow-processing"  # a program that runs until it is stopped
 BUCKET = "local-processing"
 LOCAL_IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{REPOSITORY}:v1"
 OTHER_IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/someone-elses:1.0"
+SLOW_IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{SLOW_REPOSITORY}:v1"
 
 
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory):
-    config = tmp_path_factory.mktemp("local-images") / "local-images.json"
-    config.write_text(json.dumps({"repositories": {REPOSITORY: {"example": str(EXAMPLE)}}}))
+    folder = tmp_path_factory.mktemp("local-images")
+    slow = folder / "slow"
+    slow.mkdir()
+    for program in ("train", "serve"):
+        (slow / program).write_text("raise SystemExit(1)\n")
+    (slow / "sleeper").write_text("import time\ntime.sleep(120)\n")
+    config = folder / "local-images.json"
+    config.write_text(
+        json.dumps({"repositories": {REPOSITORY: {"example": str(EXAMPLE)}, SLOW_REPOSITORY: {"example": str(slow)}}})
+    )
     launcher = Launcher(["--local-images", str(config)])
     try:
         s3 = launcher.client("s3")
@@ -245,3 +255,47 @@ def test_listing_filters_then_sorts_then_pages(emulator):
         emulator.client(validate=False).list_processing_jobs(SortBy="Size")
     assert raised.value.response["Error"]["Code"] == "ValidationException"
     assert "Value 'Size' at 'sortBy' failed to satisfy constraint" in raised.value.response["Error"]["Message"]
+
+
+def test_listing_refuses_bad_bounds_and_filters_by_time(emulator):
+    sagemaker = emulator.client(validate=False)
+    for query in ({"MaxResults": 0}, {"MaxResults": 101}, {"NextToken": "abc"}):
+        with pytest.raises(ClientError) as raised:
+            sagemaker.list_processing_jobs(**query)
+        assert raised.value.response["Error"]["Code"] == "ValidationException", query
+    sagemaker.create_processing_job(**request("list-time", image=OTHER_IMAGE))
+    hour_ago = time.time() - 3600
+    after = sagemaker.list_processing_jobs(NameContains="list-time", CreationTimeAfter=hour_ago)
+    before = sagemaker.list_processing_jobs(NameContains="list-time", CreationTimeBefore=hour_ago)
+    assert [j["ProcessingJobName"] for j in after["ProcessingJobSummaries"]] == ["list-time"]
+    assert before["ProcessingJobSummaries"] == []
+
+
+# --- rule 27: StopProcessingJob ------------------------------------------------------
+
+
+def test_stopping_a_job(emulator):
+    sagemaker = emulator.client()
+    sagemaker.create_processing_job(**request("to-stop", image=OTHER_IMAGE))
+    sagemaker.stop_processing_job(ProcessingJobName="to-stop")
+    job = sagemaker.describe_processing_job(ProcessingJobName="to-stop")
+    assert job["ProcessingJobStatus"] == "Stopped" and "ProcessingEndTime" in job
+    for name, said in (("to-stop", "in status Stopped"), ("never-made", "Could not find processing job")):
+        with pytest.raises(ClientError) as raised:
+            sagemaker.stop_processing_job(ProcessingJobName=name)
+        assert raised.value.response["Error"]["Code"] == "ValidationException"
+        assert said in raised.value.response["Error"]["Message"]
+
+
+def test_stopping_a_local_job_kills_its_program(emulator):
+    sagemaker = emulator.client()
+    sent = request("local-stopped", image=SLOW_IMAGE)
+    sent["AppSpecification"] = {"ImageUri": SLOW_IMAGE, "ContainerEntrypoint": ["python3", "/opt/program/sleeper"]}
+    sagemaker.create_processing_job(**sent)
+    time.sleep(1)  # the program runs
+    sagemaker.stop_processing_job(ProcessingJobName="local-stopped")
+    job = wait(lambda: sagemaker.describe_processing_job(ProcessingJobName="local-stopped"), "ProcessingJobStatus", "InProgress", "Stopping", timeout=30)
+    assert job["ProcessingJobStatus"] == "Stopped" and "FailureReason" not in job
+    listed = emulator.client("s3").list_objects_v2(Bucket=BUCKET, Prefix="processed/local-stopped/")
+    assert listed.get("KeyCount", 0) == 0
+    assert [e["detail"]["ProcessingJobStatus"] for e in events_of(emulator, "local-stopped", 2)] == ["InProgress", "Stopped"]

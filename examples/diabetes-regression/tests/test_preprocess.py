@@ -155,7 +155,8 @@ def test_too_few_rows_to_split(tree):
 def test_bad_arguments_are_refused(tree, args):
     result = tree.run(*args)
     assert result.returncode == 2
-    assert "preprocess" in result.stderr
+    assert "preprocess: bad ContainerArguments: " in result.stderr
+    assert tree.message.startswith("preprocess: bad ContainerArguments: ")  # the job's ExitMessage says why
 
 
 def test_train_takes_the_outputs_as_its_channels(tree, tmp_path):

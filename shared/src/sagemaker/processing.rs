@@ -7,8 +7,10 @@
 //! [`RAW_LOCAL_PATH`]) and writes one folder per output under
 //! `/opt/ml/processing/output/<output>`, which SageMaker uploads to
 //! `<PROCESSING_OUTPUT_S3_URI>/<job name>/<output>/`: a per-job prefix, so a
-//! job's outputs never mix with another's, outside the raw data (the
-//! template refuses an output location under the watched prefix). The role,
+//! job's outputs never mix with another's. It must lie outside the raw data
+//! the pipeline watches, or the outputs would start the next retraining: the
+//! caller checks it against its data prefix
+//! ([`ProcessingSettings::check_outside`]). The role,
 //! the network (VPC) and the KMS key are the training job's, so a pipeline
 //! configures them once.
 
@@ -49,11 +51,13 @@ const OUTPUT_LOCAL_ROOT: &str = "/opt/ml/processing/output";
 const DEFAULT_ENTRYPOINT: &str = "preprocess";
 const DEFAULT_OUTPUTS: &str = "train=train,validation=validation,test";
 const DEFAULT_INSTANCE_TYPE: &str = "ml.m5.large";
-/// `ProcessingStoppingCondition.MaxRuntimeInSeconds`' ceiling (5 days).
+/// `ProcessingStoppingCondition.MaxRuntimeInSeconds`' ceiling (9 days).
 const MAX_RUNTIME_LIMIT: i32 = 777_600;
 /// `AppSpecification`: at most 100 entry point words and 256 arguments.
 const MAX_ENTRYPOINT_WORDS: usize = 100;
 const MAX_ARGUMENTS: usize = 256;
+/// `ProcessingOutputConfig.Outputs`: at most 10.
+const MAX_OUTPUTS: usize = 10;
 
 /// What every processing job of the pipeline shares.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,6 +120,23 @@ impl ProcessingSettings {
         })
     }
 
+    /// Records a problem when the outputs would land under `watched`
+    /// (`s3://bucket/prefix/`, the raw data whose new objects retrain), or
+    /// `watched` under them.
+    pub fn check_outside(&self, env: &mut EnvReader, watched: &str) {
+        let outputs = self.output_s3_uri.trim_end_matches('/').to_string() + "/";
+        if outputs.starts_with(watched) || watched.starts_with(&outputs) {
+            env.problem(
+                vars::OUTPUT_S3_URI,
+                format!(
+                    "{} overlaps the watched data {watched}: the outputs would start the next \
+                     retraining; write them outside it",
+                    self.output_s3_uri
+                ),
+            );
+        }
+    }
+
     /// Where SageMaker uploads `output` of the job `job`.
     pub fn output_uri(&self, job: &str, output: &str) -> String {
         format!(
@@ -174,11 +195,9 @@ fn words(env: &mut EnvReader, variable: &str, default: &str, max: usize) -> Vec<
             format!("has {} words; at most {max}", words.len()),
         );
     }
-    if let Some(long) = words.iter().find(|w| w.len() > 256) {
-        env.problem(
-            variable,
-            format!("{:?}… is longer than 256 characters", &long[..40]),
-        );
+    if let Some(long) = words.iter().find(|w| w.chars().count() > 256) {
+        let start: String = long.chars().take(40).collect();
+        env.problem(variable, format!("{start:?}… is longer than 256 characters"));
     }
     words
 }
@@ -201,7 +220,8 @@ fn outputs(env: &mut EnvReader) -> Vec<OutputSpec> {
             None => (item, None),
         };
         for part in std::iter::once(name).chain(channel.as_deref()) {
-            if !is_valid_channel_name(part) {
+            // "." and ".." would be folders of their own in the paths below.
+            if !is_valid_channel_name(part) || part.bytes().all(|b| b == b'.') {
                 env.problem(OUTPUTS, format!("{part:?} {CHANNEL_NAME_RULE}"));
             }
         }
@@ -221,6 +241,12 @@ fn outputs(env: &mut EnvReader) -> Vec<OutputSpec> {
             name: name.to_string(),
             channel,
         });
+    }
+    if outputs.len() > MAX_OUTPUTS {
+        env.problem(
+            OUTPUTS,
+            format!("has {} outputs; a processing job has at most {MAX_OUTPUTS}", outputs.len()),
+        );
     }
     if !outputs.iter().any(|o| o.channel.is_some()) {
         env.problem(
@@ -429,6 +455,32 @@ mod tests {
             err.contains("must map at least one output to a training channel"),
             "{err}"
         );
+        let err = load(&[("PROCESSING_OUTPUTS", "train=train,..,a,b,c,d,e,f,g,h,i")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("\"..\" must be 1-64"), "{err}");
+        assert!(err.contains("has 11 outputs; a processing job has at most 10"), "{err}");
+        // A long word of multi-byte characters is a problem, not a panic.
+        let long: &'static str = Box::leak("é".repeat(300).into_boxed_str());
+        let err = load(&[("PROCESSING_ARGUMENTS", long)]).unwrap_err().to_string();
+        assert!(err.contains("PROCESSING_ARGUMENTS") && err.contains("longer than 256"), "{err}");
+    }
+
+    #[test]
+    fn the_outputs_must_lie_outside_the_watched_data() {
+        let (processing, _) = load(&[]).unwrap();
+        let settings = processing.unwrap();
+        for (watched, overlaps) in [
+            ("s3://data/raw/", false),
+            ("s3://data/processed/", true),
+            ("s3://data/processed/2026/", true),
+            ("s3://data/", true),
+            ("s3://data/processed-old/", false),
+        ] {
+            let mut env = EnvReader::from_vars(Vec::<(String, String)>::new());
+            settings.check_outside(&mut env, watched);
+            assert_eq!(env.finish(Some(())).is_err(), overlaps, "{watched}");
+        }
     }
 
     #[test]
