@@ -197,7 +197,10 @@ fn words(env: &mut EnvReader, variable: &str, default: &str, max: usize) -> Vec<
     }
     if let Some(long) = words.iter().find(|w| w.chars().count() > 256) {
         let start: String = long.chars().take(40).collect();
-        env.problem(variable, format!("{start:?}… is longer than 256 characters"));
+        env.problem(
+            variable,
+            format!("{start:?}… is longer than 256 characters"),
+        );
     }
     words
 }
@@ -245,7 +248,10 @@ fn outputs(env: &mut EnvReader) -> Vec<OutputSpec> {
     if outputs.len() > MAX_OUTPUTS {
         env.problem(
             OUTPUTS,
-            format!("has {} outputs; a processing job has at most {MAX_OUTPUTS}", outputs.len()),
+            format!(
+                "has {} outputs; a processing job has at most {MAX_OUTPUTS}",
+                outputs.len()
+            ),
         );
     }
     if !outputs.iter().any(|o| o.channel.is_some()) {
@@ -459,11 +465,19 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("\"..\" must be 1-64"), "{err}");
-        assert!(err.contains("has 11 outputs; a processing job has at most 10"), "{err}");
+        assert!(
+            err.contains("has 11 outputs; a processing job has at most 10"),
+            "{err}"
+        );
         // A long word of multi-byte characters is a problem, not a panic.
         let long: &'static str = Box::leak("é".repeat(300).into_boxed_str());
-        let err = load(&[("PROCESSING_ARGUMENTS", long)]).unwrap_err().to_string();
-        assert!(err.contains("PROCESSING_ARGUMENTS") && err.contains("longer than 256"), "{err}");
+        let err = load(&[("PROCESSING_ARGUMENTS", long)])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("PROCESSING_ARGUMENTS") && err.contains("longer than 256"),
+            "{err}"
+        );
     }
 
     #[test]
