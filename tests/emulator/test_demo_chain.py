@@ -493,20 +493,25 @@ def test_quiet_period_fires_the_schedule_on_the_scheduler_clock(scheduler_env, t
 # --- the demo ---------------------------------------------------------------------
 
 
-def run_demo(tmp_path: Path, template: Path | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env["DEMO_LOGS"] = str(tmp_path / "demo")
-    if template is not None:
-        env["DEMO_TEMPLATE"] = str(template)
+def run_demo_script(command: list[str], logs: Path, **env: str) -> subprocess.CompletedProcess:
+    """scripts/demo.sh (directly or through make) with its logs in `logs`, none
+    of the shell's AWS settings, and `env` added."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    environment.update(env, DEMO_LOGS=str(logs))
     return subprocess.run(
-        ["bash", str(ROOT / "scripts" / "demo.sh")],
+        command,
         cwd=ROOT,
-        env=env,
+        env=environment,
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
-        timeout=1800,  # a cold target/ builds six functions first
+        timeout=1800,  # a cold target/ builds the functions first
     )
+
+
+def run_demo(tmp_path: Path, template: Path | None = None) -> subprocess.CompletedProcess:
+    extra = {} if template is None else {"DEMO_TEMPLATE": str(template)}
+    return run_demo_script(["bash", str(ROOT / "scripts" / "demo.sh")], tmp_path / "demo", **extra)
 
 
 def lines(path: Path) -> list[dict]:
@@ -763,17 +768,7 @@ def test_a_disabled_rule_still_delivers_in_moto(bus):
 
 
 def run_invoke(tmp_path: Path, *make_args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env["DEMO_LOGS"] = str(tmp_path / "invoke")
-    return subprocess.run(
-        ["make", "--no-print-directory", "invoke", *make_args],
-        cwd=ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=1800,  # a cold target/ builds the function first
-    )
+    return run_demo_script(["make", "--no-print-directory", "invoke", *make_args], tmp_path / "invoke")
 
 
 def test_make_invoke_runs_one_function_on_a_sample(tmp_path):
