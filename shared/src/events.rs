@@ -7,7 +7,7 @@
 //! uses are declared: unknown fields are ignored, so AWS adding one breaks
 //! nothing, and a missing required field is an error that names it.
 
-use aws_sdk_sagemaker::types::{ModelApprovalStatus, TrainingJobStatus};
+use aws_sdk_sagemaker::types::{ModelApprovalStatus, ProcessingJobStatus, TrainingJobStatus};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -206,6 +206,30 @@ pub const MODEL_PACKAGE_STATE_CHANGE: &str = "SageMaker Model Package State Chan
 
 impl Detail for TrainingJobStateChange {
     const DETAIL_TYPE: &'static str = TRAINING_JOB_STATE_CHANGE;
+    const SOURCE: Option<&'static str> = Some(SAGEMAKER_SOURCE);
+}
+
+/// `detail` of a "SageMaker Processing Job State Change" event (source
+/// `aws.sagemaker`): the `DescribeProcessingJob` answer, of which the
+/// pipeline reads these fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ProcessingJobStateChange {
+    pub processing_job_name: String,
+    pub processing_job_arn: String,
+    /// `InProgress`, `Completed`, `Failed`, `Stopping` or `Stopped`.
+    #[serde(with = "sdk_enum")]
+    pub processing_job_status: ProcessingJobStatus,
+    #[serde(default)]
+    pub failure_reason: Option<String>,
+    #[serde(default)]
+    pub exit_message: Option<String>,
+}
+
+pub const PROCESSING_JOB_STATE_CHANGE: &str = "SageMaker Processing Job State Change";
+
+impl Detail for ProcessingJobStateChange {
+    const DETAIL_TYPE: &'static str = PROCESSING_JOB_STATE_CHANGE;
     const SOURCE: Option<&'static str> = Some(SAGEMAKER_SOURCE);
 }
 

@@ -24,6 +24,8 @@ pub mod keys {
     /// The burst of new data a retraining job stands for: `<first object's
     /// event time>/<due time>`.
     pub const BURST: &str = "mlops:burst";
+    /// On a training job: the processing job whose outputs it trains on.
+    pub const PROCESSING_JOB: &str = "mlops:processing-job";
 }
 
 /// A SageMaker tag. Keys and values may only hold letters, digits, spaces and

@@ -68,6 +68,9 @@ fn every_sample_in_events_parses_as_its_functions_input() {
             parse_event::<EventBridgeEvent<EcrImageAction>>(payload).map(drop)
         } else if name.starts_with("training-job-") {
             parse_event::<EventBridgeEvent<TrainingJobStateChange>>(payload).map(drop)
+        } else if name.starts_with("processing-job-") {
+            // retrain, with preprocessing: a burst's processing job ended.
+            parse_event::<EventBridgeEvent<ProcessingJobStateChange>>(payload).map(drop)
         } else if name.starts_with("model-package-") {
             parse_event::<EventBridgeEvent<ModelPackageStateChange>>(payload).map(drop)
         } else if name.starts_with("endpoint-") {
@@ -107,6 +110,31 @@ fn every_sample_in_events_parses_as_its_functions_input() {
         count += 1;
     }
     assert!(count >= 12, "only {count} samples found");
+}
+
+#[test]
+fn processing_job_state_changes() {
+    for (file, status) in [
+        ("processing-job-completed.json", "Completed"),
+        ("processing-job-failed.json", "Failed"),
+    ] {
+        let event: EventBridgeEvent<ProcessingJobStateChange> =
+            parse_event(sample(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(event.source, SAGEMAKER_SOURCE, "{file}");
+        assert_eq!(event.detail_type, PROCESSING_JOB_STATE_CHANGE, "{file}");
+        assert_eq!(
+            event.detail.processing_job_status.as_str(),
+            status,
+            "{file}"
+        );
+        assert!(event.detail.processing_job_arn.ends_with(&format!(
+            ":processing-job/{}",
+            event.detail.processing_job_name
+        )));
+    }
+    let failed: EventBridgeEvent<ProcessingJobStateChange> =
+        parse_event(sample("processing-job-failed.json")).unwrap();
+    assert!(failed.detail.failure_reason.is_some() && failed.detail.exit_message.is_some());
 }
 
 #[test]

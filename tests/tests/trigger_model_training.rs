@@ -79,6 +79,7 @@ async fn a_push_starts_one_fully_configured_training_job() {
         training_job_name: name,
         training_job_arn: arn,
         image,
+        processing_job_name: None,
     } = outcome
     else {
         panic!("expected started, got {outcome:?}");

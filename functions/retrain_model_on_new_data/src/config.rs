@@ -3,6 +3,7 @@
 use chrono::Duration;
 use shared::config::EnvReader;
 use shared::s3::S3Uri;
+use shared::sagemaker::processing::ProcessingSettings;
 use shared::sagemaker::training::{is_valid_channel_name, TrainingJobSettings, CHANNEL_NAME_RULE};
 use shared::{PipelineError, PipelineName};
 
@@ -64,6 +65,9 @@ pub struct RetrainConfig {
     /// Skip while any training job of this pipeline is in progress.
     pub skip_if_training: bool,
     pub training: TrainingJobSettings,
+    /// Preprocessing (`PREPROCESSING_ENABLED`): a burst starts a processing
+    /// job, whose completion starts the training job on its outputs.
+    pub processing: Option<ProcessingSettings>,
 }
 
 pub mod vars {
@@ -112,6 +116,10 @@ impl RetrainConfig {
         let fallback_image = fallback_image(&mut env);
         let skip_if_training = env.flag_or(SKIP_IF_TRAINING, false);
         let training = TrainingJobSettings::from_env(&mut env);
+        let processing = ProcessingSettings::from_env(&mut env);
+        if let (Some(processing), Some(data)) = (&processing, &data) {
+            processing.check_outside(&mut env, &data.to_string());
+        }
 
         let config = (|| {
             Some(RetrainConfig {
@@ -127,6 +135,7 @@ impl RetrainConfig {
                 fallback_image,
                 skip_if_training,
                 training: training?,
+                processing,
             })
         })();
         env.finish(config)
@@ -278,6 +287,38 @@ mod tests {
         assert_eq!(config.model_package_group, "mlops--models");
         assert_eq!(config.key_suffix, None);
         assert!(!config.skip_if_training);
+        assert_eq!(config.processing, None);
+    }
+
+    #[test]
+    fn preprocessing_writes_outside_the_watched_data() {
+        let mut vars = test_vars();
+        vars.extend([
+            ("PREPROCESSING_ENABLED", "true"),
+            (
+                "PROCESSING_OUTPUT_S3_URI",
+                "s3://mlops-data-123456789012-us-east-1/processed/",
+            ),
+        ]);
+        let config = RetrainConfig::from_reader(EnvReader::from_vars(vars.clone())).unwrap();
+        let processing = config.processing.unwrap();
+        assert_eq!(processing.entrypoint, ["preprocess"]);
+
+        for inside in [
+            "s3://mlops-data-123456789012-us-east-1/data/train/processed/",
+            "s3://mlops-data-123456789012-us-east-1/data/",
+        ] {
+            let mut vars = vars.clone();
+            vars.push(("PROCESSING_OUTPUT_S3_URI", inside));
+            let message = RetrainConfig::from_reader(EnvReader::from_vars(vars))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                message.contains("PROCESSING_OUTPUT_S3_URI:")
+                    && message.contains("overlaps the watched data"),
+                "{message}"
+            );
+        }
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! New objects in, one training job per burst out: a batch of new objects
 //! asks for its channel's burst schedule (`burst`, `schedules`); a schedule
-//! falling due starts the burst's job once the burst is quiet.
+//! falling due starts the burst's job once the burst is quiet. With
+//! preprocessing, that job is a processing job, and its completion starts the
+//! training job (`preprocessing`).
 //!
 //! The queue delivers batches; every message stands or fails on its own
 //! (`batchItemFailures`), so one bad record does not retry the batch.
@@ -12,8 +14,9 @@ use chrono::{DateTime, Utc};
 use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 use serde_json::Value;
-use shared::events::{SkipClass, Skipped};
+use shared::events::{ProcessingJobStateChange, SkipClass, Skipped};
 use shared::metrics::{names, Measured, Measures};
+use shared::sagemaker::processing::{ProcessingJobSpec, ProcessingStart};
 use shared::sagemaker::training::{
     create_training_job_request, start_training_job, ChannelDataType, InputChannel, JobStart,
     TrainingJobSpec,
@@ -28,6 +31,7 @@ use crate::burst::{
 };
 use crate::messages::{invocation, Content, Invocation, Message};
 use crate::objects::NewObject;
+use crate::preprocessing::{self, ProcessedOutcome};
 use crate::schedules::{self, Created};
 use crate::{DataChannel, RetrainConfig};
 
@@ -61,6 +65,9 @@ pub struct RetrainOutcome {
     pub schedules: Vec<ScheduleOutcome>,
     /// One per schedule that fell due.
     pub training_jobs: Vec<JobOutcome>,
+    /// One per processing job state change (preprocessing): the training
+    /// job on its outputs.
+    pub processed: Vec<ProcessedOutcome>,
     /// What happened to each object, in the batch's order.
     pub records: Vec<RecordOutcome>,
     /// The messages that failed, and why.
@@ -85,6 +92,12 @@ impl Measured for RetrainOutcome {
             .iter()
             .filter(|j| seen.insert(j.schedule.as_str()))
             .collect();
+        let mut seen = std::collections::BTreeSet::new();
+        let processed: Vec<&ProcessedOutcome> = self
+            .processed
+            .iter()
+            .filter(|p| seen.insert(p.processing_job_name.as_str()))
+            .collect();
         let mut measures = Measures::default()
             .count("ObjectsReceived", count(Action::Scheduled))
             .count(
@@ -96,7 +109,19 @@ impl Measured for RetrainOutcome {
             )
             .count(
                 names::STARTED,
-                jobs.iter().filter(|j| j.action == Action::Started).count(),
+                jobs.iter()
+                    .filter(|j| j.action == Action::Started && j.processing_job_name.is_none())
+                    .count()
+                    + processed
+                        .iter()
+                        .filter(|p| p.action == Action::Started)
+                        .count(),
+            )
+            .count(
+                "ProcessingJobsStarted",
+                jobs.iter()
+                    .filter(|j| j.action == Action::Started && j.processing_job_name.is_some())
+                    .count(),
             );
         // Objects filtered out: one count for the batch, not one per record.
         measures = measures.count_by(
@@ -105,7 +130,8 @@ impl Measured for RetrainOutcome {
             "Reason",
             SkipClass::NotApplicable.as_str(),
         );
-        for class in jobs.iter().filter_map(|j| j.reason_class) {
+        let classes = jobs.iter().filter_map(|j| j.reason_class);
+        for class in classes.chain(processed.iter().filter_map(|p| p.reason_class)) {
             measures = measures.skipped(class);
         }
         for failure in &self.failures {
@@ -113,8 +139,14 @@ impl Measured for RetrainOutcome {
         }
         let started: Vec<&str> = jobs
             .iter()
-            .filter(|j| j.action == Action::Started)
+            .filter(|j| j.action == Action::Started && j.processing_job_name.is_none())
             .map(|j| j.training_job_name.as_str())
+            .chain(
+                processed
+                    .iter()
+                    .filter(|p| p.action == Action::Started)
+                    .filter_map(|p| p.training_job_name.as_deref()),
+            )
             .collect();
         if started.is_empty() {
             measures
@@ -146,9 +178,16 @@ pub struct JobOutcome {
     pub action: Action,
     /// The schedule that fell due.
     pub schedule: String,
+    /// The burst's training job: started now, or with preprocessing once its
+    /// processing job completes.
     pub training_job_name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub training_job_arn: Option<String>,
+    /// With preprocessing: the burst's processing job.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub processing_job_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub processing_job_arn: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// A skip's class.
@@ -246,11 +285,13 @@ pub async fn retrain(
     let mut errors: BTreeMap<usize, PipelineError> = BTreeMap::new();
     let mut objects: Vec<(usize, &NewObject)> = Vec::new();
     let mut dues: Vec<(usize, &Due)> = Vec::new();
+    let mut ended: Vec<(usize, &ProcessingJobStateChange)> = Vec::new();
     let mut test_events = 0;
     for (index, message) in messages.iter().enumerate() {
         match &message.content {
             Ok(Content::Objects(list)) => objects.extend(list.iter().map(|o| (index, o))),
             Ok(Content::Due(due)) => dues.push((index, due)),
+            Ok(Content::Processed(job)) => ended.push((index, job)),
             Ok(Content::TestEvent) => test_events += 1,
             Err(_) => {}
         }
@@ -296,6 +337,29 @@ pub async fn retrain(
         }
     }
 
+    let mut processed: Vec<ProcessedOutcome> = Vec::with_capacity(ended.len());
+    let mut failed_processing: BTreeMap<String, PipelineError> = BTreeMap::new();
+    for (index, job) in ended {
+        // The same state change twice in a batch is handled once.
+        let name = &job.processing_job_name;
+        if let Some(done) = processed.iter().find(|p| &p.processing_job_name == name) {
+            let done = done.clone();
+            if let Some(err) = failed_processing.get(name) {
+                errors.insert(index, err.clone());
+            }
+            processed.push(done);
+            continue;
+        }
+        match Box::pin(preprocessing::train(clients, config, job, &mut lookups)).await {
+            Ok(outcome) => processed.push(outcome),
+            Err(err) => {
+                processed.push(ProcessedOutcome::failed(job, &err));
+                failed_processing.insert(name.clone(), err.clone());
+                errors.insert(index, err);
+            }
+        }
+    }
+
     let records = record_outcomes(&objects, &decisions, &schedules, &errors);
     let mut failed = Vec::new();
     let mut failures = Vec::new();
@@ -313,11 +377,18 @@ pub async fn retrain(
         failed.push((message.id, err));
     }
 
-    let (action, reason) = summary(&schedules, &training_jobs, &records, test_events);
+    let (action, reason) = summary(
+        &schedules,
+        &training_jobs,
+        &processed,
+        &records,
+        test_events,
+    );
     info!(
         ?action,
         schedules = schedules.len(),
         fired = training_jobs.len(),
+        processed = processed.len(),
         failed = failed.len(),
         "done"
     );
@@ -326,6 +397,7 @@ pub async fn retrain(
         reason,
         schedules,
         training_jobs,
+        processed,
         records,
         failures,
         batch_item_failures: None,
@@ -460,10 +532,13 @@ fn record_outcomes(
 fn summary(
     schedules: &[ScheduleOutcome],
     jobs: &[JobOutcome],
+    processed: &[ProcessedOutcome],
     records: &[RecordOutcome],
     test_events: usize,
 ) -> (Action, Option<String>) {
-    if jobs.iter().any(|j| j.action == Action::Started) {
+    if jobs.iter().any(|j| j.action == Action::Started)
+        || processed.iter().any(|p| p.action == Action::Started)
+    {
         return (Action::Started, None);
     }
     if schedules.iter().any(|s| s.action == Action::Scheduled) {
@@ -472,6 +547,7 @@ fn summary(
     let mut reasons = jobs
         .iter()
         .filter_map(|j| j.reason.as_deref())
+        .chain(processed.iter().filter_map(|p| p.reason.as_deref()))
         .chain(records.iter().filter_map(|r| r.reason.as_deref()))
         .map(str::to_string)
         .chain(
@@ -484,6 +560,7 @@ fn summary(
         None => "no new objects and no schedule due".to_string(),
     };
     let failed = jobs.iter().any(|j| j.action == Action::Failed)
+        || processed.iter().any(|p| p.action == Action::Failed)
         || schedules.iter().any(|s| s.action == Action::Failed);
     if failed {
         return (Action::Failed, Some(reason));
@@ -566,6 +643,18 @@ fn channels_with(config: &RetrainConfig, data: &InputChannel) -> Vec<InputChanne
     channels
 }
 
+/// The burst's training job: with preprocessing, the one on its processing
+/// job's outputs.
+fn burst_training_job_name(config: &RetrainConfig, due: &Due) -> ResourceName {
+    match &config.processing {
+        Some(_) => preprocessing::training_job_name(
+            config,
+            preprocessing::processing_job_name(config, due).as_str(),
+        ),
+        None => job_name(config, due),
+    }
+}
+
 /// The burst's job: named from its channel and the minute it fell due.
 fn job_name(config: &RetrainConfig, due: &Due) -> ResourceName {
     config.pipeline.derive_name(
@@ -577,14 +666,14 @@ fn job_name(config: &RetrainConfig, due: &Due) -> ResourceName {
 
 /// Lookups made at most once per invocation, and only when a job is to start.
 #[derive(Default)]
-struct Lookups {
+pub(crate) struct Lookups {
     image: Option<Option<String>>,
     running: Option<Vec<String>>,
 }
 
 impl Lookups {
     /// The image to retrain with; `None` when no version is in production.
-    async fn image(
+    pub(crate) async fn image(
         &mut self,
         sagemaker: &aws_sdk_sagemaker::Client,
         config: &RetrainConfig,
@@ -630,7 +719,7 @@ impl Lookups {
     }
 
     /// A job this invocation started is in progress for the next burst due.
-    fn started(&mut self, name: &str) {
+    pub(crate) fn started(&mut self, name: &str) {
         if let Some(running) = &mut self.running {
             running.push(name.to_string());
         }
@@ -648,7 +737,7 @@ async fn fire(
     now: DateTime<Utc>,
 ) -> Result<JobOutcome, PipelineError> {
     check_due(config, due)?;
-    let name = job_name(config, due);
+    let name = burst_training_job_name(config, due);
     tracing::Span::current().record("training_job", name.as_str());
     let listed = schedules::list(
         &clients.scheduler,
@@ -662,6 +751,8 @@ async fn fire(
         schedule: due.schedule.clone(),
         training_job_name: name.to_string(),
         training_job_arn: None,
+        processing_job_name: None,
+        processing_job_arn: None,
         reason: None,
         reason_class: None,
         image: None,
@@ -731,8 +822,30 @@ async fn fire(
     };
     outcome.image = Some(image.clone());
     let channel = channel_for(config, &due.data);
-    let channels = channels_with(config, &channel);
     let tags = job_tags(config, due, &burst);
+    if let Some(settings) = &config.processing {
+        let processing_name = preprocessing::processing_job_name(config, due);
+        let spec = ProcessingJobSpec {
+            name: &processing_name,
+            image: preprocessing::image(settings, &image),
+            raw: &channel,
+            tags: &tags,
+        };
+        outcome.processing_job_name = Some(processing_name.to_string());
+        let started = preprocessing::start(&clients.sagemaker, config, settings, &spec).await?;
+        delete(clients, config, &covered).await?;
+        return Ok(match started {
+            ProcessingStart::Started { processing_job_arn } => {
+                outcome.action = Action::Started;
+                outcome.processing_job_arn = Some(processing_job_arn);
+                outcome
+            }
+            ProcessingStart::AlreadyStarted => {
+                skipped(outcome, Skipped::already_done("already started"))
+            }
+        });
+    }
+    let channels = channels_with(config, &channel);
     let request = create_training_job_request(
         &config.training,
         &TrainingJobSpec {
@@ -816,8 +929,13 @@ fn failed_job(config: &RetrainConfig, due: &Due, err: &PipelineError) -> JobOutc
     JobOutcome {
         action: Action::Failed,
         schedule: due.schedule.clone(),
-        training_job_name: job_name(config, due).to_string(),
+        training_job_name: burst_training_job_name(config, due).to_string(),
         training_job_arn: None,
+        processing_job_name: config
+            .processing
+            .as_ref()
+            .map(|_| preprocessing::processing_job_name(config, due).to_string()),
+        processing_job_arn: None,
         reason: Some(err.to_string()),
         reason_class: None,
         image: None,
@@ -845,7 +963,7 @@ fn job_tags(config: &RetrainConfig, due: &Due, burst: &FirstObject) -> Vec<(Stri
 /// Why new data that arrives before the first approval trains nothing: the
 /// retraining image is the approved one, and the first version comes from an
 /// image push. New data after the approval retrains.
-fn no_version_yet(config: &RetrainConfig) -> String {
+pub(crate) fn no_version_yet(config: &RetrainConfig) -> String {
     format!(
         "no approved version in model package group {} to retrain yet, and no {}; \
          new data retrains once a version is approved",

@@ -1,10 +1,14 @@
 //! What an invocation holds: a batch of SQS messages (the queue the
 //! template wires), or one event invoked directly (the samples in `events/`,
 //! other wiring). Each message, or the direct event, is S3's news of new
-//! objects in either form, S3's test event, or a burst's schedule falling due.
+//! objects in either form, S3's test event, a burst's schedule falling due,
+//! or (with preprocessing) SageMaker's news of a processing job's end.
 
 use serde_json::Value;
-use shared::events::{parse_event, SqsEvent};
+use shared::events::{
+    check_kind, parse_event, EventBridgeEvent, ProcessingJobStateChange, SqsEvent,
+    PROCESSING_JOB_STATE_CHANGE,
+};
 use shared::PipelineError;
 
 use crate::burst::{Due, DueMessage};
@@ -17,6 +21,8 @@ pub enum Content {
     /// S3 sends `s3:TestEvent` when a notification configuration is saved.
     TestEvent,
     Due(Due),
+    /// "SageMaker Processing Job State Change": a burst's preprocessing ended.
+    Processed(ProcessingJobStateChange),
 }
 
 /// One SQS message: its id (what a partial batch failure names) and what it
@@ -73,17 +79,24 @@ fn content_of_body(body: &str) -> Result<Content, PipelineError> {
     content(value)
 }
 
-/// One event: a schedule's input, or S3's news in either form.
+/// One event: a schedule's input, a processing job's state change, or S3's
+/// news in either form.
 fn content(payload: Value) -> Result<Content, PipelineError> {
     if payload.get("retraining_due").is_some() {
         let message: DueMessage = parse_event(payload)?;
         return Ok(Content::Due(message.retraining_due));
     }
+    if payload.get("detail-type").and_then(Value::as_str) == Some(PROCESSING_JOB_STATE_CHANGE) {
+        let event: EventBridgeEvent<ProcessingJobStateChange> = parse_event(payload)?;
+        check_kind(&event, None)?;
+        return Ok(Content::Processed(event.detail));
+    }
     let known = ["Records", "detail-type", "Event"];
     if !known.iter().any(|key| payload.get(key).is_some()) {
         return Err(PipelineError::invalid_event(
-            "expected an S3 notification (Records), an EventBridge S3 event (detail-type) \
-             or a burst schedule's message (retraining_due)",
+            "expected an S3 notification (Records), an EventBridge S3 event (detail-type), \
+             a SageMaker Processing Job State Change or a burst schedule's message \
+             (retraining_due)",
         ));
     }
     Ok(match objects_in(payload)? {
@@ -115,6 +128,7 @@ mod tests {
             sample("s3-notification-many-records.json").to_string(),
             sample("s3-test-event.json").to_string(),
             sample("retraining-due.json").to_string(),
+            sample("processing-job-completed.json").to_string(),
         ]);
         assert_eq!(messages[0].id, "m0");
         assert!(
@@ -124,6 +138,30 @@ mod tests {
         assert!(matches!(messages[2].content, Ok(Content::TestEvent)));
         assert!(
             matches!(&messages[3].content, Ok(Content::Due(due)) if due.data.starts_with("s3://"))
+        );
+        assert!(
+            matches!(&messages[4].content, Ok(Content::Processed(job)) if job.processing_job_name.starts_with("mlops--proc-"))
+        );
+    }
+
+    #[test]
+    fn a_processing_event_from_another_source_is_refused() {
+        let mut event = sample("processing-job-completed.json");
+        event["source"] = json!("mlops.pipeline");
+        let error = invocation(event).unwrap_err().to_string();
+        assert!(
+            error.contains("expected source \"aws.sagemaker\""),
+            "{error}"
+        );
+        let mut event = sample("processing-job-completed.json");
+        event["detail"]
+            .as_object_mut()
+            .unwrap()
+            .remove("ProcessingJobStatus");
+        let error = invocation(event).unwrap_err().to_string();
+        assert!(
+            error.contains("detail: missing field `ProcessingJobStatus`"),
+            "{error}"
         );
     }
 

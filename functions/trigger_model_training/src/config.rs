@@ -1,6 +1,7 @@
 //! The function's configuration, read once at cold start.
 
 use shared::config::EnvReader;
+use shared::sagemaker::processing::ProcessingSettings;
 use shared::sagemaker::training::TrainingJobSettings;
 use shared::{PipelineError, PipelineName};
 
@@ -12,6 +13,10 @@ pub struct TriggerConfig {
     /// When not empty, only pushes whose tag matches one of these globs do.
     pub tag_filter: Vec<glob::Pattern>,
     pub training: TrainingJobSettings,
+    /// Preprocessing (`PREPROCESSING_ENABLED=true`): a push trains on the
+    /// newest completed processing job's outputs; `None`: on
+    /// `TRAINING_CHANNELS`.
+    pub processing: Option<ProcessingSettings>,
 }
 
 impl TriggerConfig {
@@ -38,12 +43,14 @@ impl TriggerConfig {
             }
         }
         let training = TrainingJobSettings::from_env(&mut env);
+        let processing = ProcessingSettings::from_env(&mut env);
         let config = (|| {
             Some(TriggerConfig {
                 pipeline: pipeline?,
                 repository: repository?,
                 tag_filter,
                 training: training?,
+                processing,
             })
         })();
         env.finish(config)
@@ -104,5 +111,43 @@ mod tests {
                 "missing {variable:?} in {message}"
             );
         }
+    }
+
+    #[test]
+    fn preprocessing_is_off_unless_enabled() {
+        let config = TriggerConfig::from_reader(EnvReader::from_vars(test_vars())).unwrap();
+        assert_eq!(config.processing, None);
+        let mut vars = test_vars();
+        vars.push(("PREPROCESSING_ENABLED", "false"));
+        vars.push(("PROCESSING_OUTPUT_S3_URI", "s3://data-bucket/processed/"));
+        let config = TriggerConfig::from_reader(EnvReader::from_vars(vars)).unwrap();
+        assert_eq!(config.processing, None);
+    }
+
+    #[test]
+    fn preprocessing_loads_when_enabled() {
+        let mut vars = test_vars();
+        vars.push(("PREPROCESSING_ENABLED", "true"));
+        vars.push(("PROCESSING_OUTPUT_S3_URI", "s3://data-bucket/processed/"));
+        let config = TriggerConfig::from_reader(EnvReader::from_vars(vars)).unwrap();
+        let processing = config.processing.unwrap();
+        assert_eq!(processing.output_s3_uri, "s3://data-bucket/processed/");
+        assert!(processing
+            .outputs
+            .iter()
+            .any(|o| o.channel.as_deref() == Some("train")));
+    }
+
+    #[test]
+    fn preprocessing_requires_its_output_location() {
+        let mut vars = test_vars();
+        vars.push(("PREPROCESSING_ENABLED", "true"));
+        let err = TriggerConfig::from_reader(EnvReader::from_vars(vars)).unwrap_err();
+        assert_eq!(err.error_type(), "NonRetryable.InvalidConfig");
+        let message = err.to_string();
+        assert!(
+            message.contains("PROCESSING_OUTPUT_S3_URI: is required"),
+            "{message}"
+        );
     }
 }

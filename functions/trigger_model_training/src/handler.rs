@@ -1,5 +1,8 @@
 //! ECR "Image Action" event in, at most one `CreateTrainingJob` out.
+//! With preprocessing on, the job trains on the outputs of this pipeline's
+//! newest completed processing job (`ListProcessingJobs`), if there is one.
 
+use aws_sdk_sagemaker::types::{ProcessingJobStatus, SortBy, SortOrder};
 use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 use serde_json::Value;
@@ -8,11 +11,11 @@ use shared::events::{
 };
 use shared::metrics::{names, Measured, Measures};
 use shared::sagemaker::training::{
-    create_training_job_request, start_training_job, JobStart, TrainingJobSpec,
+    create_training_job_request, start_training_job, InputChannel, JobStart, TrainingJobSpec,
 };
 use shared::tags::keys as tag_keys;
 use shared::{PipelineError, ResourceName};
-use tracing::{info, instrument, Span};
+use tracing::{info, instrument, warn, Span};
 
 use crate::TriggerConfig;
 
@@ -24,6 +27,10 @@ pub enum TriggerOutcome {
         training_job_name: String,
         training_job_arn: String,
         image: String,
+        /// The processing job whose outputs the job trains on; absent when
+        /// it trains on `TRAINING_CHANNELS`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        processing_job_name: Option<String>,
     },
     Skipped {
         reason: String,
@@ -104,32 +111,106 @@ pub async fn trigger(
         .derive_name("ecr", &detail.repository_name, &[&image]);
     Span::current().record("training_job", name.as_str());
 
-    let tags = job_tags(config, detail, digest);
+    let (channels, processing_job) = training_channels(sagemaker, config).await?;
+    let mut tags = job_tags(config, detail, digest);
+    if let Some(job) = &processing_job {
+        tags.push((tag_keys::PROCESSING_JOB.to_string(), job.clone()));
+    }
     let request = create_training_job_request(
         &config.training,
         &TrainingJobSpec {
             name: &name,
             image: &image,
-            channels: &config.training.channels,
+            channels: &channels,
             tags: &tags,
         },
     );
 
     match start_training_job(sagemaker, request).await? {
         JobStart::Started { training_job_arn } => {
-            info!(%training_job_arn, "training job started");
+            info!(
+                %training_job_arn,
+                processing_job = processing_job.as_deref(),
+                "training job started"
+            );
             Ok(TriggerOutcome::Started {
                 training_job_name: name.into(),
                 training_job_arn,
                 image,
+                processing_job_name: processing_job,
             })
         }
         // Our deterministic name is taken: this push already started its job.
+        // It trained on the processing output newest then, maybe not the one
+        // listed now, so the outcome names none.
         JobStart::AlreadyStarted => Ok(TriggerOutcome::skipped(
             Skipped::already_done("already started"),
             Some((&name, image)),
         )),
     }
+}
+
+/// `ListProcessingJobs` pages read at most, and their size (the API's
+/// maximum), looking for this pipeline's newest completed job.
+const PROCESSING_PAGES: usize = 5;
+const PROCESSING_PAGE_SIZE: i32 = 100;
+
+/// What the job trains on: with preprocessing on, the outputs of this
+/// pipeline's newest completed processing job (and the job's name), else,
+/// or when there is none, `TRAINING_CHANNELS`.
+async fn training_channels(
+    sagemaker: &aws_sdk_sagemaker::Client,
+    config: &TriggerConfig,
+) -> Result<(Vec<InputChannel>, Option<String>), PipelineError> {
+    if let Some(processing) = &config.processing {
+        if let Some(job) = newest_processing_job(sagemaker, config).await? {
+            let channels = processing.training_channels(&config.training, &job);
+            return Ok((channels, Some(job)));
+        }
+    }
+    Ok((config.training.channels.clone(), None))
+}
+
+/// The name of this pipeline's newest Completed processing job, if any.
+///
+/// NameContains matches anywhere in a name, so a page may also list other
+/// pipelines' jobs (`amlops--…` contains `mlops--`): those are skipped, and
+/// the next page read only when a whole page held none of ours. Such names
+/// are rare, so the first page almost always answers; the paging is bounded
+/// all the same, to keep within the function's timeout.
+async fn newest_processing_job(
+    sagemaker: &aws_sdk_sagemaker::Client,
+    config: &TriggerConfig,
+) -> Result<Option<String>, PipelineError> {
+    let mut pages = sagemaker
+        .list_processing_jobs()
+        .status_equals(ProcessingJobStatus::Completed)
+        .name_contains(config.pipeline.resource_prefix())
+        .sort_by(SortBy::CreationTime)
+        .sort_order(SortOrder::Descending)
+        .max_results(PROCESSING_PAGE_SIZE)
+        .into_paginator()
+        .send();
+    for _ in 0..PROCESSING_PAGES {
+        let Some(page) = pages.next().await else {
+            return Ok(None);
+        };
+        let page = page.map_err(|err| PipelineError::from_sdk("ListProcessingJobs", err))?;
+        let ours = page
+            .processing_job_summaries()
+            .iter()
+            .filter_map(|job| job.processing_job_name())
+            .find(|name| config.pipeline.owns(name));
+        if let Some(name) = ours {
+            return Ok(Some(name.to_string()));
+        }
+    }
+    warn!(
+        listed = PROCESSING_PAGES * PROCESSING_PAGE_SIZE as usize,
+        "no completed processing job of this pipeline among the newest listed; \
+         training on TRAINING_CHANNELS"
+    );
+    Ok(None)
 }
 
 /// The pushed image pinned by digest (`<account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:…`), and the digest.

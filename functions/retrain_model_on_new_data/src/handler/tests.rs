@@ -6,6 +6,9 @@
 use std::collections::HashMap;
 
 use aws_sdk_sagemaker::config::retry::RetryConfig;
+use aws_sdk_sagemaker::operation::create_processing_job::{
+    CreateProcessingJobError, CreateProcessingJobOutput,
+};
 use aws_sdk_sagemaker::operation::create_training_job::{
     CreateTrainingJobError, CreateTrainingJobOutput,
 };
@@ -821,4 +824,330 @@ async fn a_due_message_that_is_not_ours_is_refused() {
         .1
         .to_string()
         .contains("is not the name of its data and due time"));
+}
+
+// --- preprocessing: a processing job first, the training job on its outputs ---
+
+const PROCESSED: &str = "s3://mlops-data-123456789012-us-east-1/processed/";
+const PROCESSING_ARN: &str = "arn:aws:sagemaker:us-east-1:123456789012:processing-job/x";
+
+fn preprocessing(extra: &[(&'static str, &'static str)]) -> RetrainConfig {
+    let mut vars = vec![
+        ("PREPROCESSING_ENABLED", "true"),
+        ("PROCESSING_OUTPUT_S3_URI", PROCESSED),
+    ];
+    vars.extend_from_slice(extra);
+    config(&vars)
+}
+
+/// The EMF document of the outcome's metrics without a third dimension.
+fn totals(outcome: &RetrainOutcome) -> Value {
+    let emf = shared::metrics::Emf::new("mlops", shared::metrics::Stage::Retrain);
+    let documents = emf.documents(&outcome.measures(), 0);
+    documents
+        .into_iter()
+        .find(|d| d.get("Reason").is_none() && d.get("ErrorType").is_none())
+        .unwrap()
+}
+
+/// The sample's completed processing job, as the rule puts it on the queue.
+fn completed() -> Value {
+    sample("processing-job-completed.json")
+}
+
+fn completed_name() -> String {
+    completed()["detail"]["ProcessingJobName"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn with_preprocessing_a_quiet_burst_starts_one_processing_job() {
+    let list = listing(&["2026-11-23T09:21:00Z"]);
+    let delete = deleted();
+    let config = preprocessing(&[]);
+    let due = due_of(DATA, "2026-11-23T09:21:00Z", "2026-11-23T09:15:00Z");
+    let expected = preprocessing::processing_job_name(&config, &due);
+    let name = expected.to_string();
+    let create = mock!(SageMaker::create_processing_job)
+        .match_requests(move |req| {
+            let app = req.app_specification().unwrap();
+            let raw = &req.processing_inputs()[0];
+            let input = raw.s3_input().unwrap();
+            let outputs: Vec<(&str, &str)> = req
+                .processing_output_config()
+                .unwrap()
+                .outputs()
+                .iter()
+                .map(|o| {
+                    (
+                        o.output_name().unwrap(),
+                        o.s3_output().unwrap().s3_uri().unwrap(),
+                    )
+                })
+                .collect();
+            let tags: HashMap<&str, &str> = req
+                .tags()
+                .iter()
+                .map(|t| (t.key().unwrap(), t.value().unwrap()))
+                .collect();
+            req.processing_job_name() == Some(name.as_str())
+                && app.image_uri() == Some(APPROVED_IMAGE)
+                && app.container_entrypoint() == ["preprocess"]
+                && raw.input_name() == Some("raw")
+                && input.s3_uri() == Some(DATA)
+                && input.local_path() == Some("/opt/ml/processing/input/raw")
+                && outputs
+                    == [
+                        ("train", &*format!("{PROCESSED}{name}/train/")),
+                        ("validation", &*format!("{PROCESSED}{name}/validation/")),
+                        ("test", &*format!("{PROCESSED}{name}/test/")),
+                    ]
+                && req.role_arn() == Some("arn:aws:iam::123456789012:role/SageMakerExecution")
+                && tags["mlops:burst"] == "2026-11-23T09:15:00Z/2026-11-23T09:21:00Z"
+                && tags["mlops:trigger"] == "s3"
+        })
+        .then_output(|| {
+            CreateProcessingJobOutput::builder()
+                .processing_job_arn(PROCESSING_ARN)
+                .build()
+        });
+    let training = job_created();
+    let (packages, package) = (approved_package(), package_description());
+    let clients = clients(
+        &[&packages, &package, &create, &training],
+        &[&list, &delete],
+    );
+
+    let outcome = run(&clients, &config, batch(&[sample("retraining-due.json")])).await;
+
+    assert_eq!(outcome.action, Action::Started, "{outcome:?}");
+    let job = &outcome.training_jobs[0];
+    assert_eq!(job.processing_job_name.as_deref(), Some(expected.as_str()));
+    assert_eq!(job.processing_job_arn.as_deref(), Some(PROCESSING_ARN));
+    // The training job comes with the processing job's completion.
+    assert_eq!(job.training_job_arn, None);
+    assert_eq!(
+        job.training_job_name,
+        preprocessing::training_job_name(&config, expected.as_str()).as_str()
+    );
+    assert!(expected.as_str().starts_with("mlops--proc-20261123-0921-"));
+    assert_eq!(create.num_calls(), 1);
+    assert_eq!(training.num_calls(), 0);
+    assert_eq!(delete.num_calls(), 1);
+    let totals = totals(&outcome);
+    assert_eq!(totals["ProcessingJobsStarted"], 1.0);
+    assert!(totals.get(names::STARTED).is_none(), "{totals}");
+}
+
+#[tokio::test]
+async fn a_processing_image_and_an_existing_processing_job() {
+    const OTHER: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-preprocess@sha256:1f3ada942312fb3afdeab834233daeebd2e9753f943b623b9197f378176470a6";
+    let list = listing(&["2026-11-23T09:21:00Z"]);
+    let delete = deleted();
+    let in_use = mock!(SageMaker::create_processing_job)
+        .match_requests(|req| req.app_specification().unwrap().image_uri() == Some(OTHER))
+        .then_error(|| {
+            CreateProcessingJobError::ResourceInUse(
+                ResourceInUse::builder()
+                    .message("Processing job names must be unique within an AWS account and region")
+                    .build(),
+            )
+        });
+    let (packages, package) = (approved_package(), package_description());
+    let clients = clients(&[&packages, &package, &in_use], &[&list, &delete]);
+    let outcome = run(
+        &clients,
+        &preprocessing(&[("PROCESSING_IMAGE", OTHER)]),
+        batch(&[sample("retraining-due.json")]),
+    )
+    .await;
+    assert_eq!(outcome.action, Action::Skipped, "{outcome:?}");
+    assert_eq!(
+        outcome.training_jobs[0].reason.as_deref(),
+        Some("already started")
+    );
+    assert_eq!(in_use.num_calls(), 1);
+    // Its schedules are settled all the same.
+    assert_eq!(delete.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn a_completed_processing_job_starts_the_training_job_on_its_outputs() {
+    let config = preprocessing(&[]);
+    let processing = completed_name();
+    let expected = preprocessing::training_job_name(&config, &processing);
+    let (name, job) = (expected.to_string(), processing.clone());
+    let create = mock!(SageMaker::create_training_job)
+        .match_requests(move |req| {
+            let channels: Vec<(&str, &str, Option<&str>)> = req
+                .input_data_config()
+                .iter()
+                .map(|c| {
+                    let source = c.data_source().unwrap().s3_data_source().unwrap();
+                    (
+                        c.channel_name().unwrap(),
+                        source.s3_uri().unwrap(),
+                        c.content_type(),
+                    )
+                })
+                .collect();
+            let tags = tags_of(req);
+            req.training_job_name() == Some(name.as_str())
+                && req
+                    .algorithm_specification()
+                    .and_then(|a| a.training_image())
+                    == Some(APPROVED_IMAGE)
+                // The outputs replace TRAINING_CHANNELS' train and validation,
+                // keeping their content types.
+                && channels
+                    == [
+                        (
+                            "train",
+                            &*format!("{PROCESSED}{job}/train/"),
+                            Some("text/csv"),
+                        ),
+                        ("validation", &*format!("{PROCESSED}{job}/validation/"), None),
+                    ]
+                && tags["mlops:processing-job"] == job
+                && tags["mlops:pipeline"] == "mlops"
+        })
+        .then_output(|| {
+            CreateTrainingJobOutput::builder()
+                .training_job_arn(JOB_ARN)
+                .build()
+        });
+    let (packages, package) = (approved_package(), package_description());
+    let clients = clients(&[&packages, &package, &create], &[]);
+
+    // The same state change twice in a batch (EventBridge delivers at least once).
+    let (outcome, failed) = retrain(
+        &clients,
+        &config,
+        batch(&[completed(), completed()]),
+        long_ago(),
+    )
+    .await;
+
+    assert!(failed.is_empty(), "{failed:?}");
+    assert_eq!(outcome.action, Action::Started, "{outcome:?}");
+    assert_eq!(create.num_calls(), 1);
+    let done = &outcome.processed[0];
+    assert_eq!(done.action, Action::Started);
+    assert_eq!(done.status, "Completed");
+    assert_eq!(done.training_job_name.as_deref(), Some(expected.as_str()));
+    assert_eq!(done.training_job_arn.as_deref(), Some(JOB_ARN));
+    assert_eq!(
+        done.channels["train"],
+        format!("{PROCESSED}{processing}/train/")
+    );
+    assert_eq!(outcome.processed[1], outcome.processed[0]);
+    assert_eq!(totals(&outcome)[names::STARTED], 1.0);
+    let json = serde_json::to_value(&outcome).unwrap();
+    assert_eq!(json["processed"][0]["action"], "started");
+    assert!(expected
+        .as_str()
+        .starts_with("mlops--s3-20250612-1130-5c0e3b7a"));
+}
+
+#[tokio::test]
+async fn a_redelivered_completion_finds_its_training_job_started() {
+    let in_use = mock!(SageMaker::create_training_job).then_error(|| {
+        CreateTrainingJobError::ResourceInUse(
+            ResourceInUse::builder()
+                .message("Training job names must be unique within an AWS account and region")
+                .build(),
+        )
+    });
+    let (packages, package) = (approved_package(), package_description());
+    let clients = clients(&[&packages, &package, &in_use], &[]);
+    let outcome = handle(&clients, &preprocessing(&[]), invocation(completed()))
+        .await
+        .unwrap();
+    assert_eq!(outcome.action, Action::Skipped);
+    assert_eq!(
+        outcome.processed[0].reason.as_deref(),
+        Some("already started")
+    );
+    assert_eq!(
+        outcome.processed[0].reason_class,
+        Some(SkipClass::AlreadyDone)
+    );
+}
+
+#[tokio::test]
+async fn a_processing_job_that_did_not_complete_trains_nothing() {
+    // No rule: any call would fail the message.
+    let clients = clients(&[], &[]);
+    let config = preprocessing(&[]);
+    let mut other = completed();
+    other["detail"]["ProcessingJobName"] = json!("other--proc-20250612-1130-5c0e3b7a9d21f846");
+    let cases = [
+        (
+            sample("processing-job-failed.json"),
+            "is Failed, not Completed",
+        ),
+        (other, "is not one of pipeline mlops"),
+    ];
+    for (event, reason) in cases {
+        let outcome = handle(&clients, &config, invocation(event)).await.unwrap();
+        assert_eq!(outcome.action, Action::Skipped);
+        assert!(
+            outcome.reason.as_deref().unwrap().contains(reason),
+            "{outcome:?}"
+        );
+        assert_eq!(
+            outcome.processed[0].reason_class,
+            Some(SkipClass::NotApplicable)
+        );
+    }
+    // Preprocessing turned off since: nothing says where the outputs are.
+    let outcome = handle(&clients, &config_off(), invocation(completed()))
+        .await
+        .unwrap();
+    assert!(outcome
+        .reason
+        .unwrap()
+        .contains("preprocessing is off (PREPROCESSING_ENABLED is not true)"));
+}
+
+fn config_off() -> RetrainConfig {
+    config(&[])
+}
+
+#[tokio::test]
+async fn a_failed_training_start_fails_the_message_for_redelivery() {
+    let throttled = mock!(SageMaker::create_training_job)
+        .sequence()
+        .http_response(|| aws_error(400, "ThrottlingException", "Rate exceeded"))
+        .times(3)
+        .build();
+    let (packages, package) = (approved_package(), package_description());
+    let clients = clients(&[&packages, &package, &throttled], &[]);
+    let (outcome, failed) = retrain(
+        &clients,
+        &preprocessing(&[]),
+        batch(&[completed(), sample("s3-test-event.json")]),
+        long_ago(),
+    )
+    .await;
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].0, "m0");
+    assert!(failed[0].1.is_retryable());
+    assert_eq!(outcome.action, Action::Failed);
+    assert_eq!(outcome.processed[0].action, Action::Failed);
+    assert_eq!(throttled.num_calls(), 3);
+}
+
+#[tokio::test]
+async fn without_an_approved_version_a_completed_job_trains_nothing() {
+    let none = mock!(SageMaker::list_model_packages)
+        .then_output(|| ListModelPackagesOutput::builder().build());
+    let clients = clients(&[&none], &[]);
+    let outcome = handle(&clients, &preprocessing(&[]), invocation(completed()))
+        .await
+        .unwrap();
+    assert_eq!(outcome.action, Action::Skipped);
+    assert_eq!(outcome.processed[0].reason_class, Some(SkipClass::Blocked));
 }

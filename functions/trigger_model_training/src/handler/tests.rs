@@ -1,11 +1,16 @@
 //! Handler tests against a mocked SageMaker (aws-smithy-mocks): the request
-//! sent, every skip, and each way CreateTrainingJob can fail.
+//! sent, every skip, each way CreateTrainingJob can fail, and preprocessing's
+//! lookup of the newest completed processing job.
+
+use std::sync::{Arc, Mutex};
 
 use aws_sdk_sagemaker::config::retry::RetryConfig;
 use aws_sdk_sagemaker::operation::create_training_job::{
-    CreateTrainingJobError, CreateTrainingJobOutput,
+    CreateTrainingJobError, CreateTrainingJobInput, CreateTrainingJobOutput,
 };
+use aws_sdk_sagemaker::operation::list_processing_jobs::ListProcessingJobsOutput;
 use aws_sdk_sagemaker::types::error::ResourceInUse;
+use aws_sdk_sagemaker::types::ProcessingJobSummary;
 use aws_sdk_sagemaker::Client;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use serde_json::json;
@@ -100,6 +105,7 @@ async fn a_push_starts_one_training_job_pinned_by_digest() {
         training_job_name,
         training_job_arn,
         image,
+        processing_job_name,
     } = &outcome
     else {
         panic!("expected started, got {outcome:?}");
@@ -107,8 +113,20 @@ async fn a_push_starts_one_training_job_pinned_by_digest() {
     assert!(training_job_name.starts_with("mlops--ecr-mlops-training-"));
     assert_eq!(training_job_arn, ARN);
     assert!(image.ends_with(&format!("/mlops-training@{DIGEST}")));
+    assert_eq!(processing_job_name, &None);
     assert_eq!(rule.num_calls(), 1);
+    // The answer without preprocessing is what it was before issue 18.
     let json = serde_json::to_value(&outcome).unwrap();
+    let keys: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        ["action", "training_job_name", "training_job_arn", "image"]
+    );
     assert_eq!(json["action"], "started");
     assert_eq!(json["training_job_arn"], ARN);
 }
@@ -397,5 +415,306 @@ fn skipped_before_any_call(reason: &str) -> TriggerOutcome {
         reason_class: SkipClass::NotApplicable,
         training_job_name: None,
         image: None,
+    }
+}
+
+const PROCESSED: &str = "s3://data-bucket/processed/";
+/// A completed processing job of this pipeline (`mlops`).
+const OURS: &str = "mlops--proc-burst-0123456789abcdef";
+/// Other pipelines' jobs ListProcessingJobs' NameContains `mlops--` may
+/// list too: the second really contains it.
+const OTHERS: [&str; 2] = [
+    "other--proc-burst-0123456789abcdef",
+    "amlops--proc-burst-0123456789abcdef",
+];
+
+fn with_preprocessing() -> TriggerConfig {
+    config(&[
+        ("PREPROCESSING_ENABLED", "true"),
+        ("PROCESSING_OUTPUT_S3_URI", PROCESSED),
+    ])
+}
+
+/// A ListProcessingJobs page listing `names`, then `next_token` if any.
+fn processing_page(names: &[&str], next_token: Option<&str>) -> ListProcessingJobsOutput {
+    let summaries = names
+        .iter()
+        .map(|name| {
+            ProcessingJobSummary::builder()
+                .processing_job_name(*name)
+                .processing_job_status(ProcessingJobStatus::Completed)
+                .build()
+        })
+        .collect();
+    ListProcessingJobsOutput::builder()
+        .set_processing_job_summaries(Some(summaries))
+        .set_next_token(next_token.map(str::to_string))
+        .build()
+}
+
+/// Answers one ListProcessingJobs with `names`, when it asks for this
+/// pipeline's completed jobs, newest first.
+fn completed_jobs(names: &'static [&'static str]) -> Rule {
+    mock!(Client::list_processing_jobs)
+        .match_requests(|req| {
+            req.status_equals() == Some(&ProcessingJobStatus::Completed)
+                && req.name_contains() == Some("mlops--")
+                && req.sort_by() == Some(&SortBy::CreationTime)
+                && req.sort_order() == Some(&SortOrder::Descending)
+                && req.max_results() == Some(100)
+        })
+        .then_output(|| processing_page(names, None))
+}
+
+/// Answers every CreateTrainingJob with success, keeping the last request.
+fn started_capturing() -> (Rule, Arc<Mutex<Option<CreateTrainingJobInput>>>) {
+    let seen = Arc::new(Mutex::new(None));
+    let keep = Arc::clone(&seen);
+    let rule = mock!(Client::create_training_job)
+        .match_requests(move |req| {
+            *keep.lock().unwrap() = Some(req.clone());
+            true
+        })
+        .sequence()
+        .output(|| {
+            CreateTrainingJobOutput::builder()
+                .training_job_arn(ARN)
+                .build()
+        })
+        .repeatedly()
+        .build();
+    (rule, seen)
+}
+
+/// A CreateTrainingJob request's channels: name and S3 URI.
+fn channels(request: &CreateTrainingJobInput) -> Vec<(String, String)> {
+    request
+        .input_data_config()
+        .iter()
+        .map(|channel| {
+            let uri = channel
+                .data_source()
+                .and_then(|source| source.s3_data_source())
+                .and_then(|s3| s3.s3_uri())
+                .unwrap_or_default();
+            (
+                channel.channel_name().unwrap_or_default().to_string(),
+                uri.to_string(),
+            )
+        })
+        .collect()
+}
+
+fn tag_value<'a>(request: &'a CreateTrainingJobInput, key: &str) -> Option<&'a str> {
+    request
+        .tags()
+        .iter()
+        .find(|t| t.key() == Some(key))
+        .and_then(|t| t.value())
+}
+
+#[tokio::test]
+async fn preprocessing_trains_on_the_newest_completed_processing_output() {
+    static LISTED: [&str; 3] = [OTHERS[0], OURS, "mlops--proc-burst-older0123456789"];
+    let list = completed_jobs(&LISTED);
+    let (create, seen) = started_capturing();
+    let outcome = handle(
+        &client(&[&list, &create]),
+        &with_preprocessing(),
+        invocation(sample("ecr-push.json")),
+    )
+    .await
+    .unwrap();
+
+    assert_eq!((list.num_calls(), create.num_calls()), (1, 1));
+    let request = seen.lock().unwrap().clone().unwrap();
+    assert_eq!(
+        channels(&request),
+        [
+            ("train".into(), format!("{PROCESSED}{OURS}/train/")),
+            (
+                "validation".into(),
+                format!("{PROCESSED}{OURS}/validation/")
+            ),
+        ]
+    );
+    assert_eq!(tag_value(&request, "mlops:processing-job"), Some(OURS));
+    assert_eq!(tag_value(&request, "mlops:image-digest"), Some(DIGEST));
+    // The job's identity is still the image: the same name as without.
+    assert_eq!(
+        request.training_job_name(),
+        Some("mlops--ecr-mlops-training-b26d3342fea05d4c")
+    );
+    let json = serde_json::to_value(&outcome).unwrap();
+    assert_eq!(json["action"], "started");
+    assert_eq!(json["processing_job_name"], OURS);
+}
+
+#[tokio::test]
+async fn preprocessing_without_a_completed_job_trains_on_the_configured_channels() {
+    static NONE: [&str; 0] = [];
+    static ONLY_OTHERS: [&str; 2] = OTHERS;
+    for listed in [&NONE[..], &ONLY_OTHERS[..]] {
+        let list = completed_jobs(listed);
+        let (create, seen) = started_capturing();
+        let outcome = handle(
+            &client(&[&list, &create]),
+            &with_preprocessing(),
+            invocation(sample("ecr-push.json")),
+        )
+        .await
+        .unwrap();
+
+        assert_eq!(list.num_calls(), 1, "{listed:?}");
+        let request = seen.lock().unwrap().clone().unwrap();
+        assert_eq!(
+            channels(&request),
+            [("train".into(), "s3://data-bucket/train/".into())],
+            "{listed:?}"
+        );
+        assert_eq!(tag_value(&request, "mlops:processing-job"), None);
+        let json = serde_json::to_value(&outcome).unwrap();
+        assert_eq!(json["action"], "started");
+        assert!(json.get("processing_job_name").is_none(), "{json}");
+    }
+}
+
+#[tokio::test]
+async fn preprocessing_reads_further_pages_until_one_holds_a_job_of_ours() {
+    let first = mock!(Client::list_processing_jobs)
+        .match_requests(|req| req.next_token().is_none())
+        .then_output(|| processing_page(&OTHERS, Some("page-2")));
+    let second = mock!(Client::list_processing_jobs)
+        .match_requests(|req| req.next_token() == Some("page-2"))
+        .then_output(|| processing_page(&[OURS], Some("page-3")));
+    let (create, seen) = started_capturing();
+    let outcome = handle(
+        &client(&[&first, &second, &create]),
+        &with_preprocessing(),
+        invocation(sample("ecr-push.json")),
+    )
+    .await
+    .unwrap();
+
+    assert_eq!((first.num_calls(), second.num_calls()), (1, 1));
+    let request = seen.lock().unwrap().clone().unwrap();
+    assert_eq!(tag_value(&request, "mlops:processing-job"), Some(OURS));
+    assert!(
+        matches!(&outcome, TriggerOutcome::Started { processing_job_name: Some(job), .. } if job == OURS),
+        "{outcome:?}"
+    );
+}
+
+#[tokio::test]
+async fn preprocessing_pages_are_bounded() {
+    // Every page lists only other pipelines' jobs and promises another (each
+    // token new: the paginator stops at a repeated one).
+    let mut pages = mock!(Client::list_processing_jobs).sequence();
+    for page in 2..=6 {
+        let token = format!("page-{page}");
+        pages = pages.output(move || processing_page(&OTHERS, Some(&token)));
+    }
+    let pages = pages.build();
+    let (create, seen) = started_capturing();
+    let outcome = handle(
+        &client(&[&pages, &create]),
+        &with_preprocessing(),
+        invocation(sample("ecr-push.json")),
+    )
+    .await
+    .unwrap();
+
+    // A sixth page would have reached the CreateTrainingJob rule and panicked.
+    assert_eq!((pages.num_calls(), create.num_calls()), (5, 1));
+    let request = seen.lock().unwrap().clone().unwrap();
+    assert_eq!(
+        channels(&request),
+        [("train".into(), "s3://data-bucket/train/".into())]
+    );
+    assert!(
+        matches!(
+            outcome,
+            TriggerOutcome::Started {
+                processing_job_name: None,
+                ..
+            }
+        ),
+        "{outcome:?}"
+    );
+}
+
+#[tokio::test]
+async fn without_preprocessing_processing_jobs_are_not_listed() {
+    static LISTED: [&str; 1] = [OURS];
+    let list = completed_jobs(&LISTED);
+    let (create, seen) = started_capturing();
+    let sagemaker = mock_client!(aws_sdk_sagemaker, RuleMode::MatchAny, &[&list, &create]);
+    let outcome = handle(
+        &sagemaker,
+        &config(&[]),
+        invocation(sample("ecr-push.json")),
+    )
+    .await
+    .unwrap();
+
+    assert_eq!((list.num_calls(), create.num_calls()), (0, 1));
+    let request = seen.lock().unwrap().clone().unwrap();
+    assert_eq!(
+        channels(&request),
+        [("train".into(), "s3://data-bucket/train/".into())]
+    );
+    assert!(matches!(
+        outcome,
+        TriggerOutcome::Started {
+            processing_job_name: None,
+            ..
+        }
+    ));
+}
+
+#[tokio::test]
+async fn a_failed_processing_job_lookup_fails_the_invocation_before_any_job() {
+    // Rejected: not retried, not retryable.
+    let denied = mock!(Client::list_processing_jobs).then_http_response(|| {
+        aws_error(
+            400,
+            "AccessDeniedException",
+            "not authorized to perform: sagemaker:ListProcessingJobs",
+        )
+    });
+    // Throttled: retried by the SDK, then retryable.
+    let throttled = mock!(Client::list_processing_jobs)
+        .sequence()
+        .http_response(|| aws_error(400, "ThrottlingException", "Rate exceeded"))
+        .times(3)
+        .build();
+    let cases = [
+        (
+            denied,
+            1,
+            "NonRetryable.AwsRejected",
+            "AccessDeniedException",
+        ),
+        (
+            throttled,
+            3,
+            "Retryable.AwsTransient",
+            "ThrottlingException",
+        ),
+    ];
+    for (list, calls, error_type, code) in cases {
+        let create = started();
+        let err = handle(
+            &client(&[&list, &create]),
+            &with_preprocessing(),
+            invocation(sample("ecr-push.json")),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.error_type(), error_type, "{err}");
+        assert_eq!(err.aws_code(), Some(code));
+        assert!(err.to_string().starts_with("ListProcessingJobs "), "{err}");
+        assert_eq!(list.num_calls(), calls, "{code}");
+        assert_eq!(create.num_calls(), 0, "{code}");
     }
 }
