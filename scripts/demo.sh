@@ -50,9 +50,14 @@
 #           another -> S3 "Object Created" x5 -> rule -> RetrainQueue -> one batch ->
 #           retrain_model_on_new_data: one schedule for the 5; nothing starts before it is
 #           due; the quiet period passes: its message -> retrain_model_on_new_data: one
-#           training job, the approved v1.3.0 image on all the data -> evaluate -> register.
-#           A file after that job started: the next burst's schedule (not fired); a non-CSV
-#           file: no rule takes it
+#           processing job (PreprocessingEnabled), the example's preprocess in the approved
+#           v1.3.0 image on all the raw data: train / validation / test sets under processed/;
+#           its "Processing Job State Change" (Completed) -> rule -> RetrainQueue ->
+#           retrain_model_on_new_data: one training job on the train and validation sets
+#           (the same event again: skipped) -> evaluate -> register.
+#           A corrupt file: its burst's processing job fails, the alert rule takes it,
+#           nothing is trained. A file after that: the next burst's schedule (not fired);
+#           a non-CSV file: no rule takes it
 #
 # Usage, from anywhere (needs only the Rust toolchain and python3):
 #   bash scripts/demo.sh
@@ -197,6 +202,7 @@ quiet_minutes=5      # RetrainQuietMinutes
 max_delay_minutes=60 # RetrainMaxDelayMinutes
 schedule_group=$pipeline-retraining # RetrainScheduleGroup
 retrain_target="SQS queue RetrainQueue" # the new-data rule's target, as demo_aws names it
+processed_prefix=processed/             # ProcessingPrefix: the processing jobs' outputs
 role_arn=arn:aws:iam::123456789012:role/mlops-sagemaker-execution
 scheduler_role_arn=arn:aws:iam::123456789012:role/mlops-retrain-scheduler # RetrainSchedulerRole
 # The gate and the metric lines are the template's defaults, which fit the
@@ -228,6 +234,8 @@ template_params=(
     SmokeTestRequestsS3Uri="s3://$bucket/$smoke_key"
     RetrainQuietMinutes="$quiet_minutes"
     RetrainMaxDelayMinutes="$max_delay_minutes"
+    PreprocessingEnabled=true
+    ProcessingPrefix="$processed_prefix"
 )
 
 step "The training data bucket s3://$bucket, with the first data set under $data_prefix"
@@ -284,6 +292,11 @@ function_env=(
     RETRAIN_SCHEDULE_GROUP="$schedule_group"
     RETRAIN_SCHEDULE_TARGET_ARN="$retrain_queue_arn"
     RETRAIN_SCHEDULE_ROLE_ARN="$scheduler_role_arn"
+    # retrain_model_on_new_data and trigger_model_training: preprocessing
+    # (the template's defaults for the rest: the example's preprocess, in the
+    # training image; outputs train=train,validation=validation,test)
+    PREPROCESSING_ENABLED=true
+    PROCESSING_OUTPUT_S3_URI="s3://$bucket/$processed_prefix"
     # serve_predictions (ENDPOINT_NAME: <pipeline>--endpoint). cargo lambda
     # watch gives no function ARN to make the endpoint's from, so it is named.
     # Versions go live seconds apart here: GET /model reads the tags every time.
@@ -527,7 +540,7 @@ broken
 release v1.4.0-experiment gated -
 
 retrain() { # a multi-file data set -> RetrainQueue -> one schedule; the quiet period -> one job on all of it
-    local dir="$logs/new-data" part objects=() due schedule job_name late_due late_schedule
+    local dir="$logs/new-data" part objects=() due schedule job_name processing_job late_due late_schedule
     mkdir -p "$dir"
 
     stage="new data"
@@ -548,25 +561,61 @@ retrain() { # a multi-file data set -> RetrainQueue -> one schedule; the quiet p
     demo_aws schedules "$schedule_group" 1
     done_stage "new data" "5 files (diabetes-0003-{1..5}.csv, 10 rows each), one after another: one batch, one schedule, due $due; nothing started until then"
 
-    stage="retrain"
-    step "[new data] The quiet period ($quiet_minutes min) passes on the emulator's scheduler clock: the schedule's message -> RetrainQueue -> retrain_model_on_new_data: no later schedule, the burst is quiet: one training job"
+    stage="preprocess"
+    step "[new data] The quiet period ($quiet_minutes min) passes on the emulator's scheduler clock: the schedule's message -> RetrainQueue -> retrain_model_on_new_data: no later schedule, the burst is quiet: one processing job (PreprocessingEnabled)"
     demo_aws quiet-period "$state" "$retrain_target" "$due" "$dir/retraining-due.json"
     invoke retrain_model_on_new_data "$dir/retraining-due.json" action=started training_jobs.0.action=started \
         training_jobs.0.image="$deployed_image" training_jobs.0.due="$due" training_jobs.0.schedule="$schedule" \
-        training_jobs.0.data="s3://$bucket/$data_prefix" batchItemFailures='[]'
+        training_jobs.0.data="s3://$bucket/$data_prefix" 'training_jobs.0.processing_job_name~=mlops--proc-' batchItemFailures='[]'
+    processing_job=$(field training_jobs.0.processing_job_name)
     job_name=$(field training_jobs.0.training_job_name)
-    step "[new data] The emulator retrains the approved v1.3.0 image on all the data under $data_prefix (the 5 new files and the 2 before them, $dataset_rows rows); Completed -> rule -> evaluate_model_function"
+    step "[new data] SageMaker (the emulator) runs the example's preprocess (the approved v1.3.0 image) on all the raw data under $data_prefix: schema checked, duplicates dropped, split by row hash into train / validation / test under s3://$bucket/$processed_prefix$processing_job/; Completed -> rule -> RetrainQueue"
+    demo_aws awaited "$state" "$retrain_target" ProcessingJobName="$processing_job" "$dir/processing-job-completed.json"
+    demo_aws processing-job "$processing_job" "$((dataset_rows))" "$dir/processed.txt"
+    done_stage "preprocess" "one processing job for the 5 files: $processing_job, $(<"$dir/processed.txt")"
+
+    stage="retrain"
+    step "[new data] RetrainQueue's event source mapping delivers the state change to retrain_model_on_new_data: one training job on the processed train and validation sets"
+    demo_aws sqs-batch "$state" "$retrain_target" "$dir/batch-processed.json" "$dir/processing-job-completed.json"
+    invoke retrain_model_on_new_data "$dir/batch-processed.json" action=started processed.0.action=started \
+        processed.0.processing_job_name="$processing_job" processed.0.training_job_name="$job_name" \
+        processed.0.image="$deployed_image" \
+        processed.0.channels.train="s3://$bucket/$processed_prefix$processing_job/train/" \
+        processed.0.channels.validation="s3://$bucket/$processed_prefix$processing_job/validation/" batchItemFailures='[]'
+    step "[new data] EventBridge delivers at least once: the same state change again is skipped (one training job per processing job)"
+    invoke retrain_model_on_new_data "$dir/batch-processed.json" action=skipped processed.0.action=skipped \
+        'processed.0.reason=already started' processed.0.training_job_name="$job_name" batchItemFailures='[]'
+    step "[new data] The emulator retrains the approved v1.3.0 image on the processed sets; Completed -> rule -> evaluate_model_function"
     demo_aws awaited "$state" evaluate_model_function TrainingJobName="$job_name" "$dir/training-job-completed.json"
-    demo_aws training-job "$job_name" "$((++jobs))" "$dataset_rows"
+    demo_aws training-job "$job_name" "$((++jobs))"
     demo_aws metrics "$job_name" "$dir/metrics.txt"
     invoke evaluate_model_function "$dir/training-job-completed.json" action=evaluated passed=true
     demo_aws delivered "$state" "$(field event_id)" register_model_in_registry "$dir/model-evaluation-completed.json"
     invoke register_model_in_registry "$dir/model-evaluation-completed.json" \
         action=registered approval_status=PendingManualApproval
-    done_stage "retrain" "one job for the 5 files, after the quiet period: $job_name on the approved v1.3.0 image, all $dataset_rows rows: $(<"$dir/metrics.txt"); version $(field version) pending approval"
+    done_stage "retrain" "$job_name on the processed train and validation sets, the approved v1.3.0 image: $(<"$dir/metrics.txt"); version $(field version) pending approval; the completion delivered twice, one job"
+
+    stage="corrupt data"
+    step "[corrupt data] A file that is not the data set's schema (${data_prefix}diabetes-0004-corrupt.csv): its burst's processing job fails, the alert rule takes it, nothing is trained"
+    demo_aws past-burst "$due" "$quiet_minutes"
+    demo_aws upload "$state" "$bucket" "${data_prefix}diabetes-0004-corrupt.csv" "$retrain_target" "$dir/object-created-corrupt.json"
+    demo_aws sqs-batch "$state" "$retrain_target" "$dir/batch-corrupt.json" "$dir/object-created-corrupt.json"
+    invoke retrain_model_on_new_data "$dir/batch-corrupt.json" action=scheduled schedules.0.objects=1 batchItemFailures='[]'
+    due=$(field schedules.0.due)
+    demo_aws quiet-period "$state" "$retrain_target" "$due" "$dir/retraining-due-corrupt.json"
+    invoke retrain_model_on_new_data "$dir/retraining-due-corrupt.json" action=started \
+        'training_jobs.0.processing_job_name~=mlops--proc-' batchItemFailures='[]'
+    local failed_job failed_schedule
+    failed_job=$(field training_jobs.0.processing_job_name)
+    failed_schedule=$(field training_jobs.0.schedule)
+    [[ $failed_job != "$processing_job" ]] || fail "the corrupt file's burst got the earlier burst's processing job $processing_job"
+    step "[corrupt data] preprocess stops at the corrupt file; \"Processing Job State Change\" (Failed) -> the alert rule only (not RetrainQueue)"
+    demo_aws alerted "$state" "$failed_job" "$dir/alert-corrupt.txt"
+    demo_aws training-job "$job_name" "$jobs"
+    done_stage "corrupt data" "diabetes-0004-corrupt.csv: $failed_job $(demo_aws exit-message "$failed_job"); the alert topic told, nothing trained"
 
     stage="late data"
-    step "[late data] A file after that job started (diabetes-0002.csv again): the next burst's schedule, a quiet period after it; the job's schedule is gone"
+    step "[late data] A file after that (diabetes-0002.csv again): the next burst's schedule, a quiet period after it; the started bursts' schedules are gone"
     # The quiet period passed on the scheduler's clock only: S3's event times are real.
     demo_aws past-burst "$due" "$quiet_minutes"
     demo_aws upload "$state" "$bucket" "${data_prefix}diabetes-0002.csv" "$retrain_target" "$dir/object-created-late.json"
@@ -575,12 +624,13 @@ retrain() { # a multi-file data set -> RetrainQueue -> one schedule; the quiet p
         batchItemFailures='[]'
     late_schedule=$(field schedules.0.schedule)
     late_due=$(field schedules.0.due)
-    [[ $late_schedule != "$schedule" ]] || fail "the file after the job started got the job's own schedule $schedule"
+    [[ $late_schedule != "$schedule" && $late_schedule != "$failed_schedule" ]] \
+        || fail "the file after the jobs started got a started burst's schedule $late_schedule"
     demo_aws schedules "$schedule_group" 1
-    say "($schedule is gone, deleted when its job started; $late_schedule is not fired: the demo ends before $late_due)"
+    say "($schedule and $failed_schedule are gone, deleted when their jobs started; $late_schedule is not fired: the demo ends before $late_due)"
     step "[late data] A file that is not $data_suffix (${data_prefix}notes.txt): no rule takes it"
     demo_aws upload "$state" "$bucket" "${data_prefix}notes.txt" none -
-    done_stage "late data" "diabetes-0002.csv after the job started: the next burst's schedule $late_schedule, due $late_due (not fired); notes.txt: filtered by the rule"
+    done_stage "late data" "diabetes-0002.csv after the jobs started: the next burst's schedule $late_schedule, due $late_due (not fired); notes.txt: filtered by the rule"
 }
 retrain
 

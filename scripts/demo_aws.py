@@ -61,6 +61,10 @@ Commands, in the order the demo uses them:
                                    DUE (its S3 time after DUE - MINUTES, the quiet period): the
                                    quiet periods pass on the scheduler's clock, S3's times are real
   push REPOSITORY TAG SOURCE OUT   PutImage in the emulator's ECR, and ECR's push event like SOURCE
+  processing-job NAME RAW_ROWS SUMMARY  show a Completed processing job, each output's rows; check
+                                   its ExitMessage's counts are S3's and add up to RAW_ROWS with the
+                                   duplicates dropped; the counts into SUMMARY
+  exit-message NAME                print a processing job's status and ExitMessage
   training-job NAME JOBS [ROWS]    show a training job; check that JOBS jobs exist in all (and that
                                    its input channels hold ROWS rows)
   metrics NAME SUMMARY             one line of the job's final metrics into the file SUMMARY
@@ -584,6 +588,64 @@ def channel_line(s3, channel: dict) -> tuple[str, int]:
     return f"{channel['ChannelName']}: {source['S3Uri']} ({details}; {len(keys)} object(s) there, {lines} rows)", lines
 
 
+def processing_job(name: str, raw_rows: str, summary_file: str) -> None:
+    """The processing job, Completed: its input, each output with the rows
+    (lines) its objects hold, and its ExitMessage, whose counts (the
+    example's preprocess writes them) must be the rows uploaded and add up to
+    RAW_ROWS with the duplicates it dropped. One line of row counts into
+    SUMMARY_FILE."""
+    sagemaker, s3 = client("sagemaker"), client("s3")
+    job = sagemaker.describe_processing_job(ProcessingJobName=name)
+    if job["ProcessingJobStatus"] != "Completed":
+        raise Problem(
+            f"processing job {name} is {job['ProcessingJobStatus']}: "
+            f"{job.get('FailureReason', '')} {job.get('ExitMessage', '')}".strip()
+        )
+    uploaded: dict[str, int] = {}
+    lines = []
+    for output in job["ProcessingOutputConfig"]["Outputs"]:
+        bucket, prefix = s3_parts(output["S3Output"]["S3Uri"])
+        keys = [
+            item["Key"]
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+            for item in page.get("Contents", [])
+        ]
+        count = sum(len(s3.get_object(Bucket=bucket, Key=key)["Body"].read().splitlines()) for key in keys)
+        uploaded[output["OutputName"]] = count
+        lines.append(f"{output['OutputName']}: {output['S3Output']['S3Uri']} ({len(keys)} object(s), {count} rows)")
+    try:
+        message = json.loads(job.get("ExitMessage") or "")
+        said = {key: int(value) for key, value in message["rows"].items()}
+        dropped = int(message.get("duplicates_dropped", 0))
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        raise Problem(f"processing job {name}'s ExitMessage is not the example's row counts: {job.get('ExitMessage')!r} ({err})") from err
+    if said != uploaded:
+        raise Problem(f"processing job {name} says it wrote {said} rows, S3 holds {uploaded}")
+    if sum(said.values()) + dropped != int(raw_rows):
+        raise Problem(f"processing job {name}'s sets hold {sum(said.values())} rows and dropped {dropped}, of {raw_rows} raw rows")
+    [raw] = job["ProcessingInputs"]
+    app = job["AppSpecification"]
+    rows(
+        [
+            ("name", name),
+            ("status", job["ProcessingJobStatus"]),
+            ("image", app["ImageUri"]),
+            ("entry point", " ".join(app.get("ContainerEntrypoint", []) + app.get("ContainerArguments", []))),
+            ("input", f"{raw['InputName']}: {raw['S3Input']['S3Uri']} -> {raw['S3Input']['LocalPath']}"),
+            ("outputs", lines),
+            ("exit message", job.get("ExitMessage", "")),
+        ]
+    )
+    counts = ", ".join(f"{output} {count}" for output, count in uploaded.items())
+    Path(summary_file).write_text(f"{counts} rows (of {raw_rows} raw, {dropped} duplicates dropped)")
+
+
+def exit_message(name: str) -> None:
+    """Prints the processing job's status and ExitMessage (its reason, when it failed)."""
+    job = client("sagemaker").describe_processing_job(ProcessingJobName=name)
+    print(f"{job['ProcessingJobStatus']}: {job.get('ExitMessage') or job.get('FailureReason', '')}")
+
+
 def training_jobs(sagemaker) -> list[str]:
     return [
         job["TrainingJobName"]
@@ -969,11 +1031,14 @@ def field(answer: str, key: str) -> None:
 
 def _stand_in(state: dict, target: str) -> dict:
     """The rule whose queue stands in for TARGET (a target's label, e.g. "SQS
-    queue RetrainQueue"): exactly one rule of the template targets it."""
+    queue RetrainQueue"). Each rule has its own queue, so that a delivery is
+    told by its rule; when several rules target TARGET (RetrainQueue: the
+    new-training-data and processing-job-completed rules), the first in the
+    template's order plays it: the schedules send there, and the batches name
+    its ARN."""
     rules = [r for r in state["rules"] if target in [target_label(t) for t in r["targets"]]]
-    if len(rules) != 1:
-        named = ", ".join(r["name"] for r in rules) or "none"
-        raise Problem(f"{len(rules)} rules of {state['template']} target {target} ({named}); the demo expects one")
+    if not rules:
+        raise Problem(f"no rule of {state['template']} targets {target}")
     return rules[0]
 
 
@@ -1308,6 +1373,8 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "push": push,
     "awaited": awaited,
     "alerted": alerted,
+    "processing-job": processing_job,
+    "exit-message": exit_message,
     "training-job": training_job,
     "metrics": metrics,
     "evaluation": evaluation,

@@ -23,11 +23,11 @@ import template_rules  # noqa: E402
 
 PAGE = ROOT / "docs" / "configuration.md"
 # Where the functions read their environment (shared::config's readers are
-# called from these with the variables' names). shared/src/sagemaker/processing.rs
-# joins them when a function reads PROCESSING_* (issue 18, not wired yet).
+# called from these with the variables' names).
 CONFIG_SOURCES = [
     ROOT / "shared" / "src" / "config.rs",
     ROOT / "shared" / "src" / "sagemaker" / "training.rs",
+    ROOT / "shared" / "src" / "sagemaker" / "processing.rs",
     *sorted((ROOT / "functions").glob("*/src/config.rs")),
 ]
 # Upper-case string constants there that are values, not variables.

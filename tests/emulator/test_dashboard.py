@@ -55,6 +55,7 @@ EMF_METRICS: dict[str, tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]] = {
     # retrain_model_on_new_data
     "ObjectsReceived": (("retrain",), (PS,)),
     "SchedulesCreated": (("retrain",), (PS,)),
+    "ProcessingJobsStarted": (("retrain",), (PS,)),
     # evaluate_model_function; ModelQuality: one trained model's value of a metric
     "EvaluationsPassed": (("evaluate",), (PS,)),
     "EvaluationsFailed": (("evaluate",), (PS,)),

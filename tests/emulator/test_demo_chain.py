@@ -106,8 +106,15 @@ def test_every_function_has_its_rule_with_parameters_resolved(template):
     for rule in rules.values():
         assert "Fn::" not in json.dumps(rule.pattern) and '"Ref"' not in json.dumps(rule.pattern)
         assert rule.state == "ENABLED"
+    # A completed processing job (preprocessing) goes to RetrainQueue too.
+    processed = rules["mlops-processing-job-completed"]
+    [processed_target] = processed.targets
+    assert (processed_target.resource, processed_target.kind) == ("RetrainQueue", "AWS::SQS::Queue")
+    assert processed.pattern["detail"] == {"ProcessingJobStatus": ["Completed"], "ProcessingJobName": [{"prefix": "mlops--"}]}
+    assert rules["mlops-processing-job-failed"].pattern["detail"]["ProcessingJobStatus"] == ["Failed", "Stopped"]
     # The alert rules target the SNS topic, not a function.
-    alerts = [rule for rule in rules.values() if not rule.functions and rule is not rules["mlops-new-training-data"]]
+    to_queue = (rules["mlops-new-training-data"], processed)
+    alerts = [rule for rule in rules.values() if not rule.functions and rule not in to_queue]
     assert alerts and all(t.kind == "AWS::SNS::Topic" and t.input_transformer for r in alerts for t in r.targets)
 
 
@@ -394,9 +401,9 @@ def test_sqs_batch_is_what_the_event_source_mapping_delivers(tmp_path, capsys):
         assert record["md5OfBody"] == hashlib.md5(record["body"].encode()).hexdigest()
         assert (record["eventSource"], record["eventSourceARN"], record["awsRegion"]) == ("aws:sqs", RETRAIN_QUEUE_ARN, "us-east-1")
     assert "one batch of 2 message(s) from demo-rule-mlops-new-training-data" in capsys.readouterr().out
-    # Only a target one rule has.
+    # Only a target some rule has.
     assert demo_aws.main(["sqs-batch", str(state), "SQS queue OtherQueue", str(out), str(tmp_path / "1.json")]) == 1
-    assert "0 rules of template.yaml target SQS queue OtherQueue" in capsys.readouterr().err
+    assert "no rule of template.yaml targets SQS queue OtherQueue" in capsys.readouterr().err
 
 
 def test_expect_checks_values_and_contained_text(capsys):
@@ -558,16 +565,20 @@ def test_demo_runs_the_whole_chain(tmp_path):
         ("v1.4.0-experiment trigger", "trigger_model_training", "started"),
         ("v1.4.0-experiment evaluate", "evaluate_model_function", "evaluated"),
         ("new data", "retrain_model_on_new_data", "scheduled"),  # the 5 files, one batch
-        ("retrain", "retrain_model_on_new_data", "started"),  # the schedule's message, after the quiet period
+        ("preprocess", "retrain_model_on_new_data", "started"),  # the schedule's message: the processing job
+        ("retrain", "retrain_model_on_new_data", "started"),  # its completion: the training job
+        ("retrain", "retrain_model_on_new_data", "skipped"),  # the completion again
         ("retrain", "evaluate_model_function", "evaluated"),
         ("retrain", "register_model_in_registry", "registered"),
-        ("late data", "retrain_model_on_new_data", "scheduled"),  # a file after the job started
+        ("corrupt data", "retrain_model_on_new_data", "scheduled"),
+        ("corrupt data", "retrain_model_on_new_data", "started"),  # its processing job, which fails
+        ("late data", "retrain_model_on_new_data", "scheduled"),  # a file after the jobs started
     ]
     by_stage = {}
     for stage, function, answer in answers:
         by_stage.setdefault(stage, []).append(answer)
     # Every batch of RetrainQueue was handled whole.
-    for stage in ("first data", "new data", "retrain", "late data"):
+    for stage in ("first data", "new data", "preprocess", "retrain", "corrupt data", "late data"):
         for answer in by_stage[stage]:
             if "batchItemFailures" in answer:
                 assert answer["batchItemFailures"] == [] and answer["failures"] == [], answer
@@ -620,25 +631,48 @@ def test_demo_runs_the_whole_chain(tmp_path):
     sent = json.loads((logs / "new-data" / "batch.json").read_text())["Records"]
     assert [json.loads(r["body"]) for r in sent] == [json.loads(p.read_text()) for p in parts]
     assert {r["eventSource"] for r in sent} == {"aws:sqs"}
-    # Its message after the quiet period: one job, on the approved (deployed) image, over all the data.
-    started, evaluated, registered = by_stage["retrain"]
+    # Its message after the quiet period: one processing job, on the approved
+    # (deployed) image, over all the data; its completion (delivered twice):
+    # one training job on its train and validation sets.
+    [preprocessed] = by_stage["preprocess"]
+    started, again, evaluated, registered = by_stage["retrain"]
     [fired] = json.loads((logs / "new-data" / "retraining-due.json").read_text())["Records"]
     assert json.loads(fired["body"])["retraining_due"]["schedule"] == schedule["schedule"]
-    [job] = started["training_jobs"]
+    [job] = preprocessed["training_jobs"]
     assert job["action"] == "started" and job["data"] == "s3://mlops-demo-data/data/train/"
     assert (job["schedule"], job["due"]) == (schedule["schedule"], schedule["due"])
     assert job["image"] == by_stage["v1.3.0 trigger"][0]["image"]  # the approved, deployed image
+    processing = job["processing_job_name"]
+    assert processing.startswith("mlops--proc-") and "training_job_arn" not in job
+    [processed] = started["processed"]
+    outputs = f"s3://mlops-demo-data/processed/{processing}"
+    assert processed["processing_job_name"] == processing and processed["status"] == "Completed"
+    assert processed["training_job_name"] == job["training_job_name"] and processed["image"] == job["image"]
+    assert processed["channels"] == {"train": f"{outputs}/train/", "validation": f"{outputs}/validation/"}
+    [redelivered] = again["processed"]
+    assert (redelivered["action"], redelivered["reason"]) == ("skipped", "already started")
+    completed_event = json.loads((logs / "new-data" / "processing-job-completed.json").read_text())
+    assert completed_event["detail-type"] == "SageMaker Processing Job State Change"
+    assert completed_event["detail"]["ProcessingJobStatus"] == "Completed"
     assert evaluated["passed"] is True and evaluated["training_job_name"] == job["training_job_name"]
     assert registered["version"] == 4
+    # A corrupt file: its burst's processing job fails; the alert, no training.
+    scheduled_corrupt, started_corrupt = by_stage["corrupt data"]
+    [corrupt_schedule] = scheduled_corrupt["schedules"]
+    [failed_job] = started_corrupt["training_jobs"]
+    assert failed_job["processing_job_name"] not in (processing, None)
+    alert = (logs / "new-data" / "alert-corrupt.txt").read_text()
+    assert failed_job["processing_job_name"] in alert and "diabetes-0004-corrupt.csv line 1" in alert
     # A file after the job started: the next burst's schedule, not fired.
     [late] = by_stage["late data"]
     [next_schedule] = late["schedules"]
-    assert next_schedule["schedule"] != schedule["schedule"] and next_schedule["due"] > schedule["due"]
-    # The scheduler fired exactly the two schedules the quiet periods were for, into RetrainQueue's stand-in.
+    assert next_schedule["schedule"] != schedule["schedule"] and next_schedule["due"] > corrupt_schedule["due"]
+    # The scheduler fired exactly the schedules the quiet periods were for, into RetrainQueue's stand-in.
     firings = lines(logs / "scheduler-fired.jsonl")
     assert [(f["schedule"], f["scheduled_for"]) for f in firings] == [
         (first_schedule["schedule"], first_schedule["due"]),
         (schedule["schedule"], schedule["due"]),
+        (corrupt_schedule["schedule"], corrupt_schedule["due"]),
     ]
     assert {f["target"] for f in firings} == {"arn:aws:sqs:us-east-1:123456789012:demo-rule-mlops-new-training-data"}
 
@@ -671,8 +705,11 @@ def test_demo_runs_the_whole_chain(tmp_path):
         *release[:2],
         ("SNS topic AlertTopic", ["mlops-model-evaluation-failed"]),  # the gated model
         *[new_data] * 5,  # the new data set's files
+        ("SQS queue RetrainQueue", ["mlops-processing-job-completed"]),  # its processing job's completion
         *release[1:],
-        new_data,  # the file after the job started
+        new_data,  # the corrupt file
+        ("SNS topic AlertTopic", ["mlops-processing-job-failed"]),  # its processing job failed
+        new_data,  # the file after the jobs started
         ("none", []),  # notes.txt
     ]
     # What each function got is what its rule delivered: EventBridge's envelope.
@@ -683,14 +720,20 @@ def test_demo_runs_the_whole_chain(tmp_path):
 
     summary = (logs / "summary.txt").read_text()
     assert "Demo complete in" in summary
-    for label in ("first data", "v1.2.0 deploy", "v1.2.0 smoke test", "broken", "v1.2.0 trained", "v1.2.0 predict", "v1.2.0 API", "v1.3.0 API", "v1.3.0 rollout", "new data", "retrain", "late data", "routing"):
+    for label in ("first data", "v1.2.0 deploy", "v1.2.0 smoke test", "broken", "v1.2.0 trained", "v1.2.0 predict", "v1.2.0 API", "v1.3.0 API", "v1.3.0 rollout", "new data", "preprocess", "retrain", "corrupt data", "late data", "routing"):
         assert f"    {label} " in summary
     # The inference API (serve_predictions as a function URL): the same
     # predictions as InvokeEndpoint, the live version, the model's 400 and a 415.
     assert "v1.2.0 API                 POST /predictions: the same predictions; GET /model: version 1; a malformed row 400, XML 415" in summary
     assert "v1.3.0 API                 POST /predictions: the same predictions; GET /model: version 2" in summary
-    assert f"{'retrain':<26} one job for the 5 files, after the quiet period: {job['training_job_name']} on the approved v1.3.0 image, all 442 rows: " in summary
-    assert f"{'late data':<26} diabetes-0002.csv after the job started: the next burst's schedule {next_schedule['schedule']}" in summary
+    # The example's preprocess: its row counts, every row of the data set in one set.
+    counts = re.search(
+        rf"{'preprocess':<26} one processing job for the 5 files: {processing}, train (\d+), validation (\d+), test (\d+) rows \(of 442 raw, 0 duplicates dropped\)",
+        summary,
+    )
+    assert counts and sum(map(int, counts.groups())) == 442, summary
+    assert f"{'retrain':<26} {job['training_job_name']} on the processed train and validation sets, the approved v1.3.0 image: " in summary
+    assert f"{'late data':<26} diabetes-0002.csv after the jobs started: the next burst's schedule {next_schedule['schedule']}" in summary
     # Real predictions of disease progression (the data set's targets are 25-346).
     predictions = (logs / "v1.2.0" / "predictions.txt").read_text().split(", ")
     assert len(predictions) == 3 and all(25 <= float(p) <= 346 for p in predictions), predictions
@@ -704,7 +747,8 @@ def test_demo_runs_the_whole_chain(tmp_path):
     }
     assert metrics == {
         "trigger": "Skipped[Reason=already_done] 1, Started 3",
-        "retrain": "ObjectsReceived 7, SchedulesCreated 3, Skipped[Reason=blocked] 1, Started 1",
+        "retrain": "ObjectsReceived 8, ProcessingJobsStarted 2, SchedulesCreated 4, Skipped[Reason=already_done] 1, "
+        "Skipped[Reason=blocked] 1, Started 1",
         "evaluate": "EvaluationsFailed 1, EvaluationsPassed 3, Started 4",
         "register": "Started 3",
         "deploy": "AutoscalingRegistered 2, DeploymentsCreated 1, DeploymentsFailed[Cause=smoke_test] 1, "

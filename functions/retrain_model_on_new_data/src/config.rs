@@ -306,7 +306,7 @@ mod tests {
 
         for inside in [
             "s3://mlops-data-123456789012-us-east-1/data/train/processed/",
-            "s3://mlops-data-123456789012-us-east-1/data/",
+            "s3://mlops-data-123456789012-us-east-1/data/train/",
         ] {
             let mut vars = vars.clone();
             vars.push(("PROCESSING_OUTPUT_S3_URI", inside));

@@ -121,11 +121,12 @@ impl ProcessingSettings {
     }
 
     /// Records a problem when the outputs would land under `watched`
-    /// (`s3://bucket/prefix/`, the raw data whose new objects retrain), or
-    /// `watched` under them.
+    /// (`s3://bucket/prefix/`, the raw data whose new objects retrain). The
+    /// watched data may lie under the outputs' prefix: each job writes under
+    /// `<prefix><job name>/`, and job names start with the pipeline's name.
     pub fn check_outside(&self, env: &mut EnvReader, watched: &str) {
         let outputs = self.output_s3_uri.trim_end_matches('/').to_string() + "/";
-        if outputs.starts_with(watched) || watched.starts_with(&outputs) {
+        if outputs.starts_with(watched) {
             env.problem(
                 vars::OUTPUT_S3_URI,
                 format!(
@@ -522,7 +523,8 @@ mod tests {
         for (watched, overlaps) in [
             ("s3://data/raw/", false),
             ("s3://data/processed/", true),
-            ("s3://data/processed/2026/", true),
+            // Jobs write under processed/<pipeline>--…/, never processed/2026/.
+            ("s3://data/processed/2026/", false),
             ("s3://data/", true),
             ("s3://data/processed-old/", false),
         ] {

@@ -1151,3 +1151,27 @@ async fn without_an_approved_version_a_completed_job_trains_nothing() {
     assert_eq!(outcome.action, Action::Skipped);
     assert_eq!(outcome.processed[0].reason_class, Some(SkipClass::Blocked));
 }
+
+#[test]
+fn processing_and_training_names_are_pinned() {
+    // Names are the idempotency keys: a change would start a burst's jobs twice.
+    let config = preprocessing(&[]);
+    let due = due_of(DATA, "2026-11-23T09:21:00Z", "2026-11-23T09:00:00Z");
+    let processing = preprocessing::processing_job_name(&config, &due);
+    assert_eq!(
+        processing.as_str(),
+        "mlops--proc-20261123-0921-97eecc63e39165e4"
+    );
+    let training = preprocessing::training_job_name(&config, processing.as_str());
+    assert_eq!(
+        training.as_str(),
+        "mlops--s3-20261123-0921-97eecc63e39165e4-ade019c5c3ed5951"
+    );
+    // Not the burst's own training job without preprocessing.
+    assert_ne!(training, job_name(&config, &due));
+    // docs/preprocessing.md's example: the sample event's job.
+    assert_eq!(
+        preprocessing::training_job_name(&config, &completed_name()).as_str(),
+        "mlops--s3-20250612-1130-5c0e3b7a9d21f846-53766c29d5e0377f"
+    );
+}
