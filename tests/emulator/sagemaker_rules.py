@@ -301,7 +301,11 @@ same name, drops ``ProcessingResources`` and ``Environment``, and the job is
     ``ProcessingEndTime``, as in SageMaker until it runs. A test sets its
     status, ``FailureReason`` and ``ExitMessage`` through the test control
     (``control.py``, ``set_processing_job_state`` below); a job whose image is
-    a local example runs for real (``local_processing.py``).
+    a local example runs for real (``local_processing.py``). A request that
+    breaks the API model's constraints (required members, enums, ranges,
+    lengths, patterns: SageMaker's API layer) is refused first with HTTP 400
+    ``ValidationException`` in AWS's "N validation error(s) detected: Value
+    ... at '<path>' failed to satisfy constraint: ..." form.
 26. ``ListProcessingJobs`` filters, then sorts (``SortBy`` ``CreationTime``,
     ``Name`` or ``Status``; ``SortOrder`` ``Ascending`` or ``Descending``;
     the defaults ``CreationTime``, ``Ascending``), then pages (``MaxResults``,
@@ -328,6 +332,7 @@ import copy
 import datetime
 import functools
 import inspect
+import json
 import re
 import threading
 from typing import Any, Callable
@@ -441,9 +446,33 @@ def _processing_job_as_sent(original: Callable[..., Any]) -> Callable[..., Any]:
     return _marked(create_processing_job)
 
 
+def _request_errors(operation: str, request: Any) -> list[str]:
+    """`_constraint_errors` for a whole request of ``operation``, its members
+    named as AWS names them (``processingJobName``, ``appSpecification.imageUri``)."""
+    shape = _api_model().operation_model(operation).input_shape
+    request = request if isinstance(request, dict) else {}
+    errors = [
+        f"Value null at '{_lower_first(name)}' failed to satisfy constraint: Member must not be null"
+        for name in shape.required_members
+        if request.get(name) is None
+    ]
+    for name, member in shape.members.items():
+        if request.get(name) is not None:
+            errors += _constraint_errors(member, request[name], _lower_first(name))
+    return errors
+
+
 def _create_processing_job_action(self: SageMakerResponse) -> ActionResult:
     """CreateProcessingJob with every member the API takes (moto's parser
-    leaves out ProcessingResources and Environment)."""
+    leaves out ProcessingResources and Environment), checked against the API
+    model first (rule 25)."""
+    try:
+        request = json.loads(self.body or "{}")
+    except ValueError:
+        request = {}
+    errors = _request_errors("CreateProcessingJob", request)
+    if errors:
+        raise _validation_error(errors)
     job = self.sagemaker_backend.create_processing_job(
         app_specification=self._get_param("AppSpecification"),
         experiment_config=self._get_param("ExperimentConfig"),

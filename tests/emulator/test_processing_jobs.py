@@ -150,6 +150,27 @@ def test_a_name_is_unique(emulator):
     assert sagemaker.describe_processing_job(ProcessingJobName="taken")["Environment"] == {"PIPELINE": "mlops"}
 
 
+def test_a_request_against_the_api_model_is_refused_whole(emulator):
+    sagemaker = emulator.client(validate=False)  # as the Rust SDK: no client-side check
+    sent = request("invalid", image=OTHER_IMAGE)
+    sent["StoppingCondition"] = {"MaxRuntimeInSeconds": 0}
+    sent["AppSpecification"]["ContainerEntrypoint"] = ["x"] * 101
+    del sent["RoleArn"]
+    with pytest.raises(ClientError) as raised:
+        sagemaker.create_processing_job(**sent)
+    error = raised.value.response["Error"]
+    assert error["Code"] == "ValidationException"
+    assert error["Message"].startswith("3 validation errors detected: ")
+    for part in (
+        "Value null at 'roleArn' failed to satisfy constraint: Member must not be null",
+        "at 'stoppingCondition.maxRuntimeInSeconds' failed to satisfy constraint: Member must have value greater than or equal to 1",
+        "at 'appSpecification.containerEntrypoint' failed to satisfy constraint: Member must have length less than or equal to 100",
+    ):
+        assert part in error["Message"], error["Message"]
+    with pytest.raises(ClientError):
+        sagemaker.describe_processing_job(ProcessingJobName="invalid")
+
+
 def test_the_control_sets_the_outcome(emulator):
     sagemaker = emulator.client()
     sagemaker.create_processing_job(**request("controlled", image=OTHER_IMAGE))
