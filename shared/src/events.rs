@@ -224,6 +224,15 @@ pub struct ProcessingJobStateChange {
     pub failure_reason: Option<String>,
     #[serde(default)]
     pub exit_message: Option<String>,
+    #[serde(default)]
+    pub app_specification: Option<ProcessingAppSpecification>,
+}
+
+/// The image a processing job ran (`AppSpecification` of its description).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ProcessingAppSpecification {
+    pub image_uri: String,
 }
 
 pub const PROCESSING_JOB_STATE_CHANGE: &str = "SageMaker Processing Job State Change";

@@ -42,7 +42,7 @@ impl Function {
     fn of(sample: &str) -> Function {
         match sample.split('-').next() {
             Some("ecr") => Function::Trigger,
-            Some("s3" | "sqs" | "retraining") => Function::Retrain,
+            Some("s3" | "sqs" | "retraining" | "processing") => Function::Retrain,
             Some("training") => Function::Evaluate,
             Some("evaluation") => Function::Register,
             Some("model" | "endpoint" | "scheduled") => Function::Deploy,
@@ -339,6 +339,14 @@ const TRAINING_JOB_STATE_CHANGE: &[Required] = &[
     field("/detail/TrainingJobArn", Str),
     field("/detail/TrainingJobStatus", Str),
 ];
+/// `ProcessingJobStateChange`'s, and the image of its (optional)
+/// `AppSpecification`, which the samples have.
+const PROCESSING_JOB_STATE_CHANGE: &[Required] = &[
+    field("/detail/ProcessingJobName", Str),
+    field("/detail/ProcessingJobArn", Str),
+    field("/detail/ProcessingJobStatus", Str),
+    field("/detail/AppSpecification/ImageUri", Str),
+];
 /// `ModelArtifacts`' one field, in the samples that have the (optional)
 /// `ModelArtifacts`.
 const TRAINING_JOB_ARTIFACTS: &[Required] =
@@ -441,6 +449,9 @@ fn required(sample: &str) -> Vec<Required> {
         // failure (`batchItemFailures`), not the invocation's error.
         "sqs-s3-object-created.json" => &[SQS_BATCH],
         "retraining-due.json" => &[RETRAINING_DUE_FIELDS],
+        "processing-job-completed.json" | "processing-job-failed.json" => {
+            &[EVENTBRIDGE, PROCESSING_JOB_STATE_CHANGE]
+        }
         // Known by its `Event`; without it, it is no event retrain takes, and
         // the error names the two forms it does take, not `Event`.
         "s3-test-event.json" => &[],

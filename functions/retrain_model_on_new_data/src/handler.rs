@@ -338,13 +338,17 @@ pub async fn retrain(
     }
 
     let mut processed: Vec<ProcessedOutcome> = Vec::with_capacity(ended.len());
-    let mut failed_processing: BTreeMap<String, PipelineError> = BTreeMap::new();
+    let mut failed_processing: BTreeMap<(&str, &str), PipelineError> = BTreeMap::new();
     for (index, job) in ended {
         // The same state change twice in a batch is handled once.
         let name = &job.processing_job_name;
-        if let Some(done) = processed.iter().find(|p| &p.processing_job_name == name) {
+        let status = job.processing_job_status.as_str();
+        if let Some(done) = processed
+            .iter()
+            .find(|p| &p.processing_job_name == name && p.status == status)
+        {
             let done = done.clone();
-            if let Some(err) = failed_processing.get(name) {
+            if let Some(err) = failed_processing.get(&(name.as_str(), status)) {
                 errors.insert(index, err.clone());
             }
             processed.push(done);
@@ -354,7 +358,7 @@ pub async fn retrain(
             Ok(outcome) => processed.push(outcome),
             Err(err) => {
                 processed.push(ProcessedOutcome::failed(job, &err));
-                failed_processing.insert(name.clone(), err.clone());
+                failed_processing.insert((name.as_str(), status), err.clone());
                 errors.insert(index, err);
             }
         }

@@ -7,7 +7,7 @@
 use serde_json::Value;
 use shared::events::{
     check_kind, parse_event, EventBridgeEvent, ProcessingJobStateChange, SqsEvent,
-    PROCESSING_JOB_STATE_CHANGE,
+    PROCESSING_JOB_STATE_CHANGE, SAGEMAKER_SOURCE,
 };
 use shared::PipelineError;
 
@@ -86,7 +86,11 @@ fn content(payload: Value) -> Result<Content, PipelineError> {
         let message: DueMessage = parse_event(payload)?;
         return Ok(Content::Due(message.retraining_due));
     }
-    if payload.get("detail-type").and_then(Value::as_str) == Some(PROCESSING_JOB_STATE_CHANGE) {
+    // SageMaker's event by either of its marks, so that a wrong other one is
+    // named (check_kind) rather than read as S3's.
+    if payload.get("detail-type").and_then(Value::as_str) == Some(PROCESSING_JOB_STATE_CHANGE)
+        || payload.get("source").and_then(Value::as_str) == Some(SAGEMAKER_SOURCE)
+    {
         let event: EventBridgeEvent<ProcessingJobStateChange> = parse_event(payload)?;
         check_kind(&event, None)?;
         return Ok(Content::Processed(event.detail));

@@ -14,8 +14,8 @@ use aws_sdk_sagemaker::types::ProcessingJobStatus;
 use serde::Serialize;
 use shared::events::{ProcessingJobStateChange, SkipClass, Skipped};
 use shared::sagemaker::processing::{
-    create_processing_job_request, start_processing_job, ProcessingJobSpec, ProcessingSettings,
-    ProcessingStart,
+    create_processing_job_request, is_preprocessing_job, preprocessing_prefix,
+    start_processing_job, ProcessingJobSpec, ProcessingSettings, ProcessingStart, JOB_KIND,
 };
 use shared::sagemaker::training::{
     create_training_job_request, start_training_job, InputChannel, JobStart, TrainingJobSpec,
@@ -31,7 +31,7 @@ use crate::RetrainConfig;
 /// The processing job of the burst due at `due`.
 pub fn processing_job_name(config: &RetrainConfig, due: &Due) -> ResourceName {
     config.pipeline.derive_name(
-        "proc",
+        JOB_KIND,
         &due.due.format("%Y%m%d-%H%M").to_string(),
         &["preprocess", &due.data, &instant_text(due.due)],
     )
@@ -41,7 +41,7 @@ pub fn processing_job_name(config: &RetrainConfig, due: &Due) -> ResourceName {
 /// same readable part (the burst's minute), its own kind and identity.
 pub fn training_job_name(config: &RetrainConfig, processing: &str) -> ResourceName {
     let readable = processing
-        .strip_prefix(&format!("{}proc-", config.pipeline.resource_prefix()))
+        .strip_prefix(&preprocessing_prefix(&config.pipeline))
         .unwrap_or(processing);
     config
         .pipeline
@@ -124,9 +124,12 @@ impl ProcessedOutcome {
     }
 }
 
-/// A processing job of this pipeline completed: its training job starts on
-/// its outputs, with the image in production. Any other status, or another
-/// pipeline's job, is skipped (the alert rule announces Failed and Stopped).
+/// A preprocessing job of this pipeline completed: its training job starts on
+/// its outputs. Its image: without `PROCESSING_IMAGE`, the one the processing
+/// job ran (the image in production then: its `preprocess` made the features
+/// its `train` reads), else the image in production now. Any other status,
+/// or a job that is not this pipeline's preprocessing, is skipped (the alert
+/// rule announces Failed and Stopped).
 #[instrument(skip_all, fields(processing_job = %job.processing_job_name, training_job = tracing::field::Empty))]
 pub async fn train(
     clients: &Clients,
@@ -136,10 +139,11 @@ pub async fn train(
 ) -> Result<ProcessedOutcome, PipelineError> {
     let outcome = ProcessedOutcome::new(job);
     let name = &job.processing_job_name;
-    if !config.pipeline.owns(name) {
+    if !is_preprocessing_job(&config.pipeline, name) {
         return Ok(outcome.skipped(Skipped::not_applicable(format!(
-            "processing job {name} is not one of pipeline {}",
-            config.pipeline
+            "processing job {name} is not a preprocessing job of pipeline {} ({}…)",
+            config.pipeline,
+            preprocessing_prefix(&config.pipeline)
         ))));
     }
     if job.processing_job_status != ProcessingJobStatus::Completed {
@@ -161,8 +165,19 @@ pub async fn train(
     outcome.training_job_name = Some(training_name.to_string());
     let channels = settings.training_channels(&config.training, name);
     outcome.channels = channel_map(&channels);
-    let Some(image) = lookups.image(&clients.sagemaker, config).await? else {
-        return Ok(outcome.skipped(Skipped::blocked(crate::handler::no_version_yet(config))));
+    let ran = job
+        .app_specification
+        .as_ref()
+        .map(|app| app.image_uri.as_str())
+        .filter(|image| settings.image.is_none() && shared::image::is_pinned_by_digest(image));
+    let image = match ran {
+        Some(image) => image.to_string(),
+        None => match lookups.image(&clients.sagemaker, config).await? {
+            Some(image) => image,
+            None => {
+                return Ok(outcome.skipped(Skipped::blocked(crate::handler::no_version_yet(config))))
+            }
+        },
     };
     outcome.image = Some(image.clone());
     let tags = vec![

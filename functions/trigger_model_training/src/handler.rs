@@ -10,6 +10,7 @@ use shared::events::{
     check_kind, parse_event, EcrImageAction, EventBridgeEvent, SkipClass, Skipped,
 };
 use shared::metrics::{names, Measured, Measures};
+use shared::sagemaker::processing::{is_preprocessing_job, preprocessing_prefix};
 use shared::sagemaker::training::{
     create_training_job_request, start_training_job, InputChannel, JobStart, TrainingJobSpec,
 };
@@ -174,7 +175,7 @@ async fn training_channels(
 /// The name of this pipeline's newest Completed processing job, if any.
 ///
 /// NameContains matches anywhere in a name, so a page may also list other
-/// pipelines' jobs (`amlops--…` contains `mlops--`): those are skipped, and
+/// pipelines' jobs (`amlops--proc-…` contains `mlops--proc-`): those are skipped, and
 /// the next page read only when a whole page held none of ours. Such names
 /// are rare, so the first page almost always answers; the paging is bounded
 /// all the same, to keep within the function's timeout.
@@ -185,7 +186,7 @@ async fn newest_processing_job(
     let mut pages = sagemaker
         .list_processing_jobs()
         .status_equals(ProcessingJobStatus::Completed)
-        .name_contains(config.pipeline.resource_prefix())
+        .name_contains(preprocessing_prefix(&config.pipeline))
         .sort_by(SortBy::CreationTime)
         .sort_order(SortOrder::Descending)
         .max_results(PROCESSING_PAGE_SIZE)
@@ -200,7 +201,7 @@ async fn newest_processing_job(
             .processing_job_summaries()
             .iter()
             .filter_map(|job| job.processing_job_name())
-            .find(|name| config.pipeline.owns(name));
+            .find(|name| is_preprocessing_job(&config.pipeline, name));
         if let Some(name) = ours {
             return Ok(Some(name.to_string()));
         }

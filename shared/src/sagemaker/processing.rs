@@ -44,6 +44,21 @@ pub mod vars {
     pub const OUTPUTS: &str = "PROCESSING_OUTPUTS";
 }
 
+/// The `kind` of a preprocessing job's name (`<pipeline>--proc-…`).
+pub const JOB_KIND: &str = "proc";
+
+/// Whether `name` is one of `pipeline`'s preprocessing jobs: what the
+/// pipeline trains on (another processing job of the account, even one named
+/// `<pipeline>--…` by hand, is not).
+pub fn is_preprocessing_job(pipeline: &crate::PipelineName, name: &str) -> bool {
+    name.starts_with(&preprocessing_prefix(pipeline))
+}
+
+/// `<pipeline>--proc-`: the names of `pipeline`'s preprocessing jobs begin so.
+pub fn preprocessing_prefix(pipeline: &crate::PipelineName) -> String {
+    format!("{}{JOB_KIND}-", pipeline.resource_prefix())
+}
+
 /// The one input: the raw data, where the container finds it.
 pub const RAW_INPUT_NAME: &str = "raw";
 pub const RAW_LOCAL_PATH: &str = "/opt/ml/processing/input/raw";

@@ -1033,6 +1033,8 @@ async fn a_completed_processing_job_starts_the_training_job_on_its_outputs() {
     assert!(failed.is_empty(), "{failed:?}");
     assert_eq!(outcome.action, Action::Started, "{outcome:?}");
     assert_eq!(create.num_calls(), 1);
+    // The image is the one the processing job ran: no lookup.
+    assert_eq!(packages.num_calls() + package.num_calls(), 0);
     let done = &outcome.processed[0];
     assert_eq!(done.action, Action::Started);
     assert_eq!(done.status, "Completed");
@@ -1083,12 +1085,19 @@ async fn a_processing_job_that_did_not_complete_trains_nothing() {
     let config = preprocessing(&[]);
     let mut other = completed();
     other["detail"]["ProcessingJobName"] = json!("other--proc-20250612-1130-5c0e3b7a9d21f846");
+    // Named like the pipeline's resources, but not by the pipeline.
+    let mut by_hand = completed();
+    by_hand["detail"]["ProcessingJobName"] = json!("mlops--feature-backfill");
     let cases = [
         (
             sample("processing-job-failed.json"),
             "is Failed, not Completed",
         ),
-        (other, "is not one of pipeline mlops"),
+        (
+            other,
+            "is not a preprocessing job of pipeline mlops (mlops--proc-…)",
+        ),
+        (by_hand, "is not a preprocessing job of pipeline mlops"),
     ];
     for (event, reason) in cases {
         let outcome = handle(&clients, &config, invocation(event)).await.unwrap();
@@ -1141,11 +1150,67 @@ async fn a_failed_training_start_fails_the_message_for_redelivery() {
 }
 
 #[tokio::test]
+async fn a_separate_processing_image_trains_with_the_image_in_production() {
+    const PREPROCESS: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-preprocess@sha256:1f3ada942312fb3afdeab834233daeebd2e9753f943b623b9197f378176470a6";
+    let mut event = completed();
+    event["detail"]["AppSpecification"]["ImageUri"] = json!(PREPROCESS);
+    let create = mock!(SageMaker::create_training_job)
+        .match_requests(|req| {
+            req.algorithm_specification()
+                .and_then(|a| a.training_image())
+                == Some(APPROVED_IMAGE)
+        })
+        .then_output(|| {
+            CreateTrainingJobOutput::builder()
+                .training_job_arn(JOB_ARN)
+                .build()
+        });
+    let (packages, package) = (approved_package(), package_description());
+    let clients = clients(&[&packages, &package, &create], &[]);
+    let outcome = handle(
+        &clients,
+        &preprocessing(&[("PROCESSING_IMAGE", PREPROCESS)]),
+        invocation(event),
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome.action, Action::Started, "{outcome:?}");
+    assert_eq!(outcome.processed[0].image.as_deref(), Some(APPROVED_IMAGE));
+    assert_eq!((packages.num_calls(), create.num_calls()), (1, 1));
+}
+
+#[tokio::test]
+async fn an_in_progress_and_a_completed_change_of_one_job_in_a_batch_are_two() {
+    let mut in_progress = completed();
+    in_progress["detail"]["ProcessingJobStatus"] = json!("InProgress");
+    let create = job_created();
+    let clients = clients(&[&create], &[]);
+    let (outcome, failed) = retrain(
+        &clients,
+        &preprocessing(&[]),
+        batch(&[in_progress, completed()]),
+        long_ago(),
+    )
+    .await;
+    assert!(failed.is_empty(), "{failed:?}");
+    let actions: Vec<Action> = outcome.processed.iter().map(|p| p.action).collect();
+    assert_eq!(actions, [Action::Skipped, Action::Started]);
+    assert_eq!(create.num_calls(), 1);
+}
+
+#[tokio::test]
 async fn without_an_approved_version_a_completed_job_trains_nothing() {
+    // An event without the image the job ran (a direct invocation's): the
+    // image in production, of which there is none.
+    let mut event = completed();
+    event["detail"]
+        .as_object_mut()
+        .unwrap()
+        .remove("AppSpecification");
     let none = mock!(SageMaker::list_model_packages)
         .then_output(|| ListModelPackagesOutput::builder().build());
     let clients = clients(&[&none], &[]);
-    let outcome = handle(&clients, &preprocessing(&[]), invocation(completed()))
+    let outcome = handle(&clients, &preprocessing(&[]), invocation(event))
         .await
         .unwrap();
     assert_eq!(outcome.action, Action::Skipped);

@@ -421,7 +421,7 @@ fn skipped_before_any_call(reason: &str) -> TriggerOutcome {
 const PROCESSED: &str = "s3://data-bucket/processed/";
 /// A completed processing job of this pipeline (`mlops`).
 const OURS: &str = "mlops--proc-burst-0123456789abcdef";
-/// Other pipelines' jobs ListProcessingJobs' NameContains `mlops--` may
+/// Other pipelines' jobs ListProcessingJobs' NameContains `mlops--proc-` may
 /// list too: the second really contains it.
 const OTHERS: [&str; 2] = [
     "other--proc-burst-0123456789abcdef",
@@ -458,7 +458,7 @@ fn completed_jobs(names: &'static [&'static str]) -> Rule {
     mock!(Client::list_processing_jobs)
         .match_requests(|req| {
             req.status_equals() == Some(&ProcessingJobStatus::Completed)
-                && req.name_contains() == Some("mlops--")
+                && req.name_contains() == Some("mlops--proc-")
                 && req.sort_by() == Some(&SortBy::CreationTime)
                 && req.sort_order() == Some(&SortOrder::Descending)
                 && req.max_results() == Some(100)
