@@ -382,6 +382,35 @@ def prepare_retrain_wait(ctx: Context, run: int) -> tuple[dict, dict[str, str]]:
     return retrain_due(ctx, 2000 + run, later=True), {}
 
 
+# Preprocessing (issue 18): the same function with PREPROCESSING_ENABLED.
+PREPROCESSING_ENV = {"PREPROCESSING_ENABLED": "true", "PROCESSING_OUTPUT_S3_URI": f"s3://{BUCKET}/processed/"}
+
+
+def prepare_retrain_preprocess(ctx: Context, run: int) -> tuple[dict, dict[str, str]]:
+    if "retrain-package" not in ctx.state:
+        ctx.state["retrain-package"] = approved_package(ctx, f"{PIPELINE}--models", IMAGE, "mlops--ecr-seed")
+    return retrain_due(ctx, 3000 + run, later=False), PREPROCESSING_ENV
+
+
+def prepare_trigger_preprocessed(ctx: Context, run: int) -> tuple[dict, dict[str, str]]:
+    event, _ = prepare_trigger(ctx, 1000 + run)
+    return event, PREPROCESSING_ENV
+
+
+def prepare_retrain_processed(ctx: Context, run: int) -> tuple[dict, dict[str, str]]:
+    """SageMaker's "Processing Job State Change" (Completed) of a burst's
+    processing job, as the rule puts it on retrain's queue."""
+    event = sample("processing-job-completed.json")
+    name = f"{PIPELINE}--proc-bench-{ctx.unique('processed', run)}"
+    event["id"] = str(uuid.uuid4())
+    event["detail"].update(
+        ProcessingJobName=name,
+        ProcessingJobArn=f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:processing-job/{name}",
+    )
+    event["detail"]["AppSpecification"]["ImageUri"] = IMAGE
+    return event, PREPROCESSING_ENV
+
+
 def prepare_evaluate(ctx: Context, run: int) -> tuple[dict, dict[str, str]]:
     # A completed job of the pipeline whose output.tar.gz holds evaluation.json.
     name = f"{PIPELINE}--ecr-bench-{ctx.unique('evaluate', run)}"
@@ -590,6 +619,39 @@ SCENARIOS = [
         prepare_retrain_wait,
         {"action": "skipped"},
         [("scheduler:ListSchedules", "the channel's schedules: a later one, so this one waits")],
+    ),
+    Scenario(
+        "retrain-preprocess",
+        "retrain_model_on_new_data",
+        "with preprocessing: a quiet burst's schedule falls due -> processing job",
+        prepare_retrain_preprocess,
+        {"action": "started"},
+        [
+            ("scheduler:ListSchedules", "the channel's schedules: none later, the burst is quiet"),
+            ("sagemaker:ListModelPackages", "the newest Approved version of the group"),
+            ("sagemaker:DescribeModelPackage", "its training image, which the processing job runs"),
+            ("sagemaker:CreateProcessingJob", "the job itself; its name is the lock"),
+            ("scheduler:DeleteSchedule", "the schedule it settles"),
+        ],
+    ),
+    Scenario(
+        "trigger-preprocessed",
+        "trigger_model_training",
+        "with preprocessing: ECR push -> the newest processed outputs looked up, training job started",
+        prepare_trigger_preprocessed,
+        {"action": "started"},
+        [
+            ("sagemaker:ListProcessingJobs", "the pipeline's newest Completed processing job (its outputs are the channels)"),
+            ("sagemaker:CreateTrainingJob", "the job itself; its name is the lock"),
+        ],
+    ),
+    Scenario(
+        "retrain-processed",
+        "retrain_model_on_new_data",
+        "with preprocessing: its Completed event -> training job on the outputs",
+        prepare_retrain_processed,
+        {"action": "started"},
+        [("sagemaker:CreateTrainingJob", "the job on the outputs, the image the processing job ran; its name is the lock")],
     ),
     Scenario(
         "evaluate",
@@ -912,8 +974,9 @@ def table(summaries: list[dict]) -> str:
             return ""
         return {"pass": " ok", "miss": " MISS", "n/a": " ?"}.get(verdict.split()[0], verdict)
 
+    width = max([14] + [len(s["scenario"]) for s in summaries])
     header = (
-        f"{'scenario':<14} {'ready ms':>9} {'x floor':>8} {'1st resp ms':>11} {'peak RSS MiB':>13}"
+        f"{'scenario':<{width}} {'ready ms':>9} {'x floor':>8} {'1st resp ms':>11} {'peak RSS MiB':>13}"
         f" {'cpu ms':>7} {'bootstrap MiB':>13} {'zip MiB':>8} {'arm64 zip MiB':>13} {'calls':>7}"
     )
     lines = [header, "-" * len(header)]
@@ -923,7 +986,7 @@ def table(summaries: list[dict]) -> str:
         count = "-" if calls is None else str(len(calls)) if isinstance(calls[0] if calls else "", str) else "varies"
         factor = "" if s["ready_vs_floor"] is None else f"{s['ready_vs_floor']:.2f}"
         lines.append(
-            f"{s['scenario']:<14} {s['ready_ms']:>9.2f} {factor + mark(v.get('cold_start')):>8}"
+            f"{s['scenario']:<{width}} {s['ready_ms']:>9.2f} {factor + mark(v.get('cold_start')):>8}"
             f" {s['first_response_ms']:>11.2f}"
             f" {(s['peak_rss_kib'] or 0) / 1024:>9.2f}{mark(v.get('peak_rss')):>4}"
             f" {s['cpu_ms']:>7.1f} {mib(s['bootstrap_bytes']):>13}"
@@ -1101,7 +1164,7 @@ def main(argv: list[str]) -> int:
         if s["scenario"] != "floor":
             calls = s["calls"]
             shown = ", ".join(calls) if calls and isinstance(calls[0], str) else ("(not counted)" if calls is None else json.dumps(calls))
-            print(f"  {s['scenario']:<14} {shown or '(none)'}")
+            print(f"  {s['scenario']:<20} {shown or '(none)'}")
     print(
         f"\nThe example model's /invocations (examples/diabetes-regression, {example['workers']} worker, "
         f"{example['rows_per_request']} CSV rows per request, {example['requests']} sequential requests): "
