@@ -16,7 +16,7 @@ use serde::Serialize;
 use serde_json::Value;
 use shared::events::{ProcessingJobStateChange, SkipClass, Skipped};
 use shared::metrics::{names, Measured, Measures};
-use shared::sagemaker::processing::{ProcessingJobSpec, ProcessingStart};
+use shared::sagemaker::processing::ProcessingJobSpec;
 use shared::sagemaker::training::{
     create_training_job_request, start_training_job, ChannelDataType, InputChannel, JobStart,
     TrainingJobSpec,
@@ -839,14 +839,14 @@ async fn fire(
         let started = preprocessing::start(&clients.sagemaker, config, settings, &spec).await?;
         delete(clients, config, &covered).await?;
         return Ok(match started {
-            ProcessingStart::Started { processing_job_arn } => {
+            JobStart::Started {
+                arn: processing_job_arn,
+            } => {
                 outcome.action = Action::Started;
                 outcome.processing_job_arn = Some(processing_job_arn);
                 outcome
             }
-            ProcessingStart::AlreadyStarted => {
-                skipped(outcome, Skipped::already_done("already started"))
-            }
+            JobStart::AlreadyStarted => skipped(outcome, Skipped::already_done("already started")),
         });
     }
     let channels = channels_with(config, &channel);
@@ -864,7 +864,9 @@ async fn fire(
     // the message's next delivery finds the job started.
     delete(clients, config, &covered).await?;
     Ok(match started {
-        JobStart::Started { training_job_arn } => {
+        JobStart::Started {
+            arn: training_job_arn,
+        } => {
             info!(%training_job_arn, %image, "training job started");
             lookups.started(name.as_str());
             outcome.action = Action::Started;

@@ -15,7 +15,7 @@ use serde::Serialize;
 use shared::events::{ProcessingJobStateChange, SkipClass, Skipped};
 use shared::sagemaker::processing::{
     create_processing_job_request, is_preprocessing_job, preprocessing_prefix,
-    start_processing_job, ProcessingJobSpec, ProcessingSettings, ProcessingStart, JOB_KIND,
+    start_processing_job, ProcessingJobSpec, ProcessingSettings, JOB_KIND,
 };
 use shared::sagemaker::training::{
     create_training_job_request, start_training_job, InputChannel, JobStart, TrainingJobSpec,
@@ -55,10 +55,13 @@ pub async fn start(
     config: &RetrainConfig,
     settings: &ProcessingSettings,
     spec: &ProcessingJobSpec<'_>,
-) -> Result<ProcessingStart, PipelineError> {
+) -> Result<JobStart, PipelineError> {
     let request = create_processing_job_request(settings, &config.training, spec);
     let started = start_processing_job(sagemaker, request).await?;
-    if let ProcessingStart::Started { processing_job_arn } = &started {
+    if let JobStart::Started {
+        arn: processing_job_arn,
+    } = &started
+    {
         info!(%processing_job_arn, image = spec.image, "processing job started");
     }
     Ok(started)
@@ -196,7 +199,9 @@ pub async fn train(
     );
     Ok(
         match start_training_job(&clients.sagemaker, request).await? {
-            JobStart::Started { training_job_arn } => {
+            JobStart::Started {
+                arn: training_job_arn,
+            } => {
                 info!(%training_job_arn, %image, "training job started on the processed data");
                 lookups.started(training_name.as_str());
                 outcome.action = Action::Started;

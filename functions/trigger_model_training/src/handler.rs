@@ -128,7 +128,9 @@ pub async fn trigger(
     );
 
     match start_training_job(sagemaker, request).await? {
-        JobStart::Started { training_job_arn } => {
+        JobStart::Started {
+            arn: training_job_arn,
+        } => {
             info!(
                 %training_job_arn,
                 processing_job = processing_job.as_deref(),

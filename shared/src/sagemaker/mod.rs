@@ -32,6 +32,39 @@ pub fn is_validation_error<E: ProvideErrorMetadata, R>(
     })
 }
 
+/// What sending a job's create (`CreateTrainingJob`, `CreateProcessingJob`)
+/// under one of our deterministic names came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobStart {
+    Started {
+        arn: String,
+    },
+    /// SageMaker's `ResourceInUse` for the name: an earlier delivery (or a
+    /// concurrent invocation) already started this job.
+    AlreadyStarted,
+}
+
+/// A job's create answered: its ARN ([`JobStart::Started`]), the
+/// operation's `ResourceInUse` error (`in_use`: [`JobStart::AlreadyStarted`]),
+/// or any other failure as a classified [`PipelineError`].
+pub(crate) fn job_start<O, E>(
+    operation: &'static str,
+    result: Result<O, SdkError<E, aws_smithy_runtime_api::http::Response>>,
+    arn: impl FnOnce(&O) -> Option<&str>,
+    in_use: impl FnOnce(&E) -> bool,
+) -> Result<JobStart, PipelineError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match result {
+        Ok(output) => Ok(JobStart::Started {
+            arn: arn(&output).unwrap_or_default().to_string(),
+        }),
+        Err(err) if err.as_service_error().is_some_and(in_use) => Ok(JobStart::AlreadyStarted),
+        Err(err) => Err(PipelineError::from_sdk(operation, err)),
+    }
+}
+
 /// A create under one of our deterministic names whose answer is "already
 /// exists" means an earlier delivery created it: done, as if just created.
 pub fn ensure_created<O, E>(

@@ -374,39 +374,19 @@ pub fn create_processing_job_request(
         .set_tags(Some(tags(spec.tags)))
 }
 
-/// What sending a `CreateProcessingJob` under one of our deterministic names
-/// came to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ProcessingStart {
-    Started {
-        processing_job_arn: String,
-    },
-    /// SageMaker's `ResourceInUse` for the name: an earlier delivery (or a
-    /// concurrent invocation) already started this job.
-    AlreadyStarted,
-}
-
-/// Sends `request`; `ResourceInUse` is [`ProcessingStart::AlreadyStarted`],
-/// any other failure a classified [`crate::PipelineError`].
+/// Sends `request`; `ResourceInUse` is [`JobStart::AlreadyStarted`], any
+/// other failure a classified [`crate::PipelineError`].
 pub async fn start_processing_job(
     sagemaker: &aws_sdk_sagemaker::Client,
     request: CreateProcessingJobInputBuilder,
-) -> Result<ProcessingStart, crate::PipelineError> {
+) -> Result<super::JobStart, crate::PipelineError> {
     use aws_sdk_sagemaker::operation::create_processing_job::CreateProcessingJobError;
-    match request.send_with(sagemaker).await {
-        Ok(output) => Ok(ProcessingStart::Started {
-            processing_job_arn: output.processing_job_arn().unwrap_or_default().to_string(),
-        }),
-        Err(err)
-            if matches!(
-                err.as_service_error(),
-                Some(CreateProcessingJobError::ResourceInUse(_))
-            ) =>
-        {
-            Ok(ProcessingStart::AlreadyStarted)
-        }
-        Err(err) => Err(crate::PipelineError::from_sdk("CreateProcessingJob", err)),
-    }
+    super::job_start(
+        "CreateProcessingJob",
+        request.send_with(sagemaker).await,
+        |output| output.processing_job_arn(),
+        |err| matches!(err, CreateProcessingJobError::ResourceInUse(_)),
+    )
 }
 
 #[cfg(test)]

@@ -402,39 +402,21 @@ fn channel(input: &InputChannel) -> Channel {
         .build()
 }
 
-/// What sending a `CreateTrainingJob` under one of our deterministic names
-/// came to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum JobStart {
-    Started {
-        training_job_arn: String,
-    },
-    /// SageMaker's `ResourceInUse` for the name: an earlier delivery (or a
-    /// concurrent invocation) already started this job.
-    AlreadyStarted,
-}
+pub use super::JobStart;
 
 /// Sends `request`; `ResourceInUse` is [`JobStart::AlreadyStarted`], any other
-/// failure a classified [`PipelineError`].
+/// failure a classified [`crate::PipelineError`].
 pub async fn start_training_job(
     sagemaker: &aws_sdk_sagemaker::Client,
     request: CreateTrainingJobInputBuilder,
 ) -> Result<JobStart, crate::PipelineError> {
     use aws_sdk_sagemaker::operation::create_training_job::CreateTrainingJobError;
-    match request.send_with(sagemaker).await {
-        Ok(output) => Ok(JobStart::Started {
-            training_job_arn: output.training_job_arn().unwrap_or_default().to_string(),
-        }),
-        Err(err)
-            if matches!(
-                err.as_service_error(),
-                Some(CreateTrainingJobError::ResourceInUse(_))
-            ) =>
-        {
-            Ok(JobStart::AlreadyStarted)
-        }
-        Err(err) => Err(crate::PipelineError::from_sdk("CreateTrainingJob", err)),
-    }
+    super::job_start(
+        "CreateTrainingJob",
+        request.send_with(sagemaker).await,
+        |output| output.training_job_arn(),
+        |err| matches!(err, CreateTrainingJobError::ResourceInUse(_)),
+    )
 }
 
 #[cfg(test)]

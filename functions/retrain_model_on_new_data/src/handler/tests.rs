@@ -202,6 +202,17 @@ fn job_created() -> Rule {
     })
 }
 
+/// CreateTrainingJob's answer for a name that is taken.
+fn training_job_in_use() -> Rule {
+    mock!(SageMaker::create_training_job).then_error(|| {
+        CreateTrainingJobError::ResourceInUse(
+            ResourceInUse::builder()
+                .message("Training job names must be unique within an AWS account and region")
+                .build(),
+        )
+    })
+}
+
 fn tags_of(
     req: &aws_sdk_sagemaker::operation::create_training_job::CreateTrainingJobInput,
 ) -> HashMap<String, String> {
@@ -644,13 +655,7 @@ async fn a_schedule_a_later_job_deleted_is_already_handled() {
 async fn a_job_already_started_still_clears_its_schedules() {
     let list = listing(&["2026-11-23T09:21:00Z"]);
     let delete = deleted();
-    let in_use = mock!(SageMaker::create_training_job).then_error(|| {
-        CreateTrainingJobError::ResourceInUse(
-            ResourceInUse::builder()
-                .message("Training job names must be unique within an AWS account and region")
-                .build(),
-        )
-    });
+    let in_use = training_job_in_use();
     let (packages, package) = (approved_package(), package_description());
     let clients = clients(&[&packages, &package, &in_use], &[&list, &delete]);
     let outcome = run(
@@ -754,9 +759,7 @@ async fn the_bursts_own_job_in_progress_does_not_defer_it() {
             )
             .build()
     });
-    let in_use = mock!(SageMaker::create_training_job).then_error(|| {
-        CreateTrainingJobError::ResourceInUse(ResourceInUse::builder().message("in use").build())
-    });
+    let in_use = training_job_in_use();
     let later = scheduled();
     let (packages, package) = (approved_package(), package_description());
     let clients = clients(
@@ -1055,13 +1058,7 @@ async fn a_completed_processing_job_starts_the_training_job_on_its_outputs() {
 
 #[tokio::test]
 async fn a_redelivered_completion_finds_its_training_job_started() {
-    let in_use = mock!(SageMaker::create_training_job).then_error(|| {
-        CreateTrainingJobError::ResourceInUse(
-            ResourceInUse::builder()
-                .message("Training job names must be unique within an AWS account and region")
-                .build(),
-        )
-    });
+    let in_use = training_job_in_use();
     let (packages, package) = (approved_package(), package_description());
     let clients = clients(&[&packages, &package, &in_use], &[]);
     let outcome = handle(&clients, &preprocessing(&[]), invocation(completed()))

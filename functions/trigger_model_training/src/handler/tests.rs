@@ -467,6 +467,16 @@ fn completed_jobs(names: &'static [&'static str]) -> Rule {
 }
 
 /// Answers every CreateTrainingJob with success, keeping the last request.
+/// ecr-push.json, with preprocessing on, against these rules.
+async fn push_preprocessed(rules: &[&Rule]) -> Result<TriggerOutcome, PipelineError> {
+    handle(
+        &client(rules),
+        &with_preprocessing(),
+        invocation(sample("ecr-push.json")),
+    )
+    .await
+}
+
 fn started_capturing() -> (Rule, Arc<Mutex<Option<CreateTrainingJobInput>>>) {
     let seen = Arc::new(Mutex::new(None));
     let keep = Arc::clone(&seen);
@@ -518,13 +528,7 @@ async fn preprocessing_trains_on_the_newest_completed_processing_output() {
     static LISTED: [&str; 3] = [OTHERS[0], OURS, "mlops--proc-burst-older0123456789"];
     let list = completed_jobs(&LISTED);
     let (create, seen) = started_capturing();
-    let outcome = handle(
-        &client(&[&list, &create]),
-        &with_preprocessing(),
-        invocation(sample("ecr-push.json")),
-    )
-    .await
-    .unwrap();
+    let outcome = push_preprocessed(&[&list, &create]).await.unwrap();
 
     assert_eq!((list.num_calls(), create.num_calls()), (1, 1));
     let request = seen.lock().unwrap().clone().unwrap();
@@ -557,13 +561,7 @@ async fn preprocessing_without_a_completed_job_trains_on_the_configured_channels
     for listed in [&NONE[..], &ONLY_OTHERS[..]] {
         let list = completed_jobs(listed);
         let (create, seen) = started_capturing();
-        let outcome = handle(
-            &client(&[&list, &create]),
-            &with_preprocessing(),
-            invocation(sample("ecr-push.json")),
-        )
-        .await
-        .unwrap();
+        let outcome = push_preprocessed(&[&list, &create]).await.unwrap();
 
         assert_eq!(list.num_calls(), 1, "{listed:?}");
         let request = seen.lock().unwrap().clone().unwrap();
@@ -588,13 +586,9 @@ async fn preprocessing_reads_further_pages_until_one_holds_a_job_of_ours() {
         .match_requests(|req| req.next_token() == Some("page-2"))
         .then_output(|| processing_page(&[OURS], Some("page-3")));
     let (create, seen) = started_capturing();
-    let outcome = handle(
-        &client(&[&first, &second, &create]),
-        &with_preprocessing(),
-        invocation(sample("ecr-push.json")),
-    )
-    .await
-    .unwrap();
+    let outcome = push_preprocessed(&[&first, &second, &create])
+        .await
+        .unwrap();
 
     assert_eq!((first.num_calls(), second.num_calls()), (1, 1));
     let request = seen.lock().unwrap().clone().unwrap();
@@ -616,13 +610,7 @@ async fn preprocessing_pages_are_bounded() {
     }
     let pages = pages.build();
     let (create, seen) = started_capturing();
-    let outcome = handle(
-        &client(&[&pages, &create]),
-        &with_preprocessing(),
-        invocation(sample("ecr-push.json")),
-    )
-    .await
-    .unwrap();
+    let outcome = push_preprocessed(&[&pages, &create]).await.unwrap();
 
     // A sixth page would have reached the CreateTrainingJob rule and panicked.
     assert_eq!((pages.num_calls(), create.num_calls()), (5, 1));
@@ -704,13 +692,7 @@ async fn a_failed_processing_job_lookup_fails_the_invocation_before_any_job() {
     ];
     for (list, calls, error_type, code) in cases {
         let create = started();
-        let err = handle(
-            &client(&[&list, &create]),
-            &with_preprocessing(),
-            invocation(sample("ecr-push.json")),
-        )
-        .await
-        .unwrap_err();
+        let err = push_preprocessed(&[&list, &create]).await.unwrap_err();
         assert_eq!(err.error_type(), error_type, "{err}");
         assert_eq!(err.aws_code(), Some(code));
         assert!(err.to_string().starts_with("ListProcessingJobs "), "{err}");
